@@ -1,0 +1,1 @@
+"""The Django project: one app per role plus audit; views and commands call services."""

@@ -1,0 +1,1 @@
+"""The school's registry: imported pupils, objections, consents and deliveries."""

@@ -1,0 +1,228 @@
+"""The school's use cases; the console and the web both call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+
+from cohortsafe.app.audit.services import console_actor, record
+from cohortsafe.app.school.models import ExportImport, Pupil, School
+from cohortsafe.config import load
+from cohortsafe.domain import SchoolYear
+from cohortsafe.lvs import Export, LvsStore, Problem, ReadOutcome, find_exports, read_export
+
+__all__ = ["ImportReport", "console_actor", "import_exports", "lvs_store"]
+
+_PUPIL_FIELDS = (
+    "bsn",
+    "onderwijsnummer",
+    "voornamen",
+    "tussenvoegsel",
+    "achternaam",
+    "geboortedatum",
+    "geslacht",
+    "postcode",
+    "huisnummer",
+    "huisnummertoevoeging",
+    "jaargroep",
+    "current",
+)
+
+
+def lvs_store() -> LvsStore:
+    """The columnar store in the current home."""
+    return LvsStore(load().home / "lvs")
+
+
+@dataclass
+class ImportReport:
+    """The outcome of importing one export folder."""
+
+    folder: Path
+    accepted: bool
+    school: str | None = None
+    school_year: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    newer: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "folder": str(self.folder),
+            "accepted": self.accepted,
+            "school": self.school,
+            "school_year": self.school_year,
+            "rows": self.rows,
+            "problems": [p.as_dict() for p in self.problems],
+            "ignored_columns": self.ignored_columns,
+        }
+
+    def describe(self) -> str:
+        if self.accepted:
+            counts = ", ".join(f"{n} {name}" for name, n in self.rows.items())
+            note = "" if self.newer else " (older than what was held: only new years and pupils)"
+            return f"imported {self.folder} as {self.school} {self.school_year}: {counts}{note}"
+        lines = [f"rejected {self.folder}: {len(self.problems)} problem(s), nothing was written"]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def import_exports(
+    paths: Iterable[Path],
+    *,
+    school_year: SchoolYear | None = None,
+    actor: str,
+    today: dt.date | None = None,
+) -> list[ImportReport]:
+    """Import every export found under ``paths``, each all or nothing, in order."""
+    folders = [folder for path in paths for folder in find_exports(Path(path))]
+    missing = [Path(p) for p in paths if not Path(p).exists()]
+    reports = [
+        ImportReport(p, False, problems=[Problem(p.name, None, None, "folder does not exist")])
+        for p in missing
+    ]
+    store = lvs_store()
+    for outcome in _read_in_order(folders, school_year, today or dt.date.today()):
+        folder = outcome.folder
+        if outcome.export is None:
+            record(
+                "school.import_rejected",
+                actor=actor,
+                subject=folder.name,
+                problems=len(outcome.problems),
+            )
+            reports.append(
+                ImportReport(
+                    folder,
+                    False,
+                    problems=outcome.problems,
+                    ignored_columns=outcome.ignored_columns,
+                )
+            )
+            continue
+        reports.append(_store_export(store, outcome.export, actor, outcome.ignored_columns))
+    return reports
+
+
+_PARALLEL_FROM = 8  # below this many exports, starting worker processes costs more than it saves
+
+
+def _read_in_order(
+    folders: list[Path], school_year: SchoolYear | None, today: dt.date
+) -> Iterator[ReadOutcome]:
+    """Read and check exports, in worker processes when there are many, yielding in order.
+
+    Reading is pure (no database), so it runs beside the storing of earlier
+    exports; a bounded window of exports in flight keeps memory flat for a
+    national set.
+    """
+    if len(folders) < _PARALLEL_FROM:
+        for folder in folders:
+            yield read_export(folder, school_year=school_year, today=today)
+        return
+    workers = max(1, min(4, os.cpu_count() or 1))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[ReadOutcome]] = deque()
+        for folder in folders:
+            pending.append(pool.submit(read_export, folder, school_year=school_year, today=today))
+            if len(pending) >= 3 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _store_export(
+    store: LvsStore, export: Export, actor: str, ignored: dict[str, list[str]]
+) -> ImportReport:
+    prepared = store.prepare(export)
+    try:
+        with transaction.atomic():
+            school, _ = School.objects.select_for_update().get_or_create(
+                brin=export.school.brin, vestiging=export.school.vestiging
+            )
+            _upsert_pupils(school, export, newer=prepared.newer)
+            if prepared.newer:
+                school.latest_year = str(export.school_year)
+                school.save(update_fields=["latest_year"])
+            rows = export.row_counts()
+            ExportImport.objects.create(
+                school=school, school_year=str(export.school_year), imported_by=actor, rows=rows
+            )
+            record(
+                "school.import",
+                actor=actor,
+                subject=school.code,
+                school_year=str(export.school_year),
+                rows=rows,
+            )
+            # Last step inside the transaction: if the switch fails, the registry rolls back.
+            store.commit(prepared)
+    except BaseException:
+        store.discard(prepared)
+        raise
+    return ImportReport(
+        export.folder,
+        True,
+        export.school.code,
+        str(export.school_year),
+        rows,
+        ignored_columns=ignored,
+        newer=prepared.newer,
+    )
+
+
+def _upsert_pupils(school: School, export: Export, *, newer: bool) -> None:
+    """Insert or update the export's pupils with one statement per batch.
+
+    Pupils are edited and looked up through the ORM, but a national set has
+    more than a million of them: building a model instance per row would cost
+    more than reading and checking the whole export, so rows go in as plain
+    parameters of an upsert that SQLite and PostgreSQL both understand.
+    """
+    ops = connection.ops
+    table = ops.quote_name(Pupil._meta.db_table)
+    columns = ["school_id", "leerlingnummer", *_PUPIL_FIELDS]
+    names = ", ".join(ops.quote_name(c) for c in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    key = f"{ops.quote_name('school_id')}, {ops.quote_name('leerlingnummer')}"
+    if newer:
+        updates = ", ".join(
+            f"{ops.quote_name(c)} = excluded.{ops.quote_name(c)}" for c in _PUPIL_FIELDS
+        )
+        conflict = f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+        Pupil.objects.filter(school=school, current=True).update(current=False)
+    else:
+        conflict = f"ON CONFLICT ({key}) DO NOTHING"
+    statement = f"INSERT INTO {table} ({names}) VALUES ({placeholders}) {conflict}"
+    rows = [
+        (
+            school.pk,
+            row["leerlingnummer"],
+            row["bsn"] or "",
+            row["onderwijsnummer"] or "",
+            row["voornamen"],
+            row["tussenvoegsel"] or "",
+            row["achternaam"],
+            ops.adapt_datefield_value(row["geboortedatum"]),
+            row["geslacht"],
+            row["postcode"],
+            row["huisnummer"],
+            row["huisnummertoevoeging"] or "",
+            row["jaargroep"],
+            newer,
+        )
+        for row in export.leerlingen.to_pylist()
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, rows)

@@ -1,0 +1,39 @@
+"""``cohortsafe demo``: the chain on synthetic data, from LVS export onward."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from cohortsafe.cli._commands import Subparsers, add_command
+from cohortsafe.cli._report import Report
+
+
+def register(groups: Subparsers) -> None:
+    parser = add_command(groups, "demo", _demo, "run the chain on a handful of synthetic schools")
+    parser.add_argument("--schools", type=int, default=5, help="number of synthetic schools")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="keep the demo's files in this folder instead of a temporary one",
+    )
+
+
+def _demo(args: argparse.Namespace) -> Report:
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        return _run(args, args.keep)
+    with tempfile.TemporaryDirectory(prefix="cohortsafe-demo-") as tmp:
+        return _run(args, Path(tmp))
+
+
+def _run(args: argparse.Namespace, root: Path) -> Report:
+    from cohortsafe.cli import _demo_steps
+
+    steps = _demo_steps.run_demo(root, schools=args.schools, seed=args.seed)
+    return Report.ok(
+        {"steps": [s.as_dict() for s in steps]}, "\n\n".join(s.describe() for s in steps)
+    )

@@ -1,0 +1,172 @@
+"""Settings, declared once as data with their help text, read from the environment.
+
+Every setting has a safe default for the embedded set-up (SQLite and files in
+the home folder), so a new user needs nothing running. ``docs/settings.md`` is
+checked against :data:`SETTINGS` by a test, so the documentation cannot drift.
+
+>>> cfg = load({"COHORTSAFE_HOME": "/tmp/x", "COHORTSAFE_OBJECTION_DEADLINE": "15-03"})
+>>> cfg.objection_deadline
+MonthDay(month=3, day=15)
+>>> cfg.delivery_domains
+('rekenen_wiskunde', 'begrijpend_lezen', 'spelling')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from cohortsafe.domain.codes import DELIVERABLE_DOMAINS, DOMAINS
+from cohortsafe.errors import ConfigurationError
+
+__all__ = ["SETTINGS", "Config", "MonthDay", "Setting", "load"]
+
+
+@dataclass(frozen=True, slots=True)
+class MonthDay:
+    """A yearly date such as the objection deadline (7 March)."""
+
+    month: int
+    day: int
+
+    @classmethod
+    def parse(cls, text: str) -> MonthDay:
+        try:
+            day, month = (int(part) for part in text.strip().split("-"))
+            dt.date(2024, month, day)  # a leap year, so 29-02 is allowed
+        except ValueError:
+            raise ConfigurationError("a yearly date is written day-month, e.g. 07-03") from None
+        return cls(month, day)
+
+    def in_year(self, year: int) -> dt.date:
+        """This day in ``year`` (29 February falls back to the 28th)."""
+        try:
+            return dt.date(year, self.month, self.day)
+        except ValueError:
+            return dt.date(year, self.month, self.day - 1)
+
+    def __str__(self) -> str:
+        return f"{self.day:02d}-{self.month:02d}"
+
+
+def _domains(text: str) -> tuple[str, ...]:
+    codes = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [code for code in codes if code not in DOMAINS]
+    if unknown or not codes:
+        raise ConfigurationError(f"delivery domains must be among {', '.join(DOMAINS)}")
+    return codes
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigurationError("a yes/no setting is written 1 or 0")
+
+
+def _hosts(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _optional(text: str) -> str | None:
+    return text or None
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: the attribute of :class:`Config`, its variable, default and help."""
+
+    name: str
+    env: str
+    default: str
+    help: str
+    parse: Callable[[str], Any]
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "home",
+        "COHORTSAFE_HOME",
+        ".cohortsafe",
+        "Folder holding one role's database, keys and files; created on first use.",
+        lambda text: Path(text).expanduser(),
+    ),
+    Setting(
+        "database_url",
+        "DATABASE_URL",
+        "",
+        "Registry database, e.g. postgres://user@host/db. Empty: SQLite in the home folder.",
+        _optional,
+    ),
+    Setting(
+        "secret_key_file",
+        "COHORTSAFE_SECRET_KEY_FILE",
+        "",
+        "File holding the web application's secret key. Empty: `secret_key` in the home "
+        "folder, created with mode 0600 on first use.",
+        _optional,
+    ),
+    Setting(
+        "objection_deadline",
+        "COHORTSAFE_OBJECTION_DEADLINE",
+        "07-03",
+        "Yearly day (day-month) until which parents are reminded they can object before the "
+        "delivery. Objections registered later still apply at once.",
+        MonthDay.parse,
+    ),
+    Setting(
+        "delivery_domains",
+        "COHORTSAFE_DELIVERY_DOMAINS",
+        ",".join(DELIVERABLE_DOMAINS),
+        "Comma-separated learning domains whose results a delivery may carry.",
+        _domains,
+    ),
+    Setting(
+        "debug",
+        "COHORTSAFE_DEBUG",
+        "0",
+        "1 shows Django's debug pages; never in production.",
+        _flag,
+    ),
+    Setting(
+        "allowed_hosts",
+        "COHORTSAFE_ALLOWED_HOSTS",
+        "localhost,127.0.0.1",
+        "Comma-separated host names the web application answers to.",
+        _hosts,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The settings in effect, parsed; build it with :func:`load`."""
+
+    home: Path
+    database_url: str | None
+    secret_key_file: str | None
+    objection_deadline: MonthDay
+    delivery_domains: tuple[str, ...]
+    debug: bool
+    allowed_hosts: tuple[str, ...]
+
+
+def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+    """Read every setting from ``environ`` (default: the process environment).
+
+    ``overrides`` replace parsed values by attribute name, for the console's
+    ``--home`` and for tests.
+    """
+    environ = os.environ if environ is None else environ
+    values = {s.name: s.parse(environ.get(s.env, s.default)) for s in SETTINGS}
+    unknown = set(overrides) - {f.name for f in fields(Config)}
+    if unknown:
+        raise ConfigurationError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values.update(overrides)
+    return Config(**values)

@@ -1,0 +1,182 @@
+"""Code lists: learning domains, test moments, school years, childcare, special categories.
+
+LVS products write the same thing in different ways ("Rekenen-Wiskunde",
+"rekenen", "RW"); :func:`domain_code` maps what they write to one code.
+
+>>> domain_code("Rekenen-Wiskunde")
+'rekenen_wiskunde'
+>>> domain_code("Begrijpend  lezen")
+'begrijpend_lezen'
+>>> SchoolYear.parse("2025-2026").next()
+SchoolYear(start=2026)
+>>> [str(y) for y in SchoolYear.span("2023-2024..2025-2026")]
+['2023-2024', '2024-2025', '2025-2026']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from cohortsafe.errors import IdentifierError
+
+__all__ = [
+    "CHILDCARE_KINDS",
+    "DELIVERABLE_DOMAINS",
+    "DOMAINS",
+    "JAARGROEPEN",
+    "LEVELS",
+    "MOMENTS",
+    "SEXES",
+    "SPECIAL_CATEGORIES",
+    "SchoolYear",
+    "childcare_code",
+    "domain_code",
+    "moment_code",
+    "sex_code",
+]
+
+#: Every learning domain an LVS may hold. Only some are delivered (see DELIVERABLE_DOMAINS).
+DOMAINS: tuple[str, ...] = (
+    "rekenen_wiskunde",
+    "begrijpend_lezen",
+    "spelling",
+    "technisch_lezen",
+    "woordenschat",
+    "studievaardigheden",
+)
+
+#: The domains NCO collects; the default allow-list of a delivery.
+DELIVERABLE_DOMAINS: tuple[str, ...] = ("rekenen_wiskunde", "begrijpend_lezen", "spelling")
+
+_DOMAIN_ALIASES: dict[str, str] = {
+    "rekenen wiskunde": "rekenen_wiskunde",
+    "rekenen en wiskunde": "rekenen_wiskunde",
+    "rekenen": "rekenen_wiskunde",
+    "rw": "rekenen_wiskunde",
+    "begrijpend lezen": "begrijpend_lezen",
+    "lezen begrijpend": "begrijpend_lezen",
+    "bl": "begrijpend_lezen",
+    "spelling": "spelling",
+    "taalverzorging spelling": "spelling",
+    "sp": "spelling",
+    "technisch lezen": "technisch_lezen",
+    "dmt": "technisch_lezen",
+    "avi": "technisch_lezen",
+    "tl": "technisch_lezen",
+    "woordenschat": "woordenschat",
+    "ws": "woordenschat",
+    "studievaardigheden": "studievaardigheden",
+}
+
+#: Test moments within a school year: midden (January/February) and eind (June).
+MOMENTS: tuple[str, ...] = ("M", "E")
+_MOMENT_ALIASES = {"m": "M", "midden": "M", "e": "E", "eind": "E"}
+
+#: Jaargroepen of Dutch primary school.
+JAARGROEPEN: range = range(1, 9)
+
+#: Sex as LVS exports write it; "O" (onbekend) is read as "X".
+SEXES: tuple[str, ...] = ("M", "V", "X")
+_SEX_ALIASES = {"m": "M", "v": "V", "x": "X", "o": "X"}
+
+#: Kinds of childcare or preschool before primary school.
+CHILDCARE_KINDS: tuple[str, ...] = ("kinderdagverblijf", "peuterspeelzaal", "vve")
+_CHILDCARE_ALIASES = {
+    "kinderdagverblijf": "kinderdagverblijf",
+    "kdv": "kinderdagverblijf",
+    "peuterspeelzaal": "peuterspeelzaal",
+    "psz": "peuterspeelzaal",
+    "peuteropvang": "peuterspeelzaal",
+    "vve": "vve",
+    "voor- en vroegschoolse educatie": "vve",
+}
+
+#: Special-category data (health, diagnoses): delivered only with consent per study.
+SPECIAL_CATEGORIES: tuple[str, ...] = (
+    "dyslexie",
+    "dyscalculie",
+    "adhd",
+    "autisme",
+    "medisch",
+)
+
+#: Level codes on test results: Cito's I–V and the older A–E.
+LEVELS: tuple[str, ...] = ("I", "II", "III", "IV", "V", "A", "B", "C", "D", "E")
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[\s_\-/]+", " ", text.strip().lower())
+
+
+def _lookup(aliases: dict[str, str], text: str) -> str | None:
+    return aliases.get(_normalise(text))
+
+
+def domain_code(text: str) -> str | None:
+    """The domain code for a leergebied as an LVS writes it, or None if unknown."""
+    return _lookup(_DOMAIN_ALIASES, text)
+
+
+def moment_code(text: str) -> str | None:
+    """``M`` or ``E`` for a test moment as written, or None if unknown."""
+    return _lookup(_MOMENT_ALIASES, text)
+
+
+def sex_code(text: str) -> str | None:
+    """``M``, ``V`` or ``X`` for geslacht as written, or None if unknown."""
+    return _lookup(_SEX_ALIASES, text)
+
+
+def childcare_code(text: str) -> str | None:
+    """The childcare kind for ``soort`` as written, or None if unknown."""
+    return _lookup(_CHILDCARE_ALIASES, text)
+
+
+_YEAR_RE = re.compile(r"^\s*(\d{4})\s*[-/]\s*(\d{4})\s*$")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SchoolYear:
+    """A Dutch school year, 1 August to 31 July, written ``2025-2026``."""
+
+    start: int
+
+    @classmethod
+    def parse(cls, text: str) -> SchoolYear:
+        match = _YEAR_RE.match(text)
+        if not match or int(match.group(2)) != int(match.group(1)) + 1:
+            raise IdentifierError("a school year is written as two consecutive years: 2025-2026")
+        return cls(int(match.group(1)))
+
+    @classmethod
+    def containing(cls, day: dt.date) -> SchoolYear:
+        """The school year a date falls in."""
+        return cls(day.year if day.month >= 8 else day.year - 1)
+
+    @classmethod
+    def span(cls, text: str) -> list[SchoolYear]:
+        """Every year of ``2023-2024..2025-2026`` (or one year alone), in order."""
+        first, sep, last = text.partition("..")
+        start, end = cls.parse(first), cls.parse(last if sep else first)
+        if end < start:
+            raise IdentifierError("a span of school years must run forward")
+        return [cls(y) for y in range(start.start, end.start + 1)]
+
+    def next(self) -> SchoolYear:
+        return SchoolYear(self.start + 1)
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.start, 8, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return dt.date(self.start + 1, 7, 31)
+
+    def __str__(self) -> str:
+        return f"{self.start}-{self.start + 1}"
+
+    def __repr__(self) -> str:
+        return f"SchoolYear(start={self.start})"

@@ -1,0 +1,78 @@
+"""One Arrow schema per table.
+
+``LVS_*`` are the tables a school holds after importing an LVS export (names
+and addresses included: they never leave the school). The delivery tables are
+defined with the package that builds them.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+__all__ = [
+    "LVS_BIJZONDER",
+    "LVS_LEERLINGEN",
+    "LVS_SCHEMAS",
+    "LVS_TOETSRESULTATEN",
+    "LVS_VOORSCHOOL",
+]
+
+LVS_LEERLINGEN = pa.schema(
+    [
+        pa.field("leerlingnummer", pa.string(), nullable=False),
+        pa.field("bsn", pa.string()),
+        pa.field("onderwijsnummer", pa.string()),
+        pa.field("voornamen", pa.string(), nullable=False),
+        pa.field("tussenvoegsel", pa.string()),
+        pa.field("achternaam", pa.string(), nullable=False),
+        pa.field("geboortedatum", pa.date32(), nullable=False),
+        pa.field("geslacht", pa.string(), nullable=False),
+        pa.field("postcode", pa.string(), nullable=False),
+        pa.field("huisnummer", pa.int32(), nullable=False),
+        pa.field("huisnummertoevoeging", pa.string()),
+        pa.field("jaargroep", pa.int8(), nullable=False),
+        pa.field("brin", pa.string(), nullable=False),
+        pa.field("vestiging", pa.string(), nullable=False),
+    ]
+)
+
+LVS_TOETSRESULTATEN = pa.schema(
+    [
+        pa.field("leerlingnummer", pa.string(), nullable=False),
+        pa.field("toets", pa.string(), nullable=False),
+        pa.field("leergebied", pa.string(), nullable=False),
+        pa.field("toetsmoment", pa.string(), nullable=False),
+        pa.field("schooljaar", pa.string(), nullable=False),
+        pa.field("jaargroep", pa.int8(), nullable=False),
+        pa.field("afnamedatum", pa.date32(), nullable=False),
+        pa.field("vaardigheidsscore", pa.float64(), nullable=False),
+        pa.field("schaal", pa.string(), nullable=False),
+        pa.field("niveau", pa.string()),
+    ]
+)
+
+LVS_VOORSCHOOL = pa.schema(
+    [
+        pa.field("leerlingnummer", pa.string(), nullable=False),
+        pa.field("soort", pa.string(), nullable=False),
+        pa.field("maanden", pa.int16(), nullable=False),
+        pa.field("dagdelen_per_week", pa.float64(), nullable=False),
+    ]
+)
+
+LVS_BIJZONDER = pa.schema(
+    [
+        pa.field("leerlingnummer", pa.string(), nullable=False),
+        pa.field("categorie", pa.string(), nullable=False),
+        pa.field("omschrijving", pa.string()),
+        pa.field("datum", pa.date32(), nullable=False),
+    ]
+)
+
+#: The export's file name (without .csv) for each table, in the order they are read.
+LVS_SCHEMAS: dict[str, pa.Schema] = {
+    "leerlingen": LVS_LEERLINGEN,
+    "toetsresultaten": LVS_TOETSRESULTATEN,
+    "voorschool": LVS_VOORSCHOOL,
+    "bijzonder": LVS_BIJZONDER,
+}

@@ -1,0 +1,83 @@
+"""The exceptions cohortsafe raises, all under one root.
+
+```
+CohortsafeError
+├── ConfigurationError      a setting, home folder or key file is unusable
+├── IdentifierError         a BSN, onderwijsnummer or BRIN fails its check
+├── ExportError             an LVS export cannot be read at all (missing folder or file)
+├── AllowListError          a table for delivery was built with a column that may not leave
+├── PackageError            a delivery package or retraction cannot be accepted
+│   ├── IntegrityError      a byte changed: digest, envelope or ciphertext does not match
+│   ├── SignatureError      not signed by the expected key
+│   └── DecryptionError     not encrypted to this key
+├── VaultError              the office vault is inconsistent or locked
+└── PolicyError             a disclosure-control policy or request is malformed
+```
+
+Expected outcomes are not exceptions: a rejected export row, a refused package
+in a batch, or a suppressed cell is returned as data with its reasons.
+
+No message carries an identifier, a name, an address or a protected value:
+messages name the file, line, column or rule instead, so they can be logged
+and shown to anyone.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AllowListError",
+    "CohortsafeError",
+    "ConfigurationError",
+    "DecryptionError",
+    "ExportError",
+    "IdentifierError",
+    "IntegrityError",
+    "PackageError",
+    "PolicyError",
+    "SignatureError",
+    "VaultError",
+]
+
+
+class CohortsafeError(Exception):
+    """Root of every error cohortsafe raises on purpose."""
+
+
+class ConfigurationError(CohortsafeError):
+    """A setting, the home folder or a key file cannot be used."""
+
+
+class IdentifierError(CohortsafeError, ValueError):
+    """An identifier fails its check; the message names the check, never the value."""
+
+
+class ExportError(CohortsafeError):
+    """An LVS export cannot be read at all (row problems are returned, not raised)."""
+
+
+class AllowListError(CohortsafeError):
+    """A delivery table was built with a column outside the explicit allow-list."""
+
+
+class PackageError(CohortsafeError):
+    """A delivery package or retraction cannot be accepted."""
+
+
+class IntegrityError(PackageError):
+    """The package was altered: a digest, the envelope or the ciphertext does not match."""
+
+
+class SignatureError(PackageError):
+    """The package is not signed by the expected school key."""
+
+
+class DecryptionError(PackageError):
+    """The package is not encrypted to this office key."""
+
+
+class VaultError(CohortsafeError):
+    """The office vault cannot be read or changed consistently."""
+
+
+class PolicyError(CohortsafeError):
+    """A disclosure-control policy or output request is malformed."""

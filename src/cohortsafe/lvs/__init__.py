@@ -1,0 +1,17 @@
+"""LVS exports: reading and checking them, and the school's columnar store of what was read."""
+
+from cohortsafe.lvs._export import EXPORT_FILES, Export, ReadOutcome, find_exports, read_export
+from cohortsafe.lvs._problems import Problem
+from cohortsafe.lvs._store import INSCHRIJVINGEN, LvsStore, PreparedImport
+
+__all__ = [
+    "EXPORT_FILES",
+    "INSCHRIJVINGEN",
+    "Export",
+    "LvsStore",
+    "PreparedImport",
+    "Problem",
+    "ReadOutcome",
+    "find_exports",
+    "read_export",
+]

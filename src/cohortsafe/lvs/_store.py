@@ -1,0 +1,189 @@
+"""The school's columnar store: per school location, the bulk tables of every import, in Parquet.
+
+A vendor installation may hold thousands of schools, so results and childcare
+never go row by row through a database: each school has a folder with one
+Parquet file per table and a ``manifest.json`` naming the current files. An
+import writes a new generation beside the old one and then replaces the
+manifest in one atomic rename, so a reader or a crash sees either the old
+generation or the new one.
+
+Merging a newer export: results are replaced for the school years the export
+holds; enrolments (who was in which jaargroep that year) for the export's
+year; childcare and special-category rows for the pupils in the export. An
+older export imported later only fills in the years and pupils the store
+does not have yet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cohortsafe.domain import SchoolCode, SchoolYear
+from cohortsafe.domain.schemas import LVS_BIJZONDER, LVS_TOETSRESULTATEN, LVS_VOORSCHOOL
+from cohortsafe.errors import ConfigurationError
+from cohortsafe.files import write_atomic
+from cohortsafe.lvs._export import Export
+
+__all__ = ["INSCHRIJVINGEN", "LvsStore", "PreparedImport"]
+
+#: Who was in which jaargroep of this school in which school year.
+INSCHRIJVINGEN = pa.schema(
+    [
+        pa.field("leerlingnummer", pa.string(), nullable=False),
+        pa.field("schooljaar", pa.string(), nullable=False),
+        pa.field("jaargroep", pa.int8(), nullable=False),
+    ]
+)
+
+STORE_SCHEMAS: dict[str, pa.Schema] = {
+    "toetsresultaten": LVS_TOETSRESULTATEN,
+    "inschrijvingen": INSCHRIJVINGEN,
+    "voorschool": LVS_VOORSCHOOL,
+    "bijzonder": LVS_BIJZONDER,
+}
+_MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class PreparedImport:
+    """A generation written beside the current one, not yet visible."""
+
+    school: SchoolCode
+    folder: Path
+    manifest: dict[str, object]
+    newer: bool  # the export is not older than what the store held
+
+    def files(self) -> list[Path]:
+        names = self.manifest["files"]
+        assert isinstance(names, dict)
+        return [self.folder / str(name) for name in names.values()]
+
+
+class LvsStore:
+    """Per-school Parquet tables under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _folder(self, school: SchoolCode) -> Path:
+        return self.root / school.code
+
+    def _manifest(self, school: SchoolCode) -> dict[str, object] | None:
+        path = self._folder(school) / _MANIFEST
+        if not path.exists():
+            return None
+        try:
+            manifest: dict[str, object] = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise ConfigurationError(f"the LVS store of {school} is unreadable: {error}") from None
+        return manifest
+
+    def schools(self) -> list[SchoolCode]:
+        if not self.root.exists():
+            return []
+        return [SchoolCode.parse(p.parent.name) for p in sorted(self.root.glob(f"*/{_MANIFEST}"))]
+
+    def latest_year(self, school: SchoolCode) -> SchoolYear | None:
+        manifest = self._manifest(school)
+        return SchoolYear.parse(str(manifest["latest_year"])) if manifest else None
+
+    def read(self, school: SchoolCode, table: str) -> pa.Table:
+        """The current ``table`` of ``school`` (empty when nothing was imported)."""
+        schema = STORE_SCHEMAS[table]
+        manifest = self._manifest(school)
+        if manifest is None:
+            return schema.empty_table()
+        files = manifest["files"]
+        assert isinstance(files, dict)
+        return pq.read_table(self._folder(school) / str(files[table]), schema=schema)
+
+    def prepare(self, export: Export) -> PreparedImport:
+        """Write the merged tables as a new generation; nothing changes for readers yet."""
+        school = export.school
+        folder = self._folder(school)
+        manifest = self._manifest(school)
+        generation = int(str(manifest["generation"])) + 1 if manifest else 1
+        latest = SchoolYear.parse(str(manifest["latest_year"])) if manifest else None
+        newer = latest is None or export.school_year >= latest
+        merged = self._merge(export, newer)
+        folder.mkdir(parents=True, exist_ok=True)
+        files: dict[str, str] = {}
+        for name, table in merged.items():
+            filename = f"{name}.g{generation}.parquet"
+            pq.write_table(table, folder / filename, compression="zstd")
+            files[name] = filename
+        new_manifest: dict[str, object] = {
+            "generation": generation,
+            "latest_year": str(export.school_year if newer else latest),
+            "files": files,
+        }
+        return PreparedImport(school, folder, new_manifest, newer)
+
+    def _merge(self, export: Export, newer: bool) -> dict[str, pa.Table]:
+        school = export.school
+        year = str(export.school_year)
+        results = self.read(school, "toetsresultaten")
+        export_years = pc.unique(export.toetsresultaten.column("schooljaar"))
+        keep = pc.invert(pc.is_in(results.column("schooljaar"), value_set=export_years))
+        results = pa.concat_tables([results.filter(keep), export.toetsresultaten])
+
+        enrolments = self.read(school, "inschrijvingen")
+        enrolments = enrolments.filter(pc.not_equal(enrolments.column("schooljaar"), year))
+        pupils = export.leerlingen
+        enrolled = pa.table(
+            {
+                "leerlingnummer": pupils.column("leerlingnummer"),
+                "schooljaar": pa.array([year] * pupils.num_rows, pa.string()),
+                "jaargroep": pupils.column("jaargroep"),
+            },
+            schema=INSCHRIJVINGEN,
+        )
+        enrolments = pa.concat_tables([enrolments, enrolled])
+
+        in_export = pupils.column("leerlingnummer")
+        merged = {"toetsresultaten": results, "inschrijvingen": enrolments}
+        for name, new in (("voorschool", export.voorschool), ("bijzonder", export.bijzonder)):
+            old = self.read(school, name)
+            if newer:
+                kept = old.filter(
+                    pc.invert(pc.is_in(old.column("leerlingnummer"), value_set=in_export))
+                )
+                merged[name] = pa.concat_tables([kept, new])
+            else:
+                known = old.column("leerlingnummer")
+                added = new.filter(
+                    pc.invert(pc.is_in(new.column("leerlingnummer"), value_set=known))
+                )
+                merged[name] = pa.concat_tables([old, added])
+        return {name: table.combine_chunks() for name, table in merged.items()}
+
+    def commit(self, prepared: PreparedImport) -> None:
+        """Make the prepared generation current in one atomic step; drop the old files."""
+        old = self._manifest(prepared.school)
+        payload = json.dumps(prepared.manifest, indent=1).encode()
+        write_atomic(prepared.folder / _MANIFEST, payload)
+        if old:
+            current = set(prepared.files())
+            for path in LvsStore._files_of(prepared.folder, old):
+                if path not in current:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+
+    def discard(self, prepared: PreparedImport) -> None:
+        """Remove a prepared generation that will not be committed."""
+        for path in prepared.files():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    @staticmethod
+    def _files_of(folder: Path, manifest: dict[str, object]) -> list[Path]:
+        files = manifest["files"]
+        assert isinstance(files, dict)
+        return [folder / str(name) for name in files.values()]
