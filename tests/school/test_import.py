@@ -11,6 +11,7 @@ from cohortsafe.app.audit.models import AuditEvent
 from cohortsafe.app.school import services
 from cohortsafe.app.school.models import ExportImport, Pupil, School
 from cohortsafe.domain import SchoolCode, SchoolYear
+from cohortsafe.lvs import LvsStore
 from cohortsafe.synth import SynthSpec, write_exports
 from tests.exportkit import ExportKit
 
@@ -123,7 +124,7 @@ def test_a_crash_while_storing_leaves_the_registry_untouched(
     def crash(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(services.LvsStore, "commit", crash)
+    monkeypatch.setattr(LvsStore, "commit", crash)
     with pytest.raises(OSError, match="disk full"):
         _import(folder)
     assert School.objects.count() == Pupil.objects.count() == 0

@@ -1,49 +1,397 @@
-"""``cohortsafe school …``: the school's registers, imports and deliveries."""
+"""``cohortsafe school …``: the school's imports, registers, deliveries and letter."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 from cohortsafe.cli._commands import Subparsers, add_command, add_group
 from cohortsafe.cli._home import open_home
 from cohortsafe.cli._report import Report
-from cohortsafe.domain import SchoolYear
+from cohortsafe.domain import SPECIAL_CATEGORIES, SchoolYear
+
+
+def _date(text: str) -> dt.date:
+    for pattern in ("%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError("a date is written dd-mm-jjjj or jjjj-mm-dd")
+
+
+def _categories(text: str) -> list[str]:
+    codes = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in codes if c not in SPECIAL_CATEGORIES]
+    if unknown or not codes:
+        raise argparse.ArgumentTypeError(f"categories are among {', '.join(SPECIAL_CATEGORIES)}")
+    return codes
+
+
+def _school_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--school",
+        metavar="BRINVEST",
+        default=None,
+        help="school location (needed when the home holds several)",
+    )
+
+
+def _pupil_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pupil", required=True, metavar="LEERLINGNUMMER")
+    _school_option(parser)
 
 
 def register(groups: Subparsers) -> None:
     school = add_group(groups, "school", "the school side: imports, registers, deliveries")
-    parser = add_command(school, "import", _import, "import LVS exports, all or nothing per export")
-    parser.add_argument(
+
+    p = add_command(school, "import", _import, "import LVS exports, all or nothing per export")
+    p.add_argument(
         "folders",
         nargs="+",
         type=Path,
         metavar="DIR",
         help="an export folder, or a folder holding export folders",
     )
-    parser.add_argument(
+    p.add_argument(
         "--schooljaar",
         type=SchoolYear.parse,
         default=None,
         help="school year the exports describe (default: latest in the results)",
     )
 
+    p = add_command(school, "set", _set, "record the school's name and contact for objections")
+    _school_option(p)
+    p.add_argument("--name", default=None)
+    p.add_argument("--contact", default=None, help="who parents contact to object")
 
-def _import(args: argparse.Namespace) -> Report:
+    p = add_command(school, "object", _object, "register a parent's objection")
+    _pupil_options(p)
+    p.add_argument("--received", type=_date, required=True, help="date the objection came in")
+    p.add_argument(
+        "--from",
+        dest="from_",
+        required=True,
+        metavar="NAAM",
+        help="the parent or guardian who objected",
+    )
+    p.add_argument(
+        "--channel", default="brief", choices=["brief", "email", "formulier", "mondeling"]
+    )
+    p.add_argument("--note", default="")
+
+    p = add_command(school, "object-withdraw", _object_withdraw, "withdraw an objection")
+    _pupil_options(p)
+    p.add_argument("--note", default="")
+
+    p = add_command(school, "objections", _objections, "the objection register")
+    _school_option(p)
+    p.add_argument("--active", action="store_true", help="only objections still in force")
+
+    p = add_command(
+        school,
+        "objections-import",
+        _objections_import,
+        "register the objections in a list exported by the LAS",
+    )
+    p.add_argument("file", type=Path, help="CSV with leerlingnummer and datum")
+    _school_option(p)
+
+    p = add_command(school, "study-add", _study_add, "add a study that asks for special data")
+    p.add_argument("--code", required=True)
+    p.add_argument("--title", required=True)
+    p.add_argument(
+        "--categories",
+        type=_categories,
+        required=True,
+        help=f"comma-separated, among {', '.join(SPECIAL_CATEGORIES)}",
+    )
+    p.add_argument("--from", dest="from_", type=_date, required=True, help="first day")
+    p.add_argument("--until", type=_date, required=True, help="last day")
+
+    p = add_command(school, "consent", _consent, "register explicit consent for a study")
+    _pupil_options(p)
+    p.add_argument("--study", required=True, metavar="CODE")
+    p.add_argument("--categories", type=_categories, required=True)
+    p.add_argument("--given-by", required=True, metavar="NAAM")
+    p.add_argument("--date", type=_date, required=True)
+    p.add_argument("--evidence", default="", metavar="REF", help="where the signed form is kept")
+
+    p = add_command(school, "consent-withdraw", _consent_withdraw, "withdraw consent")
+    _pupil_options(p)
+    p.add_argument("--study", required=True, metavar="CODE")
+    p.add_argument(
+        "--categories", type=_categories, default=None, help="only these categories (default: all)"
+    )
+
+    p = add_command(school, "consents", _consents, "the consent register")
+    _school_option(p)
+    p.add_argument("--study", default=None, metavar="CODE")
+
+    p = add_command(
+        school, "deliver", _deliver, "write signed, encrypted delivery packages for the office"
+    )
+    p.add_argument("--period", type=SchoolYear.parse, required=True, help="school year")
+    p.add_argument("--office-key", type=Path, required=True, metavar="office.pub")
+    _school_option(p)
+    p.add_argument(
+        "--study",
+        default=None,
+        metavar="CODE",
+        help="also deliver special-category data consented for this study",
+    )
+    p.add_argument(
+        "--signing-key",
+        type=Path,
+        default=None,
+        help="school's private key (default: school.key in the home)",
+    )
+    p.add_argument("--out", type=Path, required=True)
+
+    p = add_command(
+        school, "retract", _retract, "a signed, encrypted retraction after a late objection"
+    )
+    _pupil_options(p)
+    p.add_argument("--office-key", type=Path, required=True, metavar="office.pub")
+    p.add_argument("--signing-key", type=Path, default=None)
+    p.add_argument("--out", type=Path, required=True)
+
+    p = add_command(school, "letter", _letter, "the information letter for parents")
+    _school_option(p)
+    p.add_argument("--format", choices=["html", "md"], default="html")
+    p.add_argument("--lang", choices=["nl", "en"], default="nl")
+    p.add_argument("--out", type=Path, required=True)
+
+
+def _services():  # type: ignore[no-untyped-def]
     open_home()
     from cohortsafe.app.school import services
 
+    return services
+
+
+def _import(args: argparse.Namespace) -> Report:
+    services = _services()
     reports = services.import_exports(
         args.folders, school_year=args.schooljaar, actor=services.console_actor()
     )
     data = {"exports": [r.as_dict() for r in reports]}
-    lines = [r.describe() for r in reports]
     if not reports:
-        return Report.rejected(
-            {**data, "error": {"kind": "usage", "message": "no exports found"}},
-            "no LVS export (leerlingen.csv) found in the folders given",
-        )
-    text = "\n".join(lines)
+        return Report.rejected(data, "no LVS export (leerlingen.csv) found in the folders given")
+    text = "\n".join(r.describe() for r in reports)
     if all(r.accepted for r in reports):
         return Report.ok(data, text)
     return Report.rejected(data, text)
+
+
+def _set(args: argparse.Namespace) -> Report:
+    services = _services()
+    school = services.set_school(
+        args.school, name=args.name, contact=args.contact, actor=services.console_actor()
+    )
+    data = {"school": school.code, "name": school.name, "contact": school.contact}
+    return Report.ok(
+        data,
+        f"{school.code}: {school.name or '(no name)'}; "
+        f"objections to: {school.contact or '(no contact)'}",
+    )
+
+
+def _object(args: argparse.Namespace) -> Report:
+    services = _services()
+    pupil = services.find_pupil(args.pupil, args.school)
+    objection = services.register_objection(
+        pupil,
+        received_on=args.received,
+        received_from=args.from_,
+        channel=args.channel,
+        note=args.note,
+        actor=services.console_actor(),
+    )
+    held = pupil.deliveries.count()
+    text = f"objection registered for pupil {pupil.leerlingnummer} at {pupil.school.code}"
+    if held:
+        text += (
+            f"; the pupil was in {held} earlier delivery(ies): make a retraction with "
+            f"`cohortsafe school retract --pupil {pupil.leerlingnummer} …`"
+        )
+    return Report.ok(
+        {
+            "objection": objection.pk,
+            "school": pupil.school.code,
+            "leerlingnummer": pupil.leerlingnummer,
+            "earlier_deliveries": held,
+        },
+        text,
+    )
+
+
+def _object_withdraw(args: argparse.Namespace) -> Report:
+    services = _services()
+    pupil = services.find_pupil(args.pupil, args.school)
+    services.withdraw_objection(pupil, note=args.note, actor=services.console_actor())
+    return Report.ok(
+        {"school": pupil.school.code, "leerlingnummer": pupil.leerlingnummer},
+        f"objection withdrawn for pupil {pupil.leerlingnummer}",
+    )
+
+
+def _objections(args: argparse.Namespace) -> Report:
+    services = _services()
+    statuses = services.objections(args.school, include_withdrawn=not args.active)
+    deadline = services.objection_deadline()
+    days = (deadline - dt.date.today()).days
+    lines = [f"next deadline for objections: {deadline:%d-%m-%Y} ({days} days)"]
+    for s in statuses:
+        o = s.objection
+        state = "active" if o.active else f"withdrawn {o.withdrawn_at:%d-%m-%Y}"
+        line = (
+            f"{o.pupil.school.code} {o.pupil.leerlingnummer} {o.pupil.display_name}: "
+            f"received {o.received_on:%d-%m-%Y} from {o.received_from} ({o.channel}), {state}"
+        )
+        if s.needs_retraction:
+            line += f" — RETRACTION NEEDED (delivered in {', '.join(s.delivered_in)})"
+        elif s.retracted_in:
+            line += f" — retracted ({', '.join(s.retracted_in)})"
+        lines.append(line)
+    if not statuses:
+        lines.append("no objections registered")
+    data = {
+        "deadline": deadline.isoformat(),
+        "objections": [s.as_dict() for s in statuses],
+        "needs_retraction": sum(s.needs_retraction for s in statuses),
+    }
+    return Report.ok(data, "\n".join(lines))
+
+
+def _objections_import(args: argparse.Namespace) -> Report:
+    services = _services()
+    outcome = services.import_objection_list(args.file, args.school, actor=services.console_actor())
+    data = {
+        "accepted": outcome.accepted,
+        "registered": outcome.registered,
+        "already_active": outcome.already_active,
+        "problems": [p.as_dict() for p in outcome.problems],
+    }
+    if not outcome.accepted:
+        text = "\n".join(
+            [f"rejected {args.file}: nothing was registered"] + [f"  {p}" for p in outcome.problems]
+        )
+        return Report.rejected(data, text)
+    return Report.ok(
+        data,
+        f"{outcome.registered} objection(s) registered, {outcome.already_active} already active",
+    )
+
+
+def _study_add(args: argparse.Namespace) -> Report:
+    services = _services()
+    study = services.add_study(
+        code=args.code,
+        title=args.title,
+        categories=args.categories,
+        starts_on=args.from_,
+        ends_on=args.until,
+        actor=services.console_actor(),
+    )
+    return Report.ok(
+        {"study": study.code, "categories": study.categories},
+        f"study {study.code} added ({', '.join(study.categories)})",
+    )
+
+
+def _consent(args: argparse.Namespace) -> Report:
+    services = _services()
+    pupil = services.find_pupil(args.pupil, args.school)
+    made = services.give_consent(
+        pupil,
+        study=args.study,
+        categories=args.categories,
+        given_by=args.given_by,
+        given_on=args.date,
+        evidence=args.evidence,
+        actor=services.console_actor(),
+    )
+    categories = [c.category for c in made]
+    return Report.ok(
+        {"leerlingnummer": pupil.leerlingnummer, "study": args.study, "categories": categories},
+        f"consent registered for pupil {pupil.leerlingnummer}, study {args.study}: "
+        f"{', '.join(categories)}",
+    )
+
+
+def _consent_withdraw(args: argparse.Namespace) -> Report:
+    services = _services()
+    pupil = services.find_pupil(args.pupil, args.school)
+    count = services.withdraw_consent(
+        pupil, study=args.study, categories=args.categories, actor=services.console_actor()
+    )
+    return Report.ok(
+        {"leerlingnummer": pupil.leerlingnummer, "withdrawn": count},
+        f"{count} consent(s) withdrawn for pupil {pupil.leerlingnummer}",
+    )
+
+
+def _consents(args: argparse.Namespace) -> Report:
+    services = _services()
+    rows = services.consents(args.study, args.school)
+    items = [
+        {
+            "school": c.pupil.school.code,
+            "leerlingnummer": c.pupil.leerlingnummer,
+            "pupil": c.pupil.display_name,
+            "study": c.study.code,
+            "category": c.category,
+            "given_by": c.given_by,
+            "given_on": c.given_on.isoformat(),
+            "evidence": c.evidence,
+            "active": c.active,
+        }
+        for c in rows
+    ]
+    lines = [
+        f"{i['school']} {i['leerlingnummer']} {i['pupil']}: {i['study']}/{i['category']} "
+        f"given by {i['given_by']} on {i['given_on']}" + ("" if i["active"] else " (withdrawn)")
+        for i in items
+    ] or ["no consents registered"]
+    return Report.ok({"consents": items}, "\n".join(lines))
+
+
+def _deliver(args: argparse.Namespace) -> Report:
+    services = _services()
+    reports = services.deliver(
+        period=args.period,
+        office_key=args.office_key,
+        out=args.out,
+        actor=services.console_actor(),
+        school=args.school,
+        study=args.study,
+        signing_key_path=args.signing_key,
+    )
+    data = {"deliveries": [r.as_dict() for r in reports]}
+    text = "\n".join(r.describe() for r in reports)
+    if any(r.delivered for r in reports):
+        return Report.ok(data, text)
+    return Report.rejected(data, text)
+
+
+def _retract(args: argparse.Namespace) -> Report:
+    services = _services()
+    report = services.retract(
+        leerlingnummer=args.pupil,
+        school=args.school,
+        office_key=args.office_key,
+        out=args.out,
+        actor=services.console_actor(),
+        signing_key_path=args.signing_key,
+    )
+    return Report.ok(report.as_dict(), report.describe())
+
+
+def _letter(args: argparse.Namespace) -> Report:
+    services = _services()
+    text = services.parent_letter(args.school, lang=args.lang, fmt=args.format)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    return Report.ok({"file": str(args.out)}, f"letter written to {args.out}")

@@ -1,8 +1,9 @@
 """One Arrow schema per table.
 
 ``LVS_*`` are the tables a school holds after importing an LVS export (names
-and addresses included: they never leave the school). The delivery tables are
-defined with the package that builds them.
+and addresses included: they never leave the school). ``DELIVERY_*`` are the
+only tables that leave it: the allow-list of what a delivery may carry. The
+school builds them and the office validates them against the same schemas.
 """
 
 from __future__ import annotations
@@ -75,4 +76,61 @@ LVS_SCHEMAS: dict[str, pa.Schema] = {
     "toetsresultaten": LVS_TOETSRESULTATEN,
     "voorschool": LVS_VOORSCHOOL,
     "bijzonder": LVS_BIJZONDER,
+}
+
+# -- what leaves the school ----------------------------------------------------------------
+
+#: Pupils: only the fields the office needs to link them, never a name or free text.
+DELIVERY_LEERLINGEN = pa.schema(
+    [
+        pa.field("pgn", pa.string(), nullable=False),
+        pa.field("geboortedatum", pa.date32(), nullable=False),
+        pa.field("geslacht", pa.string(), nullable=False),
+        pa.field("postcode", pa.string(), nullable=False),
+        pa.field("huisnummer", pa.int32(), nullable=False),
+        pa.field("huisnummertoevoeging", pa.string()),
+        pa.field("jaargroep", pa.int8(), nullable=False),
+        pa.field("brin", pa.string(), nullable=False),
+        pa.field("vestiging", pa.string(), nullable=False),
+    ]
+)
+
+DELIVERY_TOETSRESULTATEN = pa.schema(
+    [
+        pa.field("pgn", pa.string(), nullable=False),
+        pa.field("toets", pa.string(), nullable=False),
+        pa.field("leergebied", pa.string(), nullable=False),
+        pa.field("toetsmoment", pa.string(), nullable=False),
+        pa.field("schooljaar", pa.string(), nullable=False),
+        pa.field("jaargroep", pa.int8(), nullable=False),
+        pa.field("afnamedatum", pa.date32(), nullable=False),
+        pa.field("vaardigheidsscore", pa.float64(), nullable=False),
+        pa.field("schaal", pa.string(), nullable=False),
+        pa.field("niveau", pa.string()),
+    ]
+)
+
+DELIVERY_VOORSCHOOL = pa.schema(
+    [
+        pa.field("pgn", pa.string(), nullable=False),
+        pa.field("soort", pa.string(), nullable=False),
+        pa.field("maanden", pa.int16(), nullable=False),
+        pa.field("dagdelen_per_week", pa.float64(), nullable=False),
+    ]
+)
+
+#: Special-category data: only with consent for the study; the description never leaves.
+DELIVERY_BIJZONDER = pa.schema(
+    [
+        pa.field("pgn", pa.string(), nullable=False),
+        pa.field("categorie", pa.string(), nullable=False),
+        pa.field("datum", pa.date32(), nullable=False),
+    ]
+)
+
+DELIVERY_SCHEMAS: dict[str, pa.Schema] = {
+    "leerlingen": DELIVERY_LEERLINGEN,
+    "toetsresultaten": DELIVERY_TOETSRESULTATEN,
+    "voorschool": DELIVERY_VOORSCHOOL,
+    "bijzonder": DELIVERY_BIJZONDER,
 }

@@ -1,6 +1,7 @@
 """LVS exports: reading and checking them, and the school's columnar store of what was read."""
 
 from cohortsafe.lvs._export import EXPORT_FILES, Export, ReadOutcome, find_exports, read_export
+from cohortsafe.lvs._objections import ObjectionRow, read_objection_list
 from cohortsafe.lvs._problems import Problem
 from cohortsafe.lvs._store import INSCHRIJVINGEN, LvsStore, PreparedImport
 
@@ -9,9 +10,11 @@ __all__ = [
     "INSCHRIJVINGEN",
     "Export",
     "LvsStore",
+    "ObjectionRow",
     "PreparedImport",
     "Problem",
     "ReadOutcome",
     "find_exports",
     "read_export",
+    "read_objection_list",
 ]

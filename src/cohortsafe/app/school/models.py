@@ -80,3 +80,162 @@ class ExportImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school.code} {self.school_year} ({self.imported_at:%Y-%m-%d})"
+
+
+class Objection(models.Model):
+    """A parent's or guardian's objection; it applies from the moment it is registered."""
+
+    class Channel(models.TextChoices):
+        BRIEF = "brief", "brief"
+        EMAIL = "email", "e-mail"
+        FORMULIER = "formulier", "formulier"
+        MONDELING = "mondeling", "mondeling"
+        LAS = "las", "lijst uit het LAS"
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="objections")
+    received_on = models.DateField()
+    received_from = models.CharField(max_length=200, help_text="The parent or guardian.")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    note = models.TextField(blank=True)
+    registered_at = models.DateTimeField(auto_now_add=True)
+    registered_by = models.CharField(max_length=200)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.CharField(max_length=200, blank=True)
+    withdrawal_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="one_active_objection_per_pupil",
+            )
+        ]
+        ordering = ("registered_at",)
+
+    def __str__(self) -> str:
+        state = "active" if self.active else "withdrawn"
+        return f"objection for {self.pupil} ({state})"
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class Study(models.Model):
+    """A study that asks for special-category data, with the categories and period it covers."""
+
+    code = models.CharField(max_length=40, unique=True)
+    title = models.CharField(max_length=300)
+    categories = models.JSONField(help_text="Special categories the study asks for.")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ("code",)
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Consent(models.Model):
+    """Explicit consent for one pupil, one study and one special category; withdrawable."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="consents")
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="consents")
+    category = models.CharField(max_length=40)
+    given_by = models.CharField(max_length=200)
+    given_on = models.DateField()
+    evidence = models.CharField(max_length=300, blank=True, help_text="Where the signed form is.")
+    registered_at = models.DateTimeField(auto_now_add=True)
+    registered_by = models.CharField(max_length=200)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil", "study", "category"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="one_active_consent_per_pupil_study_category",
+            )
+        ]
+        ordering = ("registered_at",)
+
+    def __str__(self) -> str:
+        return f"consent {self.study.code}/{self.category} for {self.pupil}"
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class Delivery(models.Model):
+    """A package delivered to the office: what, when, by whom, and which pupils were left out."""
+
+    delivery_id = models.UUIDField(unique=True)
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="deliveries")
+    period = models.CharField(max_length=9)
+    seq = models.PositiveIntegerField()
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, null=True, blank=True)
+    file_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=200)
+    office_key = models.CharField(max_length=64, help_text="Fingerprint of the office key.")
+    signing_key = models.CharField(max_length=64, help_text="Fingerprint of the signing key.")
+    manifest = models.JSONField(help_text="Row counts, digests and exclusions, as delivered.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["school", "period", "seq"], name="delivery_seq_unique")
+        ]
+        ordering = ("created_at",)
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class DeliveredPupil(models.Model):
+    """A pupil a delivery held, with the number it was delivered under (for retractions)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="pupils")
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="deliveries")
+    pgn = models.CharField(max_length=9)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "pupil"], name="delivered_pupil_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pupil} in {self.delivery}"
+
+
+class ExcludedPupil(models.Model):
+    """A pupil a delivery left out, and why."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="excluded")
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="exclusions")
+    reason = models.CharField(max_length=40)
+
+    def __str__(self) -> str:
+        return f"{self.pupil} left out of {self.delivery}: {self.reason}"
+
+
+class Retraction(models.Model):
+    """A signed retraction sent after a late objection, and the deliveries it retracts."""
+
+    retraction_id = models.UUIDField(unique=True)
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="retractions")
+    objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="retractions")
+    deliveries = models.ManyToManyField(Delivery, related_name="retractions")
+    file_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.file_name

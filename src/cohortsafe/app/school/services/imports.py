@@ -14,13 +14,13 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from cohortsafe.app.audit.services import console_actor, record
+from cohortsafe.app.audit.services import record
 from cohortsafe.app.school.models import ExportImport, Pupil, School
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolYear
 from cohortsafe.lvs import Export, LvsStore, Problem, ReadOutcome, find_exports, read_export
 
-__all__ = ["ImportReport", "console_actor", "import_exports", "lvs_store"]
+__all__ = ["ImportReport", "import_exports", "lvs_store"]
 
 _PUPIL_FIELDS = (
     "bsn",

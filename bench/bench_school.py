@@ -1,13 +1,15 @@
-"""LVS import and synthetic data: throughput against DuckDB's read_csv in the same run.
+"""The school side: LVS import against DuckDB's read_csv, deliveries against DuckDB's Parquet.
 
-    python bench/bench_lvs.py [--quick]
+    python bench/bench_school.py [--quick]
 
 1. `cohortsafe synth` writes a 200-school set (one school year).
 2. Baselines read the same CSV files: DuckDB `read_csv` (it sniffs each file's dialect,
    as the importer must) and DuckDB with the dialect given (no sniffing), into Arrow.
 3. cohortsafe reads and checks every row (`read_export`), then imports fully (checks,
    registry upsert, Parquet store, audit) into a fresh home.
-4. `synth` at national size (6,000 schools, one year): wall time and peak memory.
+4. Deliveries for every school (allow-list, objections, Parquet, signatures, HPKE
+   encryption, the register) against DuckDB writing the same tables as plain Parquet.
+5. `synth` at national size (6,000 schools, one year): wall time and peak memory.
 """
 
 from __future__ import annotations
@@ -81,6 +83,44 @@ def _import(folder: Path, home: Path) -> float:
     return elapsed
 
 
+def _deliveries(root: Path) -> tuple[float, float, int]:
+    """Seconds to deliver every school, seconds for DuckDB to write the same tables, packages."""
+    import duckdb
+
+    from cohortsafe.app.school import services
+    from cohortsafe.domain import SchoolYear
+    from cohortsafe.package import KeyPair, open_package, write_key_pair
+
+    school, office = KeyPair.generate("school"), KeyPair.generate("office")
+    write_key_pair(school, root / "keys")
+    write_key_pair(office, root / "keys")
+    start = time.perf_counter()
+    reports = services.deliver(
+        period=SchoolYear(2025),
+        office_key=root / "keys" / "office.pub",
+        out=root / "packages",
+        actor="bench",
+        signing_key_path=root / "keys" / "school.key",
+    )
+    delivered = time.perf_counter() - start
+    opened = [
+        open_package(root / "packages" / str(r.file), office_key=office, school_key=school.public)
+        for r in reports
+    ]
+    con = duckdb.connect()
+    plain = root / "plain"
+    plain.mkdir()
+
+    def write_plain() -> None:
+        for index, package in enumerate(opened):
+            for name, table in package.tables.items():
+                con.register("t", table)
+                con.execute(f"COPY t TO '{plain}/{index}-{name}.parquet' (FORMAT parquet)")
+                con.unregister("t")
+
+    return delivered, best_of(3, write_plain), len(reports)
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     schools = 50 if quick else 200
@@ -100,6 +140,7 @@ def main() -> None:
         arrow = best_of(3, lambda: _pyarrow_read(files))
         checked = best_of(1, lambda: [read_export(f) for f in folders])
         imported = _import(data, root / "home")
+        delivered, plain, packages = _deliveries(root)
 
         table = [
             {
@@ -153,7 +194,25 @@ def main() -> None:
                 f"synth at national size: 6,000 schools, {pupils:,} pupils, one school year: "
                 f"{seconds:.0f} s, peak memory {peak:.0f} MiB."
             )
-        report("lvs", "LVS import throughput", table, notes)
+        report("school-import", "LVS import throughput", table, notes)
+        report(
+            "school-delivery",
+            "Deliveries",
+            [
+                {
+                    "step": f"DuckDB COPY of the same tables to Parquet ({packages} schools)",
+                    "seconds": plain,
+                    "ratio": 1.0,
+                },
+                {
+                    "step": "cohortsafe school deliver (allow-list, objections, Parquet, "
+                    "signatures, encryption, register)",
+                    "seconds": delivered,
+                    "ratio": delivered / plain,
+                },
+            ],
+            [f"{packages} packages, {delivered / packages * 1000:.0f} ms per school."],
+        )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,59 @@
+"""The school's use cases; the console and the web both call these and nothing else.
+
+- :mod:`.imports`: LVS exports into the registry and the columnar store;
+- :mod:`.registers`: schools, objections, studies and consents;
+- :mod:`.deliveries`: deliveries and retractions;
+- :mod:`.letters`: the information letter for parents.
+"""
+
+from cohortsafe.app.audit.services import console_actor
+from cohortsafe.app.school.services.deliveries import (
+    DeliveryReport,
+    RetractionReport,
+    deliver,
+    retract,
+)
+from cohortsafe.app.school.services.imports import ImportReport, import_exports, lvs_store
+from cohortsafe.app.school.services.letters import parent_letter
+from cohortsafe.app.school.services.registers import (
+    ObjectionStatus,
+    RegisterError,
+    add_study,
+    consents,
+    find_pupil,
+    find_school,
+    give_consent,
+    import_objection_list,
+    objection_deadline,
+    objections,
+    register_objection,
+    set_school,
+    withdraw_consent,
+    withdraw_objection,
+)
+
+__all__ = [
+    "DeliveryReport",
+    "ImportReport",
+    "ObjectionStatus",
+    "RegisterError",
+    "RetractionReport",
+    "add_study",
+    "consents",
+    "console_actor",
+    "deliver",
+    "find_pupil",
+    "find_school",
+    "give_consent",
+    "import_exports",
+    "import_objection_list",
+    "lvs_store",
+    "objection_deadline",
+    "objections",
+    "parent_letter",
+    "register_objection",
+    "retract",
+    "set_school",
+    "withdraw_consent",
+    "withdraw_objection",
+]

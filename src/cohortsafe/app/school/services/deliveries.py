@@ -1,0 +1,395 @@
+"""Deliveries and retractions: the only way pupil data leave the school.
+
+A delivery carries, for one school and one school year, the pupils enrolled
+that year minus every pupil with an active objection; their results in the
+allowed domains; their childcare; and, only for a named study, the
+special-category rows each pupil has explicit, unwithdrawn consent for. The
+tables are built from the allow-list; the package is signed by the school and
+encrypted to the office. What was delivered, and who was left out and why, is
+recorded so that a later objection can be retracted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import transaction
+
+from cohortsafe.app.audit.services import record
+from cohortsafe.app.school.models import (
+    Consent,
+    DeliveredPupil,
+    Delivery,
+    ExcludedPupil,
+    Objection,
+    Pupil,
+    Retraction,
+    School,
+    Study,
+)
+from cohortsafe.app.school.services.imports import lvs_store
+from cohortsafe.app.school.services.registers import RegisterError, find_pupil, find_school
+from cohortsafe.config import load
+from cohortsafe.domain import SchoolCode, SchoolYear
+from cohortsafe.package import (
+    DeliveryContents,
+    KeyPair,
+    PublicKey,
+    load_private,
+    load_public,
+    write_delivery,
+    write_retraction,
+)
+
+__all__ = ["DeliveryReport", "RetractionReport", "deliver", "retract", "signing_key"]
+
+
+def signing_key(path: Path | None) -> KeyPair:
+    """The school's signing key: ``path``, else ``school.key`` in the home."""
+    return load_private(path or load().home / "school.key")
+
+
+@dataclass
+class DeliveryReport:
+    school: str
+    period: str
+    delivered: bool
+    file: str | None = None
+    delivery_id: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    exclusions: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "school": self.school,
+            "period": self.period,
+            "delivered": self.delivered,
+            "file": self.file,
+            "delivery_id": self.delivery_id,
+            "rows": self.rows,
+            "exclusions": self.exclusions,
+            "reason": self.reason,
+        }
+
+    def describe(self) -> str:
+        if not self.delivered:
+            return f"{self.school} {self.period}: not delivered: {self.reason}"
+        rows = ", ".join(f"{n} {t}" for t, n in self.rows.items())
+        left_out = ", ".join(f"{n} {why}" for why, n in self.exclusions.items() if n) or "nothing"
+        return f"{self.school} {self.period}: {self.file} ({rows}); left out: {left_out}"
+
+
+@dataclass
+class _Built:
+    contents: DeliveryContents
+    delivered: dict[str, tuple[int, str]]  # leerlingnummer -> (pupil id, pgn)
+    objected: list[int]  # pupil ids left out for an objection
+
+
+def _column(table: pa.Table, name: str) -> list[Any]:
+    return table.column(name).to_pylist()
+
+
+def _with_pgn(table: pa.Table, pgns: pa.Table) -> pa.Table:
+    """Keep the rows of delivered pupils and swap the leerlingnummer for the PGN."""
+    return table.join(pgns, "leerlingnummer", join_type="inner").drop_columns(["leerlingnummer"])
+
+
+def _build(
+    school: School, period: SchoolYear, study: Study | None, domains: tuple[str, ...]
+) -> _Built:
+    store = lvs_store()
+    code = SchoolCode(school.brin, school.vestiging)
+    enrolments = store.read(code, "inschrijvingen")
+    enrolments = enrolments.filter(pc.equal(enrolments.column("schooljaar"), str(period)))
+    if enrolments.num_rows == 0:
+        raise RegisterError(f"no export of {period} was imported for {code}")
+    jaargroep = dict(
+        zip(_column(enrolments, "leerlingnummer"), _column(enrolments, "jaargroep"), strict=True)
+    )
+    pupils = list(
+        Pupil.objects.filter(school=school, leerlingnummer__in=list(jaargroep)).values(
+            "id",
+            "leerlingnummer",
+            "bsn",
+            "onderwijsnummer",
+            "geboortedatum",
+            "geslacht",
+            "postcode",
+            "huisnummer",
+            "huisnummertoevoeging",
+        )
+    )
+    objected = set(
+        Objection.objects.filter(pupil__school=school, withdrawn_at__isnull=True).values_list(
+            "pupil_id", flat=True
+        )
+    )
+    kept = [p for p in pupils if p["id"] not in objected]
+    delivered = {p["leerlingnummer"]: (p["id"], p["bsn"] or p["onderwijsnummer"]) for p in kept}
+    leerlingen = pa.table(
+        {
+            "pgn": [delivered[p["leerlingnummer"]][1] for p in kept],
+            "geboortedatum": pa.array([p["geboortedatum"] for p in kept], pa.date32()),
+            "geslacht": [p["geslacht"] for p in kept],
+            "postcode": [p["postcode"] for p in kept],
+            "huisnummer": pa.array([p["huisnummer"] for p in kept], pa.int32()),
+            "huisnummertoevoeging": pa.array(
+                [p["huisnummertoevoeging"] or None for p in kept], pa.string()
+            ),
+            "jaargroep": pa.array([jaargroep[p["leerlingnummer"]] for p in kept], pa.int8()),
+            "brin": [school.brin] * len(kept),
+            "vestiging": [school.vestiging] * len(kept),
+        }
+    )
+    pgns = pa.table(
+        {
+            "leerlingnummer": pa.array(list(delivered), pa.string()),
+            "pgn": pa.array([pgn for _, pgn in delivered.values()], pa.string()),
+        }
+    )
+
+    results = store.read(code, "toetsresultaten")
+    results = _with_pgn(results.filter(pc.equal(results.column("schooljaar"), str(period))), pgns)
+    in_domains = pc.is_in(results.column("leergebied"), value_set=pa.array(domains))
+    outside_domains = results.num_rows - pc.sum(in_domains).as_py() if results.num_rows else 0
+    results = results.filter(in_domains)
+    childcare = _with_pgn(store.read(code, "voorschool"), pgns)
+
+    special = _with_pgn(store.read(code, "bijzonder"), pgns)
+    tables = {"leerlingen": leerlingen, "toetsresultaten": results, "voorschool": childcare}
+    exclusions = {
+        "objection": len(pupils) - len(kept),
+        "results_outside_delivered_domains": int(outside_domains),
+    }
+    if study is None:
+        exclusions["special_category_rows_without_study"] = special.num_rows
+    else:
+        consented = _consented(school, study, delivered)
+        keys = pc.binary_join_element_wise(special.column("pgn"), special.column("categorie"), "|")
+        allowed = pc.is_in(keys, value_set=pa.array(sorted(consented), pa.string()))
+        exclusions["special_category_rows_without_consent"] = special.num_rows - int(
+            pc.sum(allowed).as_py() or 0
+        )
+        tables["bijzonder"] = special.filter(allowed).select(["pgn", "categorie", "datum"])
+    contents = DeliveryContents(
+        school=code,
+        period=period,
+        tables=tables,
+        exclusions=exclusions,
+        domains=domains,
+        study=study.code if study else None,
+    )
+    return _Built(contents, delivered, sorted(objected & {p["id"] for p in pupils}))
+
+
+def _consented(school: School, study: Study, delivered: dict[str, tuple[int, str]]) -> set[str]:
+    """``pgn|category`` for every active consent of a delivered pupil for ``study``."""
+    rows = Consent.objects.filter(
+        pupil__school=school, study=study, withdrawn_at__isnull=True
+    ).values_list("pupil__leerlingnummer", "category")
+    return {f"{delivered[n][1]}|{c}" for n, c in rows if n in delivered and c in study.categories}
+
+
+def deliver(
+    *,
+    period: SchoolYear,
+    office_key: Path,
+    out: Path,
+    actor: str,
+    school: str | None = None,
+    study: str | None = None,
+    signing_key_path: Path | None = None,
+    today: dt.date | None = None,
+) -> list[DeliveryReport]:
+    """Write one package per school (or for ``school``) into ``out`` and record each."""
+    today = today or dt.date.today()
+    recipient = load_public(office_key)
+    signer = signing_key(signing_key_path)
+    the_study = None
+    if study is not None:
+        the_study = Study.objects.filter(code=study).first()
+        if the_study is None:
+            raise RegisterError(f"no study {study}")
+        if not the_study.starts_on <= today <= the_study.ends_on:
+            raise RegisterError(
+                f"study {study} runs from {the_study.starts_on} to {the_study.ends_on}"
+            )
+    schools = [find_school(school)] if school else list(School.objects.all())
+    if not schools:
+        raise RegisterError("no school yet: import an LVS export first")
+    domains = load().delivery_domains
+    reports = []
+    for each in schools:
+        try:
+            built = _build(each, period, the_study, domains)
+        except RegisterError as error:
+            if school:
+                raise
+            reports.append(DeliveryReport(each.code, str(period), False, reason=str(error)))
+            continue
+        reports.append(_write_and_record(each, built, the_study, signer, recipient, out, actor))
+    return reports
+
+
+def _write_and_record(
+    school: School,
+    built: _Built,
+    study: Study | None,
+    signer: KeyPair,
+    recipient: PublicKey,
+    out: Path,
+    actor: str,
+) -> DeliveryReport:
+    period = str(built.contents.period)
+    delivery_id = str(uuid.uuid4())
+    with transaction.atomic():
+        School.objects.select_for_update().get(pk=school.pk)
+        seq = Delivery.objects.filter(school=school, period=period).count() + 1
+        path = out / f"{school.code}-{period}-{seq}.nco"
+        manifest = write_delivery(
+            built.contents,
+            signing_key=signer,
+            recipient=recipient,
+            path=path,
+            delivery_id=delivery_id,
+        )
+        try:
+            delivery = Delivery.objects.create(
+                delivery_id=delivery_id,
+                school=school,
+                period=period,
+                seq=seq,
+                study=study,
+                file_name=path.name,
+                created_by=actor,
+                office_key=recipient.fingerprint,
+                signing_key=signer.public.fingerprint,
+                manifest={
+                    "tables": manifest["tables"],
+                    "exclusions": manifest["exclusions"],
+                    "domains": manifest["domains"],
+                },
+            )
+            DeliveredPupil.objects.bulk_create(
+                [
+                    DeliveredPupil(delivery=delivery, pupil_id=pid, pgn=pgn)
+                    for pid, pgn in built.delivered.values()
+                ],
+                batch_size=2000,
+            )
+            ExcludedPupil.objects.bulk_create(
+                [
+                    ExcludedPupil(delivery=delivery, pupil_id=pid, reason="objection")
+                    for pid in built.objected
+                ]
+            )
+            rows = {name: entry["rows"] for name, entry in manifest["tables"].items()}
+            record(
+                "school.deliver",
+                actor=actor,
+                subject=school.code,
+                period=period,
+                delivery_id=delivery_id,
+                study=study.code if study else None,
+                rows=rows,
+                exclusions=manifest["exclusions"],
+            )
+        except BaseException:
+            path.unlink(missing_ok=True)  # no record, no package
+            raise
+    return DeliveryReport(
+        school.code, period, True, path.name, delivery_id, rows, dict(manifest["exclusions"])
+    )
+
+
+@dataclass
+class RetractionReport:
+    school: str
+    leerlingnummer: str
+    file: str
+    retraction_id: str
+    deliveries: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "school": self.school,
+            "leerlingnummer": self.leerlingnummer,
+            "file": self.file,
+            "retraction_id": self.retraction_id,
+            "deliveries": self.deliveries,
+        }
+
+    def describe(self) -> str:
+        held = ", ".join(self.deliveries)
+        return f"retraction {self.file} for pupil {self.leerlingnummer} (delivered in {held})"
+
+
+def retract(
+    *,
+    leerlingnummer: str,
+    office_key: Path,
+    out: Path,
+    actor: str,
+    school: str | None = None,
+    signing_key_path: Path | None = None,
+) -> RetractionReport:
+    """A signed, encrypted retraction of a pupil whose parent objected after a delivery."""
+    pupil = find_pupil(leerlingnummer, school)
+    objection = Objection.objects.filter(pupil=pupil, withdrawn_at__isnull=True).first()
+    if objection is None:
+        raise RegisterError(
+            f"pupil {leerlingnummer} has no active objection: register it before retracting"
+        )
+    held = list(DeliveredPupil.objects.filter(pupil=pupil).select_related("delivery"))
+    if not held:
+        raise RegisterError(f"pupil {leerlingnummer} was never delivered: nothing to retract")
+    recipient = load_public(office_key)
+    signer = signing_key(signing_key_path)
+    deliveries = sorted({str(h.delivery.delivery_id) for h in held})
+    pgns = sorted({h.pgn for h in held})
+    code = SchoolCode(pupil.school.brin, pupil.school.vestiging)
+    with transaction.atomic():
+        path = out / f"{code.code}-retraction-{uuid.uuid4().hex[:12]}.nco"
+        manifest = write_retraction(
+            school=code,
+            pgns=pgns,
+            deliveries=deliveries,
+            reason="objection",
+            signing_key=signer,
+            recipient=recipient,
+            path=path,
+        )
+        try:
+            retraction = Retraction.objects.create(
+                retraction_id=manifest["retraction_id"],
+                pupil=pupil,
+                objection=objection,
+                file_name=path.name,
+                created_by=actor,
+            )
+            retraction.deliveries.set({h.delivery for h in held})
+            record(
+                "school.retract",
+                actor=actor,
+                subject=f"{code.code}/{leerlingnummer}",
+                retraction_id=manifest["retraction_id"],
+                deliveries=deliveries,
+            )
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    return RetractionReport(
+        code.code,
+        leerlingnummer,
+        path.name,
+        manifest["retraction_id"],
+        sorted(h.delivery.file_name for h in held),
+    )

@@ -1,0 +1,44 @@
+"""Delivery packages: hybrid post-quantum keys, signed manifests, encrypted envelopes.
+
+What leaves a school travels as one file per school and period: tables limited
+to the allow-list (:mod:`cohortsafe.domain.schemas`), a manifest with the
+SHA-256 of each, signed with Ed25519 and ML-DSA-65, all encrypted to the
+office's ML-KEM-768 + X25519 key. Retractions travel the same way.
+"""
+
+from cohortsafe.package._keys import (
+    ENCRYPTION_SUITE,
+    SIGNATURE_ALGORITHMS,
+    KeyPair,
+    PublicKey,
+    load_private,
+    load_public,
+    write_key_pair,
+)
+from cohortsafe.package._package import (
+    MANIFEST_FORMAT,
+    DeliveryContents,
+    OpenedPackage,
+    open_package,
+    write_delivery,
+    write_retraction,
+)
+from cohortsafe.package._tables import allowed_table, check_delivered_table
+
+__all__ = [
+    "ENCRYPTION_SUITE",
+    "MANIFEST_FORMAT",
+    "SIGNATURE_ALGORITHMS",
+    "DeliveryContents",
+    "KeyPair",
+    "OpenedPackage",
+    "PublicKey",
+    "allowed_table",
+    "check_delivered_table",
+    "load_private",
+    "load_public",
+    "open_package",
+    "write_delivery",
+    "write_key_pair",
+    "write_retraction",
+]

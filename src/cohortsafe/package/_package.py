@@ -1,0 +1,313 @@
+"""Writing and opening delivery and retraction packages.
+
+Inside the envelope is a tar stream: ``manifest.json``, ``signature.json`` and,
+for a delivery, ``tables/<name>.parquet``. The manifest names every table with
+its row count and SHA-256; the signature covers the manifest's exact bytes, so
+it covers every table too. Opening checks, in this order: the recipient, the
+envelope and every encrypted part, the signature, each table's digest and row
+count, and each table's shape against the allow-list; files appear in the
+output folder only when all of that holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cohortsafe import __version__
+from cohortsafe.domain import SchoolCode, SchoolYear
+from cohortsafe.errors import IntegrityError, PackageError
+from cohortsafe.files import fsync_dir
+from cohortsafe.package._envelope import (
+    ChunkReader,
+    EncryptingWriter,
+    decrypt_chunks,
+    read_envelope,
+)
+from cohortsafe.package._keys import ENCRYPTION_SUITE, SIGNATURE_ALGORITHMS, KeyPair, PublicKey
+from cohortsafe.package._signing import sign, verify
+from cohortsafe.package._tables import allowed_table, check_delivered_table
+
+__all__ = [
+    "MANIFEST_FORMAT",
+    "DeliveryContents",
+    "OpenedPackage",
+    "open_package",
+    "write_delivery",
+    "write_retraction",
+]
+
+MANIFEST_FORMAT = 1
+_SPOOL = 16 << 20  # tables up to this size stay in memory while the package is written
+
+
+@dataclass(frozen=True)
+class DeliveryContents:
+    """What one school delivers for one period, already limited to the allow-list."""
+
+    school: SchoolCode
+    period: SchoolYear
+    tables: dict[str, pa.Table]
+    exclusions: dict[str, int]
+    domains: tuple[str, ...]
+    study: str | None = None
+
+
+@dataclass
+class OpenedPackage:
+    """A verified package: its manifest and, for a delivery, its tables."""
+
+    kind: str
+    manifest: dict[str, Any]
+    signer: str
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+
+
+def _algorithms() -> dict[str, Any]:
+    return {
+        "encryption": ENCRYPTION_SUITE,
+        "signature": list(SIGNATURE_ALGORITHMS),
+        "digest": "SHA-256",
+    }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _add(tar: tarfile.TarFile, name: str, source: IO[bytes], size: int) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mode = 0o600
+    tar.addfile(info, source)
+
+
+def _write(
+    path: Path,
+    kind: str,
+    manifest: dict[str, Any],
+    signing_key: KeyPair,
+    recipient: PublicKey,
+    tables: dict[str, IO[bytes]],
+) -> None:
+    manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    signature_bytes = json.dumps(sign(signing_key, manifest_bytes)).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        with open(partial, "wb") as sink:
+            writer = EncryptingWriter(sink, recipient, kind)
+            with tarfile.open(fileobj=writer, mode="w|") as tar:
+                _add(tar, "manifest.json", io.BytesIO(manifest_bytes), len(manifest_bytes))
+                _add(tar, "signature.json", io.BytesIO(signature_bytes), len(signature_bytes))
+                for name, spool in tables.items():
+                    size = spool.seek(0, io.SEEK_END)
+                    spool.seek(0)
+                    _add(tar, f"tables/{name}.parquet", spool, size)
+            writer.close()
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(partial, path)
+        fsync_dir(path.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+
+
+def write_delivery(
+    contents: DeliveryContents,
+    *,
+    signing_key: KeyPair,
+    recipient: PublicKey,
+    path: Path,
+    delivery_id: str | None = None,
+) -> dict[str, Any]:
+    """Write a signed, encrypted delivery package to ``path``; returns its manifest."""
+    delivery_id = delivery_id or str(uuid.uuid4())
+    entries: dict[str, dict[str, Any]] = {}
+    spools: dict[str, IO[bytes]] = {}
+    with contextlib.ExitStack() as stack:
+        for name, table in contents.tables.items():
+            checked = allowed_table(name, table)
+            spool = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL))
+            pq.write_table(checked, spool, compression="zstd")
+            spool.seek(0)
+            digest = hashlib.file_digest(spool, "sha256").hexdigest()
+            entries[name] = {
+                "file": f"tables/{name}.parquet",
+                "rows": checked.num_rows,
+                "sha256": digest,
+            }
+            spools[name] = spool
+        manifest = {
+            "format_version": MANIFEST_FORMAT,
+            "kind": "delivery",
+            "delivery_id": delivery_id,
+            "school": {"brin": contents.school.brin, "vestiging": contents.school.vestiging},
+            "period": str(contents.period),
+            "created_at": _now(),
+            "software": f"cohortsafe {__version__}",
+            "study": contents.study,
+            "domains": list(contents.domains),
+            "tables": entries,
+            "exclusions": dict(sorted(contents.exclusions.items())),
+            "algorithms": _algorithms(),
+            "signer": signing_key.public.fingerprint,
+            "recipient": recipient.fingerprint,
+        }
+        _write(path, "delivery", manifest, signing_key, recipient, spools)
+    return manifest
+
+
+def write_retraction(
+    *,
+    school: SchoolCode,
+    pgns: list[str],
+    deliveries: list[str],
+    reason: str,
+    signing_key: KeyPair,
+    recipient: PublicKey,
+    path: Path,
+) -> dict[str, Any]:
+    """Write a signed, encrypted retraction of ``pgns`` (a late objection, say)."""
+    manifest = {
+        "format_version": MANIFEST_FORMAT,
+        "kind": "retraction",
+        "retraction_id": str(uuid.uuid4()),
+        "school": {"brin": school.brin, "vestiging": school.vestiging},
+        "created_at": _now(),
+        "software": f"cohortsafe {__version__}",
+        "reason": reason,
+        "pgns": sorted(pgns),
+        "deliveries": sorted(deliveries),
+        "algorithms": _algorithms(),
+        "signer": signing_key.public.fingerprint,
+        "recipient": recipient.fingerprint,
+    }
+    _write(path, "retraction", manifest, signing_key, recipient, {})
+    return manifest
+
+
+def _members(tar: tarfile.TarFile) -> Iterator[tuple[str, IO[bytes]]]:
+    for member in tar:
+        if not member.isfile():
+            raise IntegrityError("the package holds something other than plain files")
+        handle = tar.extractfile(member)
+        if handle is None:
+            raise IntegrityError("the package holds something other than plain files")
+        yield member.name, handle
+
+
+def open_package(
+    path: Path,
+    *,
+    office_key: KeyPair,
+    school_key: PublicKey,
+    out: Path | None = None,
+) -> OpenedPackage:
+    """Verify and decrypt a package; with ``out``, also unpack it there.
+
+    Raises a :class:`PackageError` subclass naming what is wrong: altered
+    (:class:`IntegrityError`), encrypted to another office
+    (:class:`DecryptionError`) or signed by another key (:class:`SignatureError`).
+    """
+    try:
+        source = path.open("rb")
+    except OSError as error:
+        raise PackageError(f"cannot read {path.name}: {error.strerror}") from None
+    with source, tempfile.TemporaryDirectory(prefix=".open-", dir=_staging_root(out)) as tmp:
+        staging = Path(tmp)
+        envelope = read_envelope(source)
+        reader = io.BufferedReader(ChunkReader(decrypt_chunks(source, envelope, office_key)))
+        try:
+            tar = tarfile.open(fileobj=reader, mode="r|")  # noqa: SIM115 - the with below closes it
+        except tarfile.TarError:
+            raise IntegrityError("the package content is not readable") from None
+        with tar:
+            members = _members(tar)
+            manifest_bytes = _expect(members, "manifest.json").read()
+            signature = json.loads(_expect(members, "signature.json").read())
+            verify(school_key, manifest_bytes, signature)
+            manifest: dict[str, Any] = json.loads(manifest_bytes)
+            if manifest.get("kind") != envelope.kind:
+                raise IntegrityError("the package's kind differs inside and outside")
+            expected = dict(manifest.get("tables", {}))
+            files: dict[str, Path] = {}
+            for name, handle in members:
+                table = name.removeprefix("tables/").removesuffix(".parquet")
+                entry = expected.pop(table, None)
+                if entry is None or entry.get("file") != name:
+                    raise IntegrityError(f"the package holds {name}, which its manifest lacks")
+                target = staging / f"{table}.parquet"
+                digest = hashlib.sha256()
+                with open(target, "wb") as sink:
+                    while chunk := handle.read(1 << 20):
+                        digest.update(chunk)
+                        sink.write(chunk)
+                if digest.hexdigest() != entry.get("sha256"):
+                    raise IntegrityError(f"table {table} does not match its digest")
+                files[table] = target
+            if expected:
+                raise IntegrityError(f"tables missing from the package: {', '.join(expected)}")
+        tables = _load_tables(files, manifest)
+        opened = OpenedPackage(envelope.kind, manifest, str(signature.get("key")), tables)
+        if out is not None:
+            _publish(staging, manifest_bytes, out)
+        return opened
+
+
+def _expect(members: Iterator[tuple[str, IO[bytes]]], name: str) -> IO[bytes]:
+    try:
+        found, handle = next(members)
+    except StopIteration:
+        raise IntegrityError(f"the package lacks {name}") from None
+    if found != name:
+        raise IntegrityError(f"the package lacks {name}")
+    return handle
+
+
+def _load_tables(files: dict[str, Path], manifest: dict[str, Any]) -> dict[str, pa.Table]:
+    tables: dict[str, pa.Table] = {}
+    for name, file in files.items():
+        try:
+            table = pq.read_table(file)
+        except (pa.ArrowException, OSError):
+            raise IntegrityError(f"table {name} is not readable Parquet") from None
+        problems = check_delivered_table(name, table)
+        if problems:
+            raise IntegrityError("; ".join(problems))
+        if table.num_rows != manifest["tables"][name]["rows"]:
+            raise IntegrityError(f"table {name} does not hold the rows its manifest counts")
+        tables[name] = table
+    return tables
+
+
+def _staging_root(out: Path | None) -> str | None:
+    if out is None:
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return str(out.parent)
+
+
+def _publish(staging: Path, manifest_bytes: bytes, out: Path) -> None:
+    """Move the verified files into ``out`` (manifest.json and one Parquet file per table)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (staging / "manifest.json").write_bytes(manifest_bytes)
+    for file in sorted(staging.iterdir()):
+        shutil.move(str(file), out / file.name)
+    fsync_dir(out)
