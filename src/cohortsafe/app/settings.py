@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "cohortsafe.app.audit",
     "cohortsafe.app.school",
+    "cohortsafe.app.office",
 ]
 
 MIDDLEWARE = [

@@ -31,7 +31,7 @@ def add_group(subparsers: Subparsers, name: str, help: str) -> Subparsers:
 
 
 def register_all(groups: Subparsers) -> None:
-    from cohortsafe.cli import demo, keys, package, school, synth
+    from cohortsafe.cli import demo, keys, office, package, school, synth
 
-    for module in (synth, school, keys, package, demo):
+    for module in (synth, school, keys, package, office, demo):
         module.register(groups)

@@ -17,7 +17,8 @@ from typing import Any
 from cohortsafe.errors import CohortsafeError
 from cohortsafe.lvs import find_exports, read_export
 
-PERIOD = "2025-2026"
+YEARS = ("2023-2024", "2024-2025", "2025-2026")
+PERIOD = YEARS[-1]
 STUDY = "DYS-2026"
 
 
@@ -40,30 +41,33 @@ class DemoFailed(CohortsafeError):
 
 @dataclass
 class _Demo:
-    root: Path
     steps: list[Step] = field(default_factory=list)
 
-    def run(self, title: str, command: list[str], summary: Any, *, json_flag: bool = True) -> Any:
-        """Run one command; ``summary`` turns its JSON document into a line for the reader."""
-        full = [sys.executable, "-m", "cohortsafe.cli", *command]
-        if json_flag:
-            full.append("--json")
+    def call(self, command: list[str]) -> Any:
+        """Run one command as a user would; its JSON document, or DemoFailed."""
+        full = [sys.executable, "-m", "cohortsafe.cli", *command, "--json"]
         result = subprocess.run(full, capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:
             raise DemoFailed(
-                f"`cohortsafe {' '.join(command)}` ended with {result.returncode}: "
+                f"`cohortsafe {shlex.join(command)}` ended with {result.returncode}: "
                 f"{result.stdout.strip()[:500]} {result.stderr.strip()[-500:]}"
             )
-        document = json.loads(result.stdout) if json_flag else {}
+        return json.loads(result.stdout)
+
+    def run(self, title: str, command: list[str], summary: Any) -> Any:
+        """Run and show one command; ``summary`` turns its JSON into a line for the reader."""
+        document = self.call(command)
         self.steps.append(Step(title, command, summary(document)))
         return document
 
 
 def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
-    demo = _Demo(root)
+    demo = _Demo()
     exports = root / "lvs-exports"
-    school_home = root / "school"
-    office = root / "office-keys"
+    school = ["--home", str(root / "school")]
+    office = ["--home", str(root / "office")]
+    school_pub = str(root / "school" / "school.pub")
+    office_pub = str(root / "office" / "office.pub")
     packages = root / "packages"
 
     demo.run(
@@ -75,7 +79,7 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
             "--seed",
             str(seed),
             "--years",
-            "2023-2024..2025-2026",
+            f"{YEARS[0]}..{YEARS[-1]}",
             "--out",
             str(exports),
         ],
@@ -84,39 +88,40 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
             f"results, {d['childcare']} childcare rows, {d['special']} special-category rows"
         ),
     )
-
-    def imported(d: dict[str, Any]) -> str:
-        accepted = [e for e in d["exports"] if e["accepted"]]
-        pupils = sum(e["rows"]["leerlingen"] for e in accepted)
-        results = sum(e["rows"]["toetsresultaten"] for e in accepted)
-        return (
-            f"{len(accepted)} of {len(d['exports'])} exports accepted "
-            f"({pupils} pupil rows, {results} results), every row checked"
-        )
-
-    home = ["--home", str(school_home)]
     demo.run(
         "The school imports the exports, all or nothing per export",
-        [*home, "school", "import", str(exports)],
-        imported,
+        [*school, "school", "import", str(exports)],
+        _imported,
     )
-
     demo.run(
         "The school makes its signing key (Ed25519 + ML-DSA-65, ML-KEM-768 + X25519)",
-        ["keys", "new", "--name", "school", "--out", str(school_home)],
+        ["keys", "new", "--name", "school", "--out", str(root / "school")],
         lambda d: f"fingerprint {d['fingerprint'][:16]}…, private key mode 0600",
     )
     demo.run(
-        "The office makes its key pair; schools get office.pub",
-        ["keys", "new", "--name", "office", "--out", str(office)],
-        lambda d: f"fingerprint {d['fingerprint'][:16]}…",
+        "The office makes its key pair and its secret pseudonym keys",
+        [*office, "office", "init"],
+        lambda d: (
+            "office.pub for the schools; pseudonym keys "
+            f"{', '.join(k['key_id'] for k in d['pseudonym_keys'])}, mode 0600"
+        ),
+    )
+    codes = sorted(p.name for p in (exports / PERIOD).iterdir())
+    for code in codes:
+        demo.call([*office, "office", "school-add", code, "--key", school_pub])
+    demo.steps.append(
+        Step(
+            "The office registers the school's public key for each location",
+            [*office, "office", "school-add", codes[0], "--key", school_pub],
+            f"{len(codes)} school locations registered",
+        )
     )
 
     first, pupils, special = _pick_pupils(exports)
     demo.run(
         "The school records its name and who parents contact to object",
         [
-            *home,
+            *school,
             "school",
             "set",
             "--school",
@@ -131,7 +136,7 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
     demo.run(
         "The parent letter, in Dutch",
         [
-            *home,
+            *school,
             "school",
             "letter",
             "--school",
@@ -143,12 +148,11 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
         ],
         lambda d: f"written to {d['file']}",
     )
-
     for leerlingnummer, parent in zip(pupils[:2], ("ouder A", "ouder B"), strict=False):
         demo.run(
             "A parent objects: the pupil is left out from now on",
             [
-                *home,
+                *school,
                 "school",
                 "object",
                 "--school",
@@ -164,11 +168,10 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
             ],
             lambda d: f"objection registered for pupil {d['leerlingnummer']}",
         )
-
     demo.run(
         "A study that needs special-category data",
         [
-            *home,
+            *school,
             "school",
             "study-add",
             "--code",
@@ -188,7 +191,7 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
         demo.run(
             "A parent gives explicit consent for that study",
             [
-                *home,
+                *school,
                 "school",
                 "consent",
                 "--school",
@@ -209,19 +212,24 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
             lambda d: f"consent for pupil {d['leerlingnummer']}: {d['categories']}",
         )
 
-    def delivered(d: dict[str, Any]) -> str:
-        done = [x for x in d["deliveries"] if x["delivered"]]
-        left = sum(x["exclusions"].get("objection", 0) for x in done)
-        special_rows = sum(x["rows"].get("bijzonder", 0) for x in done)
-        return (
-            f"{len(done)} packages signed and encrypted to the office; {left} pupils left "
-            f"out for an objection; {special_rows} special-category rows with consent"
+    for period in YEARS[:-1]:
+        demo.call(
+            [
+                *school,
+                "school",
+                "deliver",
+                "--period",
+                period,
+                "--office-key",
+                office_pub,
+                "--out",
+                str(packages),
+            ]
         )
-
     deliveries = demo.run(
-        "The school delivers every school's 2025-2026 package",
+        f"The school delivers each year's packages (shown: {PERIOD}, with the study)",
         [
-            *home,
+            *school,
             "school",
             "deliver",
             "--period",
@@ -229,34 +237,45 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
             "--study",
             STUDY,
             "--office-key",
-            str(office / "office.pub"),
+            office_pub,
             "--out",
             str(packages),
         ],
-        delivered,
+        _delivered,
     )
     package = packages / next(x["file"] for x in deliveries["deliveries"] if x["delivered"])
     demo.run(
-        "The office verifies, decrypts and unpacks one package",
+        "The office's tool opens one package: verify, decrypt, unpack",
         [
             "package",
             "open",
             str(package),
             "--office-key",
-            str(office / "office.key"),
+            str(root / "office" / "office.key"),
             "--school-key",
-            str(school_home / "school.pub"),
+            school_pub,
             "--out",
             str(root / "opened"),
         ],
         _manifest_summary,
+    )
+    received = demo.call(
+        [*office, "office", "receive", *sorted(str(p) for p in packages.glob("*.nco"))]
+    )
+    demo.steps.append(
+        Step(
+            "The office takes in every package: verify, check, pseudonymise, link, store",
+            [*office, "office", "receive", str(packages / "*.nco")],
+            f"{sum(p['status'] == 'received' for p in received['packages'])} of "
+            f"{len(received['packages'])} packages received into the vault",
+        )
     )
 
     late = pupils[2]
     demo.run(
         "A parent objects after the delivery",
         [
-            *home,
+            *school,
             "school",
             "object",
             "--school",
@@ -270,12 +289,14 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
             "--channel",
             "formulier",
         ],
-        lambda d: f"objection registered; pupil was in {d['earlier_deliveries']} delivery",
+        lambda d: (
+            f"objection registered; the pupil was in {d['earlier_deliveries']} earlier deliveries"
+        ),
     )
-    demo.run(
-        "The school retracts what it delivered about that pupil",
+    retraction = demo.run(
+        "The school retracts everything it delivered about that pupil",
         [
-            *home,
+            *school,
             "school",
             "retract",
             "--school",
@@ -283,13 +304,51 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
             "--pupil",
             late,
             "--office-key",
-            str(office / "office.pub"),
+            office_pub,
             "--out",
-            str(packages),
+            str(root / "retractions"),
         ],
         lambda d: f"{d['file']} retracts the pupil from {', '.join(d['deliveries'])}",
     )
+    demo.run(
+        "The office honours it: every row of the pupil goes, a tombstone stays",
+        [*office, "office", "receive", str(root / "retractions" / retraction["file"])],
+        lambda d: (
+            f"{d['packages'][0]['status']}: "
+            f"{d['packages'][0]['counts']['rows_removed']} rows removed"
+        ),
+    )
+    demo.run("The vault's counts", [*office, "office", "status"], _status_summary)
+    demo.run(
+        "The office scans every vault file for identifiers",
+        [*office, "office", "scan"],
+        lambda d: (
+            "nothing found: no BSN, onderwijsnummer, postcode, full date or name"
+            if not d["findings"]
+            else f"{len(d['findings'])} finding(s)"
+        ),
+    )
     return demo.steps
+
+
+def _imported(d: dict[str, Any]) -> str:
+    accepted = [e for e in d["exports"] if e["accepted"]]
+    pupils = sum(e["rows"]["leerlingen"] for e in accepted)
+    results = sum(e["rows"]["toetsresultaten"] for e in accepted)
+    return (
+        f"{len(accepted)} of {len(d['exports'])} exports accepted ({pupils} pupil rows, "
+        f"{results} results), every row checked"
+    )
+
+
+def _delivered(d: dict[str, Any]) -> str:
+    done = [x for x in d["deliveries"] if x["delivered"]]
+    left = sum(x["exclusions"].get("objection", 0) for x in done)
+    special_rows = sum(x["rows"].get("bijzonder", 0) for x in done)
+    return (
+        f"{len(done)} packages signed and encrypted to the office; {left} pupils left out "
+        f"for an objection; {special_rows} special-category row(s) with consent"
+    )
 
 
 def _manifest_summary(d: dict[str, Any]) -> str:
@@ -298,7 +357,18 @@ def _manifest_summary(d: dict[str, Any]) -> str:
     left = ", ".join(f"{k} {v}" for k, v in manifest["exclusions"].items())
     return (
         f"manifest of delivery {manifest['delivery_id'][:8]}…, {manifest['period']}, "
-        f"signed {'+'.join(manifest['algorithms']['signature'])}: {tables}; left out: {left}"
+        f"signed {' + '.join(manifest['algorithms']['signature'])}: {tables}; "
+        f"left out: {left}"
+    )
+
+
+def _status_summary(d: dict[str, Any]) -> str:
+    rows = ", ".join(f"{k} {v}" for k, v in d["rows"].items())
+    return (
+        f"{d['deliveries_current']} deliveries from {d['schools_registered']} school "
+        f"locations; {d['pupils']} pupils; {rows}; {d['retractions']} retraction(s), "
+        f"{d['tombstones']} tombstone(s); onderwijsnummers linked to a later BSN: "
+        f"{d['linked']}, unlinked: {d['unlinked']}"
     )
 
 

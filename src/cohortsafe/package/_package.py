@@ -21,7 +21,7 @@ import shutil
 import tarfile
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -47,6 +47,7 @@ __all__ = [
     "MANIFEST_FORMAT",
     "DeliveryContents",
     "OpenedPackage",
+    "SchoolKeyLookup",
     "open_package",
     "write_delivery",
     "write_retraction",
@@ -87,7 +88,8 @@ def _algorithms() -> dict[str, Any]:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    # microseconds: the office orders deliveries of one school and period by this stamp
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _add(tar: tarfile.TarFile, name: str, source: IO[bytes], size: int) -> None:
@@ -213,14 +215,21 @@ def _members(tar: tarfile.TarFile) -> Iterator[tuple[str, IO[bytes]]]:
         yield member.name, handle
 
 
+SchoolKeyLookup = Callable[[dict[str, Any]], PublicKey]
+
+
 def open_package(
     path: Path,
     *,
     office_key: KeyPair,
-    school_key: PublicKey,
+    school_key: PublicKey | SchoolKeyLookup,
     out: Path | None = None,
 ) -> OpenedPackage:
     """Verify and decrypt a package; with ``out``, also unpack it there.
+
+    ``school_key`` is the key the package must be signed with, or a lookup that
+    is given the (not yet verified) manifest and returns the key registered for
+    the school it names; the signature then proves the claim.
 
     Raises a :class:`PackageError` subclass naming what is wrong: altered
     (:class:`IntegrityError`), encrypted to another office
@@ -242,8 +251,10 @@ def open_package(
             members = _members(tar)
             manifest_bytes = _expect(members, "manifest.json").read()
             signature = json.loads(_expect(members, "signature.json").read())
-            verify(school_key, manifest_bytes, signature)
-            manifest: dict[str, Any] = json.loads(manifest_bytes)
+            claimed: dict[str, Any] = json.loads(manifest_bytes)
+            key = school_key if isinstance(school_key, PublicKey) else school_key(claimed)
+            verify(key, manifest_bytes, signature)
+            manifest = claimed
             if manifest.get("kind") != envelope.kind:
                 raise IntegrityError("the package's kind differs inside and outside")
             expected = dict(manifest.get("tables", {}))

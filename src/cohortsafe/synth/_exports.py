@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cohortsafe.domain import SPECIAL_CATEGORIES, SchoolYear
-from cohortsafe.synth._names import FIRST_NAMES_BOYS, FIRST_NAMES_GIRLS, SURNAMES
+from cohortsafe.domain.names import FIRST_NAMES_BOYS, FIRST_NAMES_GIRLS, SURNAMES
 from cohortsafe.synth._population import POSTCODE_LETTERS, TOEVOEGINGEN, Population
 from cohortsafe.synth._vendors import Vendor
 

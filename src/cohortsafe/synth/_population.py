@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from cohortsafe.domain import SchoolYear
-from cohortsafe.synth._names import FIRST_NAMES_BOYS, FIRST_NAMES_GIRLS, SURNAMES
+from cohortsafe.domain.names import FIRST_NAMES_BOYS, FIRST_NAMES_GIRLS, SURNAMES
 from cohortsafe.synth._numbers import NumberStream
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -1,7 +1,9 @@
-"""Word lists for synthetic pupils: Dutch first names and surnames, diacritics included.
+"""Common Dutch first names and surnames, diacritics included.
 
-Every name here is a common given name or surname; no combination stands for a
-real person. All characters are in Windows-1252 so any export encoding works.
+Used twice: to make synthetic pupils, and to recognise a name where none may
+be (the vault scan). Every name here is a common given name or surname; no
+combination stands for a real person. All characters are in Windows-1252 so
+any export encoding works.
 """
 
 from __future__ import annotations
@@ -150,4 +152,24 @@ SURNAMES: tuple[tuple[str, str], ...] = (
     ("", "Ruïz"),
     ("", "Nguyen"),
     ("", "Eßer"),
+)
+
+
+def is_common_name(value: str) -> bool:
+    """True when ``value`` is one of the names above (case and spacing ignored).
+
+    >>> is_common_name(" zoë "), is_common_name("rekenen_wiskunde")
+    (True, False)
+    """
+    return " ".join(value.split()).casefold() in _ALL
+
+
+_ALL = frozenset(
+    name.casefold()
+    for name in (
+        *FIRST_NAMES_BOYS,
+        *FIRST_NAMES_GIRLS,
+        *(surname for _, surname in SURNAMES),
+        *(f"{prefix} {surname}".strip() for prefix, surname in SURNAMES),
+    )
 )

@@ -1,0 +1,1 @@
+"""The statistics office: school keys, intake of packages, the vault, retractions."""

@@ -1,0 +1,408 @@
+"""The office's use cases: keys, the school registry, intake, retractions, status and scan.
+
+Intake of each file: verify the signature against the key registered for the
+school the package names, decrypt, check every digest (the package layer),
+check every value against the code lists (the vault layer), pseudonymise,
+link, drop linking identifiers, and commit to the vault. Deliveries are
+committed in batches, one atomic vault transaction each; a retraction ends
+the batch before it, so order is kept. Every outcome is recorded and audited,
+never with a PGN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from cohortsafe.app.audit.services import record
+from cohortsafe.app.office.models import KeyRecord, ReceivedPackage, RegisteredSchool
+from cohortsafe.config import load
+from cohortsafe.domain import SchoolCode
+from cohortsafe.errors import CohortsafeError, ConfigurationError, PackageError, SignatureError
+from cohortsafe.package import (
+    KeyPair,
+    PublicKey,
+    load_private,
+    load_public,
+    open_package,
+    write_key_pair,
+)
+from cohortsafe.pseudonym import (
+    PURPOSES,
+    KeyChain,
+    OfficePseudonyms,
+    load_key,
+    new_key,
+    write_key,
+)
+from cohortsafe.vault import (
+    PreparedDelivery,
+    ScanFinding,
+    Vault,
+    VaultCounts,
+    prepare_delivery,
+    scan,
+    validate_delivery,
+)
+
+__all__ = [
+    "BATCH_SIZE",
+    "OfficeError",
+    "ReceiveReport",
+    "add_school",
+    "init_office",
+    "open_vault",
+    "receive",
+    "rotate_key",
+    "scan_vault",
+    "status",
+]
+
+BATCH_SIZE = 256
+
+
+class OfficeError(CohortsafeError):
+    """An office action that cannot be done as asked."""
+
+
+def _home() -> Path:
+    return load().home
+
+
+def _keys_folder() -> Path:
+    return _home() / "keys"
+
+
+@contextmanager
+def open_vault() -> Iterator[Vault]:
+    with Vault(_home() / "vault") as vault:
+        yield vault
+
+
+def init_office(*, actor: str) -> dict[str, Any]:
+    """Create the office key pair and one pseudonym key per purpose; refuses to run twice."""
+    home = _home()
+    if (home / "office.key").exists() or KeyRecord.objects.exists():
+        raise OfficeError(f"{home} holds an office already; keys are never replaced by init")
+    with open_vault():
+        pass  # creates the vault, so a failure here leaves no keys behind
+    pair = KeyPair.generate("office")
+    write_key_pair(pair, home)
+    made = []
+    with transaction.atomic():
+        for purpose in PURPOSES:
+            key = new_key(purpose)
+            path = write_key(key, _keys_folder())
+            KeyRecord.objects.create(
+                purpose=purpose, key_id=key.key_id, position=1, file_name=path.name
+            )
+            made.append({"purpose": purpose, "key_id": key.key_id})
+        record("office.init", actor=actor, fingerprint=pair.public.fingerprint, keys=made)
+    return {
+        "office_pub": str(home / "office.pub"),
+        "fingerprint": pair.public.fingerprint,
+        "pseudonym_keys": made,
+    }
+
+
+def _office_key() -> KeyPair:
+    path = _home() / "office.key"
+    if not path.exists():
+        raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
+    return load_private(path)
+
+
+def pseudonyms() -> OfficePseudonyms:
+    chains = {}
+    for purpose in PURPOSES:
+        records = KeyRecord.objects.filter(purpose=purpose).order_by("position")
+        keys = [load_key(_keys_folder() / r.file_name) for r in records]
+        if not keys:
+            raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
+        chains[purpose] = KeyChain(keys)
+    return OfficePseudonyms(chains["pupil"], chains["school"], chains["link"])
+
+
+def add_school(code: str, key_path: Path, *, actor: str) -> RegisteredSchool:
+    school = SchoolCode.parse(code)
+    public = load_public(key_path)
+    with transaction.atomic():
+        registered, created = RegisteredSchool.objects.update_or_create(
+            brin=school.brin,
+            vestiging=school.vestiging,
+            defaults={
+                "public_key": public.to_json(),
+                "fingerprint": public.fingerprint,
+                "added_by": actor,
+            },
+        )
+        record(
+            "office.school_key",
+            actor=actor,
+            subject=school.code,
+            fingerprint=public.fingerprint,
+            replaced=not created,
+        )
+    return registered
+
+
+def _school_key_lookup() -> Any:
+    cache: dict[str, PublicKey] = {}
+
+    def lookup(manifest: dict[str, Any]) -> PublicKey:
+        info = manifest.get("school") or {}
+        code = f"{info.get('brin', '')}{info.get('vestiging', '')}"
+        if code not in cache:
+            found = RegisteredSchool.objects.filter(
+                brin=str(info.get("brin", "")), vestiging=str(info.get("vestiging", ""))
+            ).first()
+            if found is None:
+                raise SignatureError(
+                    "the package names a school whose key is not registered "
+                    "(cohortsafe office school-add)"
+                )
+            cache[code] = PublicKey.from_json(found.public_key)
+        return cache[code]
+
+    return lookup
+
+
+@dataclass
+class ReceiveReport:
+    file: str
+    kind: str
+    status: str
+    package_id: str = ""
+    school: str = ""
+    period: str = ""
+    reason: str = ""
+    replaced: str = ""
+    counts: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "status": self.status,
+            "package_id": self.package_id,
+            "school": self.school,
+            "period": self.period,
+            "reason": self.reason,
+            "replaced": self.replaced,
+            "counts": self.counts,
+        }
+
+    def describe(self) -> str:
+        line = f"{self.file}: {self.status}"
+        if self.reason:
+            line += f" ({self.reason})"
+        if self.replaced:
+            line += f", replacing delivery {self.replaced[:8]}…"
+        if self.counts:
+            line += "; " + ", ".join(f"{k} {v}" for k, v in self.counts.items())
+        return line
+
+
+def _digest(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return ""
+
+
+def receive(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
+    """Take in packages and retractions, in order; every one is recorded and audited."""
+    office_key = _office_key()
+    keys = pseudonyms()
+    lookup = _school_key_lookup()
+    reports: list[ReceiveReport] = []
+    pending: list[tuple[Path, PreparedDelivery, ReceiveReport]] = []
+    with open_vault() as vault:
+
+        def flush() -> None:
+            if not pending:
+                return
+            outcomes = vault.add_deliveries([p for _, p, _ in pending])
+            for (path, _prepared, report), outcome in zip(pending, outcomes, strict=True):
+                report.status = outcome.status
+                report.replaced = outcome.replaced or ""
+                if outcome.status == "received":
+                    report.counts = {
+                        **outcome.rows,
+                        "filtered_retracted_pupils": outcome.filtered,
+                        "linked": outcome.linked,
+                        "ambiguous": outcome.ambiguous,
+                    }
+                elif outcome.status == "superseded":
+                    report.reason = "a newer delivery of this school and period is held"
+                _record(path, report, actor)
+            pending.clear()
+
+        for path in paths:
+            report = ReceiveReport(path.name, "", "refused")
+            try:
+                opened = open_package(path, office_key=office_key, school_key=lookup)
+            except (PackageError, ConfigurationError) as error:
+                report.reason = str(error)
+                _record(path, report, actor)
+                reports.append(report)
+                continue
+            manifest = opened.manifest
+            info = manifest.get("school") or {}
+            report.kind = opened.kind
+            report.school = f"{info.get('brin', '')}{info.get('vestiging', '')}"
+            report.period = str(manifest.get("period", ""))
+            if opened.kind == "retraction":
+                flush()
+                report.package_id = str(manifest.get("retraction_id", ""))
+                pupils = keys.pupils(_strings(manifest.get("pgns", [])))
+                outcome = vault.retract(
+                    report.package_id,
+                    keys.school(report.school),
+                    [str(p) for p in pupils.to_pylist()],
+                )
+                report.status = outcome.status
+                report.counts = {"pupils": outcome.pupils, "rows_removed": outcome.rows_removed}
+                _record(path, report, actor)
+                reports.append(report)
+                continue
+            report.package_id = str(manifest.get("delivery_id", ""))
+            problems = validate_delivery(manifest, opened.tables)
+            if problems:
+                report.reason = "; ".join(problems)
+                _record(path, report, actor)
+                reports.append(report)
+                continue
+            pending.append((path, prepare_delivery(manifest, opened.tables, keys), report))
+            reports.append(report)
+            if len(pending) >= BATCH_SIZE:
+                flush()
+        flush()
+        vault.compact()
+    return reports
+
+
+def _strings(values: Any) -> Any:
+    import pyarrow as pa
+
+    return pa.array([str(v) for v in values], pa.string())
+
+
+def _record(path: Path, report: ReceiveReport, actor: str) -> None:
+    """Keep and audit what became of one file; never a PGN, only ids, codes and counts."""
+    with transaction.atomic():
+        ReceivedPackage.objects.create(
+            file_name=report.file,
+            sha256=_digest(path),
+            kind=report.kind,
+            package_id=report.package_id,
+            school=report.school,
+            period=report.period,
+            status=report.status,
+            reason=report.reason,
+            replaced=report.replaced,
+            counts=report.counts,
+            received_by=actor,
+        )
+        action = {
+            "received": "office.received",
+            "refused": "office.refused",
+            "duplicate": "office.duplicate",
+            "superseded": "office.superseded",
+            "retracted": "office.retracted",
+        }[report.status]
+        details: dict[str, Any] = {
+            "file": report.file,
+            "package_id": report.package_id,
+            "period": report.period,
+            "counts": report.counts,
+        }
+        if report.reason:
+            details["reason"] = report.reason
+        record(action, actor=actor, subject=report.school, **details)
+        if report.replaced:
+            record(
+                "office.replaced",
+                actor=actor,
+                subject=report.school,
+                replaced=report.replaced,
+                by=report.package_id,
+            )
+
+
+def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
+    """Add a new key for ``purpose`` and re-key the vault with it: new = HMAC(new, old)."""
+    if purpose not in PURPOSES:
+        raise OfficeError(f"purpose must be one of {', '.join(PURPOSES)}")
+    current = KeyRecord.objects.filter(purpose=purpose).order_by("-position").first()
+    if current is None:
+        raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
+    key = new_key(purpose)
+    path = write_key(key, _keys_folder())
+    chain = KeyChain([key])
+    try:
+        with open_vault() as vault:
+            rewritten = vault.rekey(purpose, key.key_id, chain.pseudonyms)
+        with transaction.atomic():
+            KeyRecord.objects.create(
+                purpose=purpose,
+                key_id=key.key_id,
+                position=current.position + 1,
+                file_name=path.name,
+            )
+            record(
+                "office.rotate_key",
+                actor=actor,
+                subject=purpose,
+                old=current.key_id,
+                new=key.key_id,
+                files_rewritten=rewritten,
+            )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return {
+        "purpose": purpose,
+        "old": current.key_id,
+        "new": key.key_id,
+        "files_rewritten": rewritten,
+    }
+
+
+def status() -> dict[str, Any]:
+    with open_vault() as vault:
+        counts: VaultCounts = vault.counts()
+    packages = ReceivedPackage.objects.all()
+    per_school: dict[str, dict[str, int]] = {}
+    for package in packages.filter(kind="delivery", status="received"):
+        per_school.setdefault(package.school, {}).setdefault(package.period, 0)
+        per_school[package.school][package.period] += 1
+    return {
+        "schools_registered": RegisteredSchool.objects.count(),
+        "deliveries_per_school": per_school,
+        "deliveries_current": counts.deliveries,
+        "deliveries_replaced": counts.replaced,
+        "refused": packages.filter(status="refused").count(),
+        "pupils": counts.pupils,
+        "rows": counts.rows,
+        "by_period": counts.by_period,
+        "retractions": counts.retractions,
+        "tombstones": counts.tombstones,
+        "linked": counts.linked,
+        "unlinked": counts.unlinked,
+        "ambiguous": counts.ambiguous,
+    }
+
+
+def scan_vault() -> list[ScanFinding]:
+    root = _home() / "vault"
+    if not root.exists():
+        raise ConfigurationError("this home holds no vault yet: run `cohortsafe office init`")
+    return scan(root)

@@ -1,0 +1,104 @@
+"""Looking through every vault file for anything that looks like a direct identifier.
+
+A pseudonymised vault holds no BSN or onderwijsnummer (nine digits passing
+their checks), no postcode, no full date (a birth date in disguise) and no
+name. The scan reads every column of every Parquet file under the vault and
+every table of its catalog, and reports the column and what it resembles,
+never the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cohortsafe.domain.names import is_common_name
+from cohortsafe.vault._validate import pgn_kinds
+
+__all__ = ["ScanFinding", "scan"]
+
+_POSTCODE = r"^[1-9][0-9]{3} ?[A-Za-z]{2}$"
+_FULL_DATE = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}-[0-9]{1,2}-[0-9]{4})$"
+
+
+@dataclass(frozen=True)
+class ScanFinding:
+    where: str  # file, or catalog table
+    column: str
+    looks_like: str
+    values: int
+
+    def __str__(self) -> str:
+        return f"{self.where} [{self.column}]: {self.values} value(s) look like {self.looks_like}"
+
+
+def _count(mask: pa.Array) -> int:
+    return int(pc.sum(pc.fill_null(mask, False)).as_py() or 0)
+
+
+def _check_column(where: str, name: str, column: pa.Array) -> list[ScanFinding]:
+    findings: list[ScanFinding] = []
+    kind = column.type
+    if pa.types.is_date(kind):
+        if len(column.drop_null()):
+            findings.append(ScanFinding(where, name, "a full date", len(column.drop_null())))
+        return findings
+    if pa.types.is_integer(kind):
+        as_text = pc.cast(column.drop_null(), pa.string())
+        nine = as_text.filter(pc.equal(pc.utf8_length(as_text), 9))
+        hits = int((pgn_kinds(nine) > 0).sum()) if len(nine) else 0
+        if hits:
+            findings.append(ScanFinding(where, name, "a BSN or onderwijsnummer", hits))
+        return findings
+    if not (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    ):
+        return findings
+    values = pc.utf8_trim_whitespace(pc.unique(column.cast(pa.string())).drop_null())
+    nine = values.filter(pc.match_substring_regex(values, r"^[0-9]{9}$"))
+    pgns = int((pgn_kinds(nine) > 0).sum()) if len(nine) else 0
+    if pgns:
+        findings.append(ScanFinding(where, name, "a BSN or onderwijsnummer", pgns))
+    for pattern, what in ((_POSTCODE, "a postcode"), (_FULL_DATE, "a full date")):
+        hits = _count(pc.match_substring_regex(values, pattern))
+        if hits:
+            findings.append(ScanFinding(where, name, what, hits))
+    names = sum(1 for v in values.to_pylist() if is_common_name(v))
+    if names:
+        findings.append(ScanFinding(where, name, "a name", names))
+    return findings
+
+
+def scan(root: Path) -> list[ScanFinding]:
+    """Every column under ``root`` (Parquet files and the DuckDB catalog) that holds identifiers."""
+    findings: list[ScanFinding] = []
+    for path in sorted(root.rglob("*.parquet")):
+        table = pq.read_table(path)
+        where = str(path.relative_to(root))
+        for name in table.column_names:
+            findings += _check_column(where, name, table.column(name).combine_chunks())
+    catalog = root / "catalog.duckdb"
+    if catalog.exists():
+        con = duckdb.connect(str(catalog), read_only=True)
+        try:
+            tables = [
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_type = 'BASE TABLE'"
+                ).fetchall()
+            ]
+            for table_name in tables:
+                data = con.sql(f'SELECT * FROM "{table_name}"').to_arrow_table()
+                for name in data.column_names:
+                    findings += _check_column(
+                        f"catalog.duckdb:{table_name}", name, data.column(name).combine_chunks()
+                    )
+        finally:
+            con.close()
+    return findings

@@ -1,0 +1,643 @@
+"""The vault: Parquet files per table and school year, listed in a DuckDB catalog.
+
+A change (a batch of deliveries, a retraction, a key rotation, a compaction)
+writes its new files beside the current ones, then switches the catalog in
+one DuckDB transaction. Until that commit, readers and a crash see the vault
+as it was; after it, the files it replaced are deleted. Files the catalog does
+not list (left by a crash) are removed when the vault is next opened, so a
+re-run starts clean.
+
+Linking fallback, for a pupil whose temporary onderwijsnummer is replaced by a
+BSN: every pupil delivered under an onderwijsnummer leaves a *link hash*, a
+keyed HMAC of (birth date, sex, postcode, house number, addition). A pupil who
+arrives under a BSN not seen before, whose link hash matches exactly one
+not-yet-linked onderwijsnummer pupil, while no other new BSN pupil of the same
+batch has that hash, and who was not in the same school year as that pupil, is
+linked: the onderwijsnummer pseudonym becomes an alias of the BSN pseudonym.
+Every other match (twins at one address, say) stays unlinked and is counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cohortsafe.errors import VaultError
+from cohortsafe.files import fsync_dir
+from cohortsafe.vault._prepare import KIND_BSN, KIND_ONDERWIJSNUMMER, PreparedDelivery
+from cohortsafe.vault._schemas import TABLES, VAULT_SCHEMAS
+
+__all__ = [
+    "DeliveryOutcome",
+    "RetractionOutcome",
+    "Vault",
+    "VaultCounts",
+    "fault_point",
+]
+
+_CATALOG = """
+CREATE TABLE IF NOT EXISTS files (path VARCHAR, tbl VARCHAR, schooljaar VARCHAR, rows BIGINT);
+CREATE TABLE IF NOT EXISTS deliveries (
+    delivery_id VARCHAR, school VARCHAR, period VARCHAR, created_at VARCHAR,
+    received_at TIMESTAMP, study VARCHAR, pupils BIGINT, results BIGINT, filtered BIGINT,
+    linked BIGINT, ambiguous BIGINT, status VARCHAR, replaced_by VARCHAR);
+CREATE TABLE IF NOT EXISTS tombstones (pupil VARCHAR, retraction_id VARCHAR, done_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS retractions (
+    retraction_id VARCHAR, school VARCHAR, done_at TIMESTAMP, pupils BIGINT, rows_removed BIGINT);
+CREATE TABLE IF NOT EXISTS aliases (
+    alias VARCHAR, canonical VARCHAR, delivery_id VARCHAR, done_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS linkage (
+    pupil VARCHAR, link_hash VARCHAR, first_period VARCHAR);
+CREATE TABLE IF NOT EXISTS key_history (
+    purpose VARCHAR, key_id VARCHAR, position INTEGER, done_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS counters (name VARCHAR, value BIGINT);
+"""
+
+
+def fault_point(step: str) -> None:
+    """Where a crash can be injected in tests; does nothing in normal runs."""
+
+
+@dataclass
+class DeliveryOutcome:
+    delivery_id: str
+    status: str  # received | duplicate | superseded
+    replaced: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    filtered: int = 0  # pupils left out because a retraction tombstoned them
+    linked: int = 0
+    ambiguous: int = 0
+
+
+@dataclass
+class RetractionOutcome:
+    retraction_id: str
+    status: str  # retracted | duplicate
+    pupils: int = 0
+    rows_removed: int = 0
+
+
+@dataclass
+class VaultCounts:
+    deliveries: int
+    replaced: int
+    pupils: int
+    rows: dict[str, int]
+    retractions: int
+    tombstones: int
+    linked: int
+    unlinked: int
+    ambiguous: int
+    by_period: dict[str, dict[str, int]]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Vault:
+    """The office's pseudonymised cohort; use as a context manager."""
+
+    def __init__(self, root: Path, *, compression: str = "zstd", compact_after: int = 32) -> None:
+        self.root = root
+        self.data = root / "data"
+        self.compression = compression
+        self.compact_after = compact_after
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Vault:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        self.data.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.root / "catalog.duckdb"))
+        except duckdb.Error as error:
+            raise VaultError(f"the vault catalog cannot be opened: {error}") from None
+        self._con.execute(_CATALOG)
+        for name, schema in VAULT_SCHEMAS.items():
+            empty = self._empty(name)
+            if not empty.exists():
+                empty.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(schema.empty_table(), empty)
+        self._remove_orphans()
+        self._refresh_views()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise VaultError("the vault is not open")
+        return self._con
+
+    def _empty(self, table: str) -> Path:
+        return self.data / "_empty" / f"{table}.parquet"
+
+    def _listed(self) -> set[str]:
+        return {row[0] for row in self.con.execute("SELECT path FROM files").fetchall()}
+
+    def _remove_orphans(self) -> None:
+        listed = self._listed()
+        for path in self.data.rglob("*.parquet"):
+            relative = str(path.relative_to(self.root))
+            if path.parent.name != "_empty" and relative not in listed:
+                path.unlink()
+
+    def _refresh_views(self) -> None:
+        for table in TABLES:
+            paths = [
+                str(self.root / row[0])
+                for row in self.con.execute(
+                    "SELECT path FROM files WHERE tbl = ? ORDER BY path", [table]
+                ).fetchall()
+            ] or [str(self._empty(table))]
+            listing = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listing}])"
+            )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def table(self, name: str) -> pa.Table:
+        if name not in VAULT_SCHEMAS:
+            raise VaultError(f"no vault table {name}")
+        return self.con.sql(f"SELECT * FROM {name}").to_arrow_table()
+
+    def files(self) -> list[Path]:
+        return sorted(self.root / p for p in self._listed())
+
+    def known_delivery(self, delivery_id: str) -> bool:
+        found = self.con.execute(
+            "SELECT count(*) FROM deliveries WHERE delivery_id = ?", [delivery_id]
+        ).fetchall()
+        return bool(found[0][0])
+
+    def tombstoned(self) -> set[str]:
+        return {r[0] for r in self.con.execute("SELECT pupil FROM tombstones").fetchall()}
+
+    def counts(self) -> VaultCounts:
+        con = self.con
+
+        def one(sql: str) -> int:
+            rows = con.execute(sql).fetchall()
+            return int(rows[0][0] or 0) if rows else 0
+
+        rows = {t: one(f"SELECT count(*) FROM {t}") for t in TABLES}
+        by_period: dict[str, dict[str, int]] = {}
+        for period, deliveries, pupils in con.execute(
+            "SELECT d.period, count(DISTINCT d.delivery_id), "
+            "(SELECT count(DISTINCT pupil) FROM leerlingen l WHERE l.schooljaar = d.period) "
+            "FROM deliveries d WHERE status = 'current' GROUP BY d.period ORDER BY d.period"
+        ).fetchall():
+            by_period[period] = {"deliveries": deliveries, "pupils": pupils}
+        return VaultCounts(
+            deliveries=one("SELECT count(*) FROM deliveries WHERE status = 'current'"),
+            replaced=one("SELECT count(*) FROM deliveries WHERE status = 'replaced'"),
+            pupils=one(
+                "SELECT count(DISTINCT coalesce(a.canonical, l.pupil)) FROM leerlingen l "
+                "LEFT JOIN aliases a ON a.alias = l.pupil"
+            ),
+            rows=rows,
+            retractions=one("SELECT count(*) FROM retractions"),
+            tombstones=one("SELECT count(*) FROM tombstones"),
+            linked=one("SELECT count(*) FROM aliases"),
+            unlinked=one(
+                "SELECT count(*) FROM linkage WHERE pupil NOT IN (SELECT alias FROM aliases)"
+            ),
+            ambiguous=one("SELECT coalesce(sum(ambiguous), 0) FROM deliveries"),
+            by_period=by_period,
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _generation(self) -> int:
+        rows = self.con.execute("SELECT value FROM counters WHERE name = 'generation'").fetchall()
+        generation = (int(rows[0][0]) if rows else 0) + 1
+        self.con.execute("DELETE FROM counters WHERE name = 'generation'")
+        self.con.execute("INSERT INTO counters VALUES ('generation', ?)", [generation])
+        return generation
+
+    def _write_file(self, table: pa.Table, name: str, period: str, tag: str) -> str:
+        folder = self.data / name / period
+        folder.mkdir(parents=True, exist_ok=True)
+        relative = f"data/{name}/{period}/{tag}.parquet"
+        path = self.root / relative
+        pq.write_table(table.cast(VAULT_SCHEMAS[name]), path, compression=self.compression)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fsync_dir(folder)
+        return relative
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[list[Path]]:
+        """Yield a list to collect files made obsolete; they go only after the commit."""
+        obsolete: list[Path] = []
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield obsolete
+            self._refresh_views()
+            fault_point("before_commit")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            self._remove_orphans()
+            self._refresh_views()
+            raise
+        fault_point("after_commit")
+        for path in obsolete:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def _rewrite_without(
+        self, where: str, params: list[Any], generation: int, obsolete: list[Path]
+    ) -> int:
+        """Rewrite every file holding rows that match ``where``, without them; rows removed."""
+        removed = 0
+        for relative, table, period in self.con.execute(
+            "SELECT path, tbl, schooljaar FROM files ORDER BY path"
+        ).fetchall():
+            path = self.root / relative
+            quoted = "'" + str(path).replace("'", "''") + "'"
+            hits = int(
+                self.con.execute(
+                    f"SELECT count(*) FROM read_parquet({quoted}) WHERE {where}", params
+                ).fetchall()[0][0]
+            )
+            if not hits:
+                continue
+            kept = self.con.sql(
+                f"SELECT * FROM read_parquet({quoted}) WHERE NOT ({where})", params=params
+            ).to_arrow_table()
+            removed += hits
+            self.con.execute("DELETE FROM files WHERE path = ?", [relative])
+            obsolete.append(path)
+            if kept.num_rows:
+                stem = Path(relative).stem
+                new = self._write_file(kept, table, period, f"{stem}-r{generation}")
+                self.con.execute(
+                    "INSERT INTO files VALUES (?, ?, ?, ?)", [new, table, period, kept.num_rows]
+                )
+        return removed
+
+    def add_deliveries(self, batch: list[PreparedDelivery]) -> list[DeliveryOutcome]:
+        """Commit a batch of deliveries in one step; each is received, a duplicate or superseded."""
+        con = self.con
+        outcomes: list[DeliveryOutcome] = []
+        known = {r[0] for r in con.execute("SELECT delivery_id FROM deliveries").fetchall()}
+        current: dict[tuple[str, str], tuple[str, str]] = {
+            (school, period): (delivery_id, created)
+            for delivery_id, school, period, created in con.execute(
+                "SELECT delivery_id, school, period, created_at FROM deliveries "
+                "WHERE status = 'current'"
+            ).fetchall()
+        }
+        tombstones = pa.array(sorted(self.tombstoned()), pa.string())
+        accepted: dict[str, tuple[PreparedDelivery, DeliveryOutcome]] = {}
+        replaced_in_vault: dict[str, str] = {}
+        for delivery in batch:
+            if delivery.delivery_id in known or delivery.delivery_id in accepted:
+                outcomes.append(DeliveryOutcome(delivery.delivery_id, "duplicate"))
+                continue
+            key = (delivery.school, delivery.period)
+            holder = current.get(key)
+            if holder and holder[1] > delivery.created_at:
+                outcomes.append(DeliveryOutcome(delivery.delivery_id, "superseded"))
+                continue
+            outcome = DeliveryOutcome(delivery.delivery_id, "received")
+            if holder:
+                outcome.replaced = holder[0]
+                if holder[0] in accepted:
+                    accepted[holder[0]][1].status = "superseded"
+                    del accepted[holder[0]]
+                else:
+                    replaced_in_vault[holder[0]] = delivery.delivery_id
+            current[key] = (delivery.delivery_id, delivery.created_at)
+            delivery, outcome.filtered = _without_tombstoned(delivery, tombstones)
+            outcome.rows = delivery.rows
+            accepted[delivery.delivery_id] = (delivery, outcome)
+            outcomes.append(outcome)
+        if not accepted:
+            return outcomes
+
+        with self._transaction() as obsolete:
+            generation = self._generation()
+            for (name, period), tables in _group(d for d, _ in accepted.values()).items():
+                merged = pa.concat_tables(tables)
+                relative = self._write_file(merged, name, period, f"g{generation:08d}")
+                con.execute(
+                    "INSERT INTO files VALUES (?, ?, ?, ?)",
+                    [relative, name, period, merged.num_rows],
+                )
+            fault_point("files_written")
+            if replaced_in_vault:
+                old = sorted(replaced_in_vault)
+                marks = ", ".join("?" * len(old))
+                self._rewrite_without(f"delivery_id IN ({marks})", old, generation, obsolete)
+                for old_id, new_id in replaced_in_vault.items():
+                    con.execute(
+                        "UPDATE deliveries SET status = 'replaced', replaced_by = ? "
+                        "WHERE delivery_id = ?",
+                        [new_id, old_id],
+                    )
+            fault_point("replaced_rewritten")
+            self._link(accepted)
+            fault_point("linked")
+            received = _now()
+            for delivery, outcome in accepted.values():
+                con.execute(
+                    "INSERT INTO deliveries "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current', NULL)",
+                    [
+                        delivery.delivery_id,
+                        delivery.school,
+                        delivery.period,
+                        delivery.created_at,
+                        received,
+                        delivery.study,
+                        delivery.rows.get("leerlingen", 0),
+                        delivery.rows.get("toetsresultaten", 0),
+                        outcome.filtered,
+                        outcome.linked,
+                        outcome.ambiguous,
+                    ],
+                )
+            fault_point("catalog_updated")
+        return outcomes
+
+    def _link(self, accepted: dict[str, tuple[PreparedDelivery, DeliveryOutcome]]) -> None:
+        con = self.con
+        links = []
+        for delivery, _ in accepted.values():
+            table = delivery.linkage.append_column(
+                "delivery_id", pa.array([delivery.delivery_id] * delivery.linkage.num_rows)
+            ).append_column("period", pa.array([delivery.period] * delivery.linkage.num_rows))
+            links.append(table)
+        batch = pa.concat_tables(links)
+        con.register("batch_links", batch)
+        try:
+            con.execute(
+                "INSERT INTO linkage SELECT DISTINCT b.pupil, b.link_hash, b.period "
+                "FROM batch_links b WHERE b.kind = ? "
+                "AND b.pupil NOT IN (SELECT pupil FROM linkage)",
+                [KIND_ONDERWIJSNUMMER],
+            )
+            candidates = con.execute(
+                """
+                WITH new_bsn AS (
+                    SELECT pupil, link_hash, min(delivery_id) AS delivery_id FROM batch_links
+                    WHERE kind = ? AND pupil NOT IN (SELECT canonical FROM aliases)
+                    GROUP BY pupil, link_hash
+                ),
+                open_onr AS (
+                    SELECT pupil, link_hash FROM linkage
+                    WHERE pupil NOT IN (SELECT alias FROM aliases)
+                ),
+                bsn_n AS (SELECT link_hash, count(DISTINCT pupil) AS n FROM new_bsn GROUP BY 1),
+                onr_n AS (SELECT link_hash, count(DISTINCT pupil) AS n FROM open_onr GROUP BY 1)
+                SELECT b.pupil, o.pupil, b.delivery_id, bn.n, onn.n
+                FROM new_bsn b
+                JOIN open_onr o USING (link_hash)
+                JOIN bsn_n bn USING (link_hash)
+                JOIN onr_n onn USING (link_hash)
+                ORDER BY b.pupil, o.pupil
+                """,
+                [KIND_BSN],
+            ).fetchall()
+            if not candidates:
+                return
+            involved = sorted({c[0] for c in candidates} | {c[1] for c in candidates})
+            marks = ", ".join("?" * len(involved))
+            # The views still show the vault as it was before this batch.
+            periods: dict[str, set[str]] = {}
+            for pupil, period in con.execute(
+                f"SELECT DISTINCT pupil, schooljaar FROM leerlingen WHERE pupil IN ({marks}) "
+                f"UNION SELECT DISTINCT pupil, period FROM batch_links WHERE pupil IN ({marks})",
+                [*involved, *involved],
+            ).fetchall():
+                periods.setdefault(pupil, set()).add(period)
+            seen_before = self._pupils_in_vault(sorted({c[0] for c in candidates}))
+        finally:
+            con.unregister("batch_links")
+        outcomes = {d.delivery_id: o for d, o in accepted.values()}
+        now = _now()
+        for bsn_pupil, onr_pupil, delivery_id, bsn_n, onr_n in candidates:
+            # One pupil is never in one school year twice: overlapping years mean two pupils.
+            overlap = periods.get(bsn_pupil, set()) & periods.get(onr_pupil, set())
+            if bsn_n == 1 and onr_n == 1 and bsn_pupil not in seen_before and not overlap:
+                con.execute(
+                    "INSERT INTO aliases VALUES (?, ?, ?, ?)",
+                    [onr_pupil, bsn_pupil, delivery_id, now],
+                )
+                outcomes[delivery_id].linked += 1
+            else:
+                outcomes[delivery_id].ambiguous += 1
+
+    def _pupils_in_vault(self, pupils: list[str]) -> set[str]:
+        marks = ", ".join("?" * len(pupils))
+        return {
+            r[0]
+            for r in self.con.execute(
+                f"SELECT DISTINCT pupil FROM leerlingen WHERE pupil IN ({marks})", pupils
+            ).fetchall()
+        }
+
+    def retract(self, retraction_id: str, school: str, pupils: list[str]) -> RetractionOutcome:
+        """Remove every row of these pupils (and their aliases) and tombstone them."""
+        con = self.con
+        done = con.execute(
+            "SELECT count(*) FROM retractions WHERE retraction_id = ?", [retraction_id]
+        ).fetchall()
+        if done[0][0]:
+            return RetractionOutcome(retraction_id, "duplicate")
+        everyone = set(pupils)
+        if pupils:
+            marks = ", ".join("?" * len(pupils))
+            for alias, canonical in con.execute(
+                f"SELECT alias, canonical FROM aliases WHERE alias IN ({marks}) "
+                f"OR canonical IN ({marks})",
+                [*pupils, *pupils],
+            ).fetchall():
+                everyone |= {alias, canonical}
+        targets = sorted(everyone)
+        with self._transaction() as obsolete:
+            generation = self._generation()
+            removed = 0
+            if targets:
+                marks = ", ".join("?" * len(targets))
+                removed = self._rewrite_without(
+                    f"pupil IN ({marks})", targets, generation, obsolete
+                )
+            fault_point("retraction_rewritten")
+            now = _now()
+            tombstoned = self.tombstoned()
+            for pupil in targets:
+                if pupil not in tombstoned:
+                    con.execute(
+                        "INSERT INTO tombstones VALUES (?, ?, ?)", [pupil, retraction_id, now]
+                    )
+            con.execute(
+                "INSERT INTO retractions VALUES (?, ?, ?, ?, ?)",
+                [retraction_id, school, now, len(pupils), removed],
+            )
+        return RetractionOutcome(retraction_id, "retracted", len(pupils), removed)
+
+    def rekey(self, purpose: str, new_key_id: str, rekey: Callable[[pa.Array], pa.Array]) -> int:
+        """Replace every pseudonym of ``purpose`` by ``rekey(old)``; returns files rewritten."""
+        if purpose not in ("pupil", "school", "link"):
+            raise VaultError("purpose must be pupil, school or link")
+        con = self.con
+        rewritten = 0
+        with self._transaction() as obsolete:
+            generation = self._generation()
+            if purpose in ("pupil", "school"):
+                column, key_column = purpose, f"{purpose}_key"
+                for relative, table, period in con.execute(
+                    "SELECT path, tbl, schooljaar FROM files ORDER BY path"
+                ).fetchall():
+                    path = self.root / relative
+                    data = pq.read_table(path)
+                    index = data.schema.get_field_index(column)
+                    data = data.set_column(
+                        index, column, rekey(data.column(column).combine_chunks())
+                    )
+                    index = data.schema.get_field_index(key_column)
+                    data = data.set_column(
+                        index, key_column, pa.array([new_key_id] * data.num_rows, pa.string())
+                    )
+                    new = self._write_file(
+                        data, table, period, f"{Path(relative).stem}-k{generation}"
+                    )
+                    con.execute("DELETE FROM files WHERE path = ?", [relative])
+                    con.execute(
+                        "INSERT INTO files VALUES (?, ?, ?, ?)", [new, table, period, data.num_rows]
+                    )
+                    obsolete.append(path)
+                    rewritten += 1
+            columns = {
+                "pupil": [
+                    ("tombstones", "pupil"),
+                    ("aliases", "alias"),
+                    ("aliases", "canonical"),
+                    ("linkage", "pupil"),
+                ],
+                "school": [("deliveries", "school"), ("retractions", "school")],
+                "link": [("linkage", "link_hash")],
+            }[purpose]
+            for table, column in columns:
+                self._rekey_column(table, column, rekey)
+            position = con.execute(
+                "SELECT count(*) FROM key_history WHERE purpose = ?", [purpose]
+            ).fetchall()
+            con.execute(
+                "INSERT INTO key_history VALUES (?, ?, ?, ?)",
+                [purpose, new_key_id, int(position[0][0]) + 1, _now()],
+            )
+            fault_point("rekeyed")
+        return rewritten
+
+    def _rekey_column(self, table: str, column: str, rekey: Callable[[pa.Array], pa.Array]) -> None:
+        con = self.con
+        values = [
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL"
+            ).fetchall()
+        ]
+        if not values:
+            return
+        mapping = pa.table(
+            {"old": pa.array(values, pa.string()), "new": rekey(pa.array(values, pa.string()))}
+        )
+        con.register("rekey_map", mapping)
+        try:
+            con.execute(
+                f"UPDATE {table} SET {column} = m.new FROM rekey_map m "
+                f"WHERE {table}.{column} = m.old"
+            )
+        finally:
+            con.unregister("rekey_map")
+
+    def compact(self, *, threshold: int | None = None) -> int:
+        """Merge the files of each table and school year once there are more than ``threshold``."""
+        limit = self.compact_after if threshold is None else threshold
+        con = self.con
+        groups = con.execute(
+            "SELECT tbl, schooljaar, list(path ORDER BY path), sum(rows) FROM files "
+            "GROUP BY tbl, schooljaar HAVING count(*) > ?",
+            [limit],
+        ).fetchall()
+        if not groups:
+            return 0
+        with self._transaction() as obsolete:
+            generation = self._generation()
+            for table, period, paths, _rows in groups:
+                merged = pa.concat_tables(pq.read_table(self.root / p) for p in paths)
+                new = self._write_file(merged, table, period, f"c{generation:08d}")
+                marks = ", ".join("?" * len(paths))
+                con.execute(f"DELETE FROM files WHERE path IN ({marks})", list(paths))
+                con.execute(
+                    "INSERT INTO files VALUES (?, ?, ?, ?)", [new, table, period, merged.num_rows]
+                )
+                obsolete.extend(self.root / p for p in paths)
+        return len(groups)
+
+
+def _group(deliveries: Iterator[PreparedDelivery] | Any) -> dict[tuple[str, str], list[pa.Table]]:
+    groups: dict[tuple[str, str], list[pa.Table]] = {}
+    for delivery in deliveries:
+        for name, table in delivery.tables.items():
+            if table.num_rows:
+                groups.setdefault((name, delivery.period), []).append(table)
+    return groups
+
+
+def _without_tombstoned(
+    delivery: PreparedDelivery, tombstones: pa.Array
+) -> tuple[PreparedDelivery, int]:
+    """The delivery without pupils a retraction tombstoned, and how many pupils that was."""
+    if len(tombstones) == 0:
+        return delivery, 0
+    pupils = delivery.tables["leerlingen"].column("pupil")
+    hit = pc.is_in(pupils, value_set=tombstones)
+    filtered = int(pc.sum(hit).as_py() or 0)
+    if not filtered:
+        return delivery, 0
+    tables = {
+        name: table.filter(pc.invert(pc.is_in(table.column("pupil"), value_set=tombstones)))
+        for name, table in delivery.tables.items()
+    }
+    linkage = delivery.linkage.filter(
+        pc.invert(pc.is_in(delivery.linkage.column("pupil"), value_set=tombstones))
+    )
+    return PreparedDelivery(
+        delivery.delivery_id,
+        delivery.school,
+        delivery.period,
+        delivery.created_at,
+        delivery.study,
+        tables,
+        linkage,
+    ), filtered

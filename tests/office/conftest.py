@@ -1,0 +1,3 @@
+from tests.office.kit import office
+
+__all__ = ["office"]
