@@ -37,14 +37,14 @@ def test_vectorised_hmac_equals_pythons(values: list[str], secret: bytes) -> Non
     )
 )
 def test_distinct_pgns_get_distinct_pseudonyms(pgns: list[str]) -> None:
-    out = KeyChain([KEY]).pseudonyms(pa.array(pgns))
+    out = KeyChain((KEY,)).pseudonyms(pa.array(pgns))
     assert len(set(out.to_pylist())) == len(pgns)
     assert all(len(p) == 64 for p in out.to_pylist())
 
 
 def test_a_chain_applies_every_key_in_order() -> None:
     second = PseudonymKey("p-two", "pupil", "cd" * 32)
-    chained = KeyChain([KEY, second]).pseudonyms(["111222333"])[0].as_py()
+    chained = KeyChain((KEY, second)).pseudonyms(["111222333"])[0].as_py()
     assert chained == _reference(second.secret_hex, _reference(KEY.secret_hex, "111222333"))
 
 

@@ -27,7 +27,13 @@ def register(groups: Subparsers) -> None:
         _receive,
         "verify, decrypt, check, pseudonymise and store packages and retractions",
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="package or retraction files, or folders of *.nco files",
+    )
     add_command(office, "status", _status, "deliveries, pupils, results, retractions, linkage")
     add_command(office, "scan", _scan, "look through every vault file for identifiers")
     p = add_command(office, "rotate-key", _rotate, "re-key every pseudonym with a new key")
@@ -69,7 +75,10 @@ def _school_add(args: argparse.Namespace) -> Report:
 
 def _receive(args: argparse.Namespace) -> Report:
     services = _services()
-    reports = services.receive(args.files, actor=_actor())
+    files = [
+        f for path in args.files for f in (sorted(path.glob("*.nco")) if path.is_dir() else [path])
+    ]
+    reports = services.receive(files, actor=_actor())
     data = {"packages": [r.as_dict() for r in reports]}
     text = "\n".join(r.describe() for r in reports)
     if any(r.status == "refused" for r in reports):

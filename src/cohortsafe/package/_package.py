@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from cohortsafe import __version__
 from cohortsafe.domain import SchoolCode, SchoolYear
 from cohortsafe.errors import IntegrityError, PackageError
-from cohortsafe.files import fsync_dir
+from cohortsafe.files import atomic_writer, fsync_dir
 from cohortsafe.package._envelope import (
     ChunkReader,
     EncryptingWriter,
@@ -239,47 +239,43 @@ def open_package(
         source = path.open("rb")
     except OSError as error:
         raise PackageError(f"cannot read {path.name}: {error.strerror}") from None
-    with source, tempfile.TemporaryDirectory(prefix=".open-", dir=_staging_root(out)) as tmp:
-        staging = Path(tmp)
+    with source, contextlib.ExitStack() as stack:
         envelope = read_envelope(source)
         reader = io.BufferedReader(ChunkReader(decrypt_chunks(source, envelope, office_key)))
         try:
-            tar = tarfile.open(fileobj=reader, mode="r|")  # noqa: SIM115 - the with below closes it
+            tar = stack.enter_context(tarfile.open(fileobj=reader, mode="r|"))
         except tarfile.TarError:
             raise IntegrityError("the package content is not readable") from None
-        with tar:
-            members = _members(tar)
-            manifest_bytes = _expect(members, "manifest.json").read()
-            signature = json.loads(_expect(members, "signature.json").read())
-            claimed: dict[str, Any] = json.loads(manifest_bytes)
-            key = school_key if isinstance(school_key, PublicKey) else school_key(claimed)
-            verify(key, manifest_bytes, signature)
-            manifest = claimed
-            if manifest.get("kind") != envelope.kind:
-                raise IntegrityError("the package's kind differs inside and outside")
-            expected = dict(manifest.get("tables", {}))
-            files: dict[str, Path] = {}
-            for name, handle in members:
-                table = name.removeprefix("tables/").removesuffix(".parquet")
-                entry = expected.pop(table, None)
-                if entry is None or entry.get("file") != name:
-                    raise IntegrityError(f"the package holds {name}, which its manifest lacks")
-                target = staging / f"{table}.parquet"
-                digest = hashlib.sha256()
-                with open(target, "wb") as sink:
-                    while chunk := handle.read(1 << 20):
-                        digest.update(chunk)
-                        sink.write(chunk)
-                if digest.hexdigest() != entry.get("sha256"):
-                    raise IntegrityError(f"table {table} does not match its digest")
-                files[table] = target
-            if expected:
-                raise IntegrityError(f"tables missing from the package: {', '.join(expected)}")
-        tables = _load_tables(files, manifest)
-        opened = OpenedPackage(envelope.kind, manifest, str(signature.get("key")), tables)
+        members = _members(tar)
+        manifest_bytes = _expect(members, "manifest.json").read()
+        signature = json.loads(_expect(members, "signature.json").read())
+        claimed: dict[str, Any] = json.loads(manifest_bytes)
+        key = school_key if isinstance(school_key, PublicKey) else school_key(claimed)
+        verify(key, manifest_bytes, signature)
+        manifest = claimed
+        if manifest.get("kind") != envelope.kind:
+            raise IntegrityError("the package's kind differs inside and outside")
+        expected = dict(manifest.get("tables", {}))
+        spools: dict[str, IO[bytes]] = {}
+        for name, handle in members:
+            table = name.removeprefix("tables/").removesuffix(".parquet")
+            entry = expected.pop(table, None)
+            if entry is None or entry.get("file") != name:
+                raise IntegrityError(f"the package holds {name}, which its manifest lacks")
+            spool = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL))
+            digest = hashlib.sha256()
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                spool.write(chunk)
+            if digest.hexdigest() != entry.get("sha256"):
+                raise IntegrityError(f"table {table} does not match its digest")
+            spools[table] = spool
+        if expected:
+            raise IntegrityError(f"tables missing from the package: {', '.join(expected)}")
+        tables = _load_tables(spools, manifest)
         if out is not None:
-            _publish(staging, manifest_bytes, out)
-        return opened
+            _publish(spools, manifest_bytes, out)
+        return OpenedPackage(envelope.kind, manifest, str(signature.get("key")), tables)
 
 
 def _expect(members: Iterator[tuple[str, IO[bytes]]], name: str) -> IO[bytes]:
@@ -292,11 +288,13 @@ def _expect(members: Iterator[tuple[str, IO[bytes]]], name: str) -> IO[bytes]:
     return handle
 
 
-def _load_tables(files: dict[str, Path], manifest: dict[str, Any]) -> dict[str, pa.Table]:
+def _load_tables(spools: dict[str, IO[bytes]], manifest: dict[str, Any]) -> dict[str, pa.Table]:
     tables: dict[str, pa.Table] = {}
-    for name, file in files.items():
+    for name, spool in spools.items():
+        spool.seek(0)
         try:
-            table = pq.read_table(file)
+            # ParquetFile skips the dataset layer, which costs more than a small table's read
+            table = pq.ParquetFile(spool).read(use_threads=False)
         except (pa.ArrowException, OSError):
             raise IntegrityError(f"table {name} is not readable Parquet") from None
         problems = check_delivered_table(name, table)
@@ -308,17 +306,12 @@ def _load_tables(files: dict[str, Path], manifest: dict[str, Any]) -> dict[str, 
     return tables
 
 
-def _staging_root(out: Path | None) -> str | None:
-    if out is None:
-        return None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return str(out.parent)
-
-
-def _publish(staging: Path, manifest_bytes: bytes, out: Path) -> None:
-    """Move the verified files into ``out`` (manifest.json and one Parquet file per table)."""
+def _publish(spools: dict[str, IO[bytes]], manifest_bytes: bytes, out: Path) -> None:
+    """Write the verified files into ``out``: manifest.json and one Parquet file per table."""
     out.mkdir(parents=True, exist_ok=True)
-    (staging / "manifest.json").write_bytes(manifest_bytes)
-    for file in sorted(staging.iterdir()):
-        shutil.move(str(file), out / file.name)
-    fsync_dir(out)
+    with atomic_writer(out / "manifest.json") as sink:
+        sink.write(manifest_bytes)
+    for name, spool in spools.items():
+        spool.seek(0)
+        with atomic_writer(out / f"{name}.parquet") as sink:
+            shutil.copyfileobj(spool, sink)

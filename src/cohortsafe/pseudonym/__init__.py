@@ -18,7 +18,7 @@ Rotation: a new key ``k2`` re-keys every existing pseudonym as
 deliveries then go through the whole chain, ``HMAC(k2, HMAC(k1, pgn))``, so
 a pupil keeps one pseudonym across the rotation.
 
->>> chain = KeyChain([PseudonymKey("p1", "pupil", "00" * 32)])
+>>> chain = KeyChain((PseudonymKey("p1", "pupil", "00" * 32),))
 >>> import hmac, hashlib
 >>> pseudonym = chain.pseudonyms(["111222333"])[0].as_py()
 >>> pseudonym == hmac.new(b"0" * 64, b"111222333", hashlib.sha256).hexdigest()
@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import secrets
 from collections.abc import Sequence
@@ -125,9 +126,10 @@ def hmac_hex(key: PseudonymKey, values: pa.Array | Sequence[str]) -> pa.Array:
 class KeyChain:
     """The keys of one purpose in the order they were introduced; the last is current."""
 
-    keys: list[PseudonymKey]
+    keys: tuple[PseudonymKey, ...]
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", tuple(self.keys))
         if not self.keys:
             raise ConfigurationError("a key chain needs at least one key")
         if len({k.purpose for k in self.keys}) != 1:
@@ -166,7 +168,13 @@ class OfficePseudonyms:
         return self.pupil_chain.pseudonyms(pgns)
 
     def school(self, code: str) -> str:
-        return str(self.school_chain.pseudonyms([code])[0].as_py())
+        return _school_pseudonym(self.school_chain, code)
 
     def links(self, keys: pa.Array) -> pa.Array:
         return self.link_chain.pseudonyms(keys)
+
+
+@functools.lru_cache(maxsize=65536)
+def _school_pseudonym(chain: KeyChain, code: str) -> str:
+    """Schools deliver year after year: remember their pseudonyms rather than recompute."""
+    return str(chain.pseudonyms([code])[0].as_py())

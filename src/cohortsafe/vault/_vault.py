@@ -366,24 +366,29 @@ class Vault:
             self._link(accepted)
             fault_point("linked")
             received = _now()
-            for delivery, outcome in accepted.values():
-                con.execute(
-                    "INSERT INTO deliveries "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current', NULL)",
-                    [
-                        delivery.delivery_id,
-                        delivery.school,
-                        delivery.period,
-                        delivery.created_at,
-                        received,
-                        delivery.study,
-                        delivery.rows.get("leerlingen", 0),
-                        delivery.rows.get("toetsresultaten", 0),
-                        outcome.filtered,
-                        outcome.linked,
-                        outcome.ambiguous,
-                    ],
-                )
+            rows = [(d, o) for d, o in accepted.values()]
+            con.register(
+                "new_deliveries",
+                pa.table(
+                    {
+                        "delivery_id": [d.delivery_id for d, _ in rows],
+                        "school": [d.school for d, _ in rows],
+                        "period": [d.period for d, _ in rows],
+                        "created_at": [d.created_at for d, _ in rows],
+                        "received_at": pa.array([received] * len(rows), pa.timestamp("us")),
+                        "study": pa.array([d.study for d, _ in rows], pa.string()),
+                        "pupils": [d.rows.get("leerlingen", 0) for d, _ in rows],
+                        "results": [d.rows.get("toetsresultaten", 0) for d, _ in rows],
+                        "filtered": [o.filtered for _, o in rows],
+                        "linked": [o.linked for _, o in rows],
+                        "ambiguous": [o.ambiguous for _, o in rows],
+                    }
+                ),
+            )
+            try:
+                con.execute("INSERT INTO deliveries SELECT *, 'current', NULL FROM new_deliveries")
+            finally:
+                con.unregister("new_deliveries")
             fault_point("catalog_updated")
         return outcomes
 

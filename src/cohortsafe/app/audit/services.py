@@ -48,24 +48,37 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
 
 def record(action: str, *, actor: str, subject: str = "", **details: Any) -> AuditEvent:
     """Append one event to the chain (inside the caller's transaction, if any)."""
+    (event,) = record_many([(action, subject, details)], actor=actor)
+    return event
+
+
+def record_many(events: list[tuple[str, str, dict[str, Any]]], *, actor: str) -> list[AuditEvent]:
+    """Append ``(action, subject, details)`` events in order, holding the chain's end once."""
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(
             id=1, defaults={"seq": 0, "hash": GENESIS}
         )
-        event = AuditEvent(
-            seq=head.seq + 1,
-            at=timezone.now(),
-            actor=actor,
-            action=action,
-            subject=subject,
-            details=json.loads(json.dumps(details, default=str)),
-            prev_hash=head.hash,
-        )
-        event.hash = _event_hash(head.hash, _fields(event))
-        event.save()
-        head.seq, head.hash = event.seq, event.hash
+        made = []
+        seq, previous = head.seq, head.hash
+        now = timezone.now()
+        for action, subject, details in events:
+            seq += 1
+            event = AuditEvent(
+                seq=seq,
+                at=now,
+                actor=actor,
+                action=action,
+                subject=subject,
+                details=json.loads(json.dumps(details, default=str)),
+                prev_hash=previous,
+            )
+            event.hash = _event_hash(previous, _fields(event))
+            previous = event.hash
+            made.append(event)
+        AuditEvent.objects.bulk_create(made)
+        head.seq, head.hash = seq, previous
         head.save(update_fields=["seq", "hash"])
-    return event
+    return made
 
 
 @dataclass(frozen=True)

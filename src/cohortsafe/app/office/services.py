@@ -20,17 +20,17 @@ from typing import Any
 
 from django.db import transaction
 
-from cohortsafe.app.audit.services import record
+from cohortsafe.app._parallel import ordered_map
+from cohortsafe.app.audit.services import record, record_many
+from cohortsafe.app.office.intake import IntakeKeys, open_one, start_worker
 from cohortsafe.app.office.models import KeyRecord, ReceivedPackage, RegisteredSchool
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolCode
-from cohortsafe.errors import CohortsafeError, ConfigurationError, PackageError, SignatureError
+from cohortsafe.errors import CohortsafeError, ConfigurationError
 from cohortsafe.package import (
     KeyPair,
-    PublicKey,
     load_private,
     load_public,
-    open_package,
     write_key_pair,
 )
 from cohortsafe.pseudonym import (
@@ -46,9 +46,7 @@ from cohortsafe.vault import (
     ScanFinding,
     Vault,
     VaultCounts,
-    prepare_delivery,
     scan,
-    validate_delivery,
 )
 
 __all__ = [
@@ -125,7 +123,7 @@ def pseudonyms() -> OfficePseudonyms:
         keys = [load_key(_keys_folder() / r.file_name) for r in records]
         if not keys:
             raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
-        chains[purpose] = KeyChain(keys)
+        chains[purpose] = KeyChain(tuple(keys))
     return OfficePseudonyms(chains["pupil"], chains["school"], chains["link"])
 
 
@@ -152,27 +150,6 @@ def add_school(code: str, key_path: Path, *, actor: str) -> RegisteredSchool:
     return registered
 
 
-def _school_key_lookup() -> Any:
-    cache: dict[str, PublicKey] = {}
-
-    def lookup(manifest: dict[str, Any]) -> PublicKey:
-        info = manifest.get("school") or {}
-        code = f"{info.get('brin', '')}{info.get('vestiging', '')}"
-        if code not in cache:
-            found = RegisteredSchool.objects.filter(
-                brin=str(info.get("brin", "")), vestiging=str(info.get("vestiging", ""))
-            ).first()
-            if found is None:
-                raise SignatureError(
-                    "the package names a school whose key is not registered "
-                    "(cohortsafe office school-add)"
-                )
-            cache[code] = PublicKey.from_json(found.public_key)
-        return cache[code]
-
-    return lookup
-
-
 @dataclass
 class ReceiveReport:
     file: str
@@ -184,6 +161,7 @@ class ReceiveReport:
     reason: str = ""
     replaced: str = ""
     counts: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -217,20 +195,30 @@ def _digest(path: Path) -> str:
         return ""
 
 
+def _intake_keys() -> IntakeKeys:
+    office_key = _office_key()  # checks the file's mode before a worker sees the key
+    schools = {s.code: s.public_key for s in RegisteredSchool.objects.all()}
+    return IntakeKeys(office_key.to_json(), schools, pseudonyms())
+
+
 def receive(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
-    """Take in packages and retractions, in order; every one is recorded and audited."""
-    office_key = _office_key()
-    keys = pseudonyms()
-    lookup = _school_key_lookup()
+    """Take in packages and retractions, in order; every one is recorded and audited.
+
+    Opening, checking and pseudonymising run in worker processes; the main
+    process commits deliveries to the vault in batches (one transaction each)
+    and applies a retraction only after the deliveries before it.
+    """
+    files = list(paths)
+    keys = _intake_keys()
     reports: list[ReceiveReport] = []
-    pending: list[tuple[Path, PreparedDelivery, ReceiveReport]] = []
+    pending: list[tuple[PreparedDelivery, ReceiveReport]] = []
     with open_vault() as vault:
 
         def flush() -> None:
             if not pending:
                 return
-            outcomes = vault.add_deliveries([p for _, p, _ in pending])
-            for (path, _prepared, report), outcome in zip(pending, outcomes, strict=True):
+            outcomes = vault.add_deliveries([d for d, _ in pending])
+            for (_, report), outcome in zip(pending, outcomes, strict=True):
                 report.status = outcome.status
                 report.replaced = outcome.replaced or ""
                 if outcome.status == "received":
@@ -242,99 +230,88 @@ def receive(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
                     }
                 elif outcome.status == "superseded":
                     report.reason = "a newer delivery of this school and period is held"
-                _record(path, report, actor)
+            _record([r for _, r in pending], actor)
             pending.clear()
 
-        for path in paths:
-            report = ReceiveReport(path.name, "", "refused")
-            try:
-                opened = open_package(path, office_key=office_key, school_key=lookup)
-            except (PackageError, ConfigurationError) as error:
-                report.reason = str(error)
-                _record(path, report, actor)
-                reports.append(report)
-                continue
-            manifest = opened.manifest
-            info = manifest.get("school") or {}
-            report.kind = opened.kind
-            report.school = f"{info.get('brin', '')}{info.get('vestiging', '')}"
-            report.period = str(manifest.get("period", ""))
-            if opened.kind == "retraction":
+        for path, opened in zip(
+            files,
+            ordered_map(open_one, files, initializer=start_worker, initargs=(keys,)),
+            strict=True,
+        ):
+            report = ReceiveReport(
+                opened.file,
+                opened.kind,
+                "refused",
+                opened.package_id,
+                opened.school,
+                opened.period,
+                sha256=_digest(path),
+            )
+            reports.append(report)
+            if opened.refused:
+                report.reason = opened.refused
+                _record([report], actor)
+            elif opened.kind == "retraction":
                 flush()
-                report.package_id = str(manifest.get("retraction_id", ""))
-                pupils = keys.pupils(_strings(manifest.get("pgns", [])))
-                outcome = vault.retract(
-                    report.package_id,
-                    keys.school(report.school),
-                    [str(p) for p in pupils.to_pylist()],
-                )
+                outcome = vault.retract(opened.package_id, opened.school_pseudonym, opened.pupils)
                 report.status = outcome.status
                 report.counts = {"pupils": outcome.pupils, "rows_removed": outcome.rows_removed}
-                _record(path, report, actor)
-                reports.append(report)
-                continue
-            report.package_id = str(manifest.get("delivery_id", ""))
-            problems = validate_delivery(manifest, opened.tables)
-            if problems:
-                report.reason = "; ".join(problems)
-                _record(path, report, actor)
-                reports.append(report)
-                continue
-            pending.append((path, prepare_delivery(manifest, opened.tables, keys), report))
-            reports.append(report)
-            if len(pending) >= BATCH_SIZE:
-                flush()
+                _record([report], actor)
+            elif opened.delivery is not None:
+                pending.append((opened.delivery, report))
+                if len(pending) >= BATCH_SIZE:
+                    flush()
         flush()
         vault.compact()
     return reports
 
 
-def _strings(values: Any) -> Any:
-    import pyarrow as pa
+_ACTIONS = {
+    "received": "office.received",
+    "refused": "office.refused",
+    "duplicate": "office.duplicate",
+    "superseded": "office.superseded",
+    "retracted": "office.retracted",
+}
 
-    return pa.array([str(v) for v in values], pa.string())
 
-
-def _record(path: Path, report: ReceiveReport, actor: str) -> None:
-    """Keep and audit what became of one file; never a PGN, only ids, codes and counts."""
+def _record(reports: list[ReceiveReport], actor: str) -> None:
+    """Keep and audit what became of each file: ids, codes, counts and reasons, never a PGN."""
     with transaction.atomic():
-        ReceivedPackage.objects.create(
-            file_name=report.file,
-            sha256=_digest(path),
-            kind=report.kind,
-            package_id=report.package_id,
-            school=report.school,
-            period=report.period,
-            status=report.status,
-            reason=report.reason,
-            replaced=report.replaced,
-            counts=report.counts,
-            received_by=actor,
+        ReceivedPackage.objects.bulk_create(
+            [
+                ReceivedPackage(
+                    file_name=r.file,
+                    sha256=r.sha256,
+                    kind=r.kind,
+                    package_id=r.package_id,
+                    school=r.school,
+                    period=r.period,
+                    status=r.status,
+                    reason=r.reason,
+                    replaced=r.replaced,
+                    counts=r.counts,
+                    received_by=actor,
+                )
+                for r in reports
+            ]
         )
-        action = {
-            "received": "office.received",
-            "refused": "office.refused",
-            "duplicate": "office.duplicate",
-            "superseded": "office.superseded",
-            "retracted": "office.retracted",
-        }[report.status]
-        details: dict[str, Any] = {
-            "file": report.file,
-            "package_id": report.package_id,
-            "period": report.period,
-            "counts": report.counts,
-        }
-        if report.reason:
-            details["reason"] = report.reason
-        record(action, actor=actor, subject=report.school, **details)
-        if report.replaced:
-            record(
-                "office.replaced",
-                actor=actor,
-                subject=report.school,
-                replaced=report.replaced,
-                by=report.package_id,
-            )
+        events: list[tuple[str, str, dict[str, Any]]] = []
+        for r in reports:
+            details: dict[str, Any] = {
+                "file": r.file,
+                "package_id": r.package_id,
+                "period": r.period,
+                "counts": r.counts,
+            }
+            if r.reason:
+                details["reason"] = r.reason
+            events.append((_ACTIONS[r.status], r.school, details))
+            if r.replaced:
+                events.append(
+                    ("office.replaced", r.school, {"replaced": r.replaced, "by": r.package_id})
+                )
+        record_many(events, actor=actor)
 
 
 def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
@@ -346,7 +323,7 @@ def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
         raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
     key = new_key(purpose)
     path = write_key(key, _keys_folder())
-    chain = KeyChain([key])
+    chain = KeyChain((key,))
     try:
         with open_vault() as vault:
             rewritten = vault.rekey(purpose, key.key_id, chain.pseudonyms)

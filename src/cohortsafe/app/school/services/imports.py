@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
 
+from cohortsafe.app._parallel import ordered_map
 from cohortsafe.app.audit.services import record
 from cohortsafe.app.school.models import ExportImport, Pupil, School
 from cohortsafe.config import load
@@ -92,7 +90,9 @@ def import_exports(
         for p in missing
     ]
     store = lvs_store()
-    for outcome in _read_in_order(folders, school_year, today or dt.date.today()):
+    # Reading is pure (no database), so it runs in workers beside the storing of earlier ones.
+    read = functools.partial(_read, school_year=school_year, today=today or dt.date.today())
+    for outcome in ordered_map(read, folders):
         folder = outcome.folder
         if outcome.export is None:
             record(
@@ -114,32 +114,8 @@ def import_exports(
     return reports
 
 
-_PARALLEL_FROM = 8  # below this many exports, starting worker processes costs more than it saves
-
-
-def _read_in_order(
-    folders: list[Path], school_year: SchoolYear | None, today: dt.date
-) -> Iterator[ReadOutcome]:
-    """Read and check exports, in worker processes when there are many, yielding in order.
-
-    Reading is pure (no database), so it runs beside the storing of earlier
-    exports; a bounded window of exports in flight keeps memory flat for a
-    national set.
-    """
-    if len(folders) < _PARALLEL_FROM:
-        for folder in folders:
-            yield read_export(folder, school_year=school_year, today=today)
-        return
-    workers = max(1, min(4, os.cpu_count() or 1))
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[ReadOutcome]] = deque()
-        for folder in folders:
-            pending.append(pool.submit(read_export, folder, school_year=school_year, today=today))
-            if len(pending) >= 3 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+def _read(folder: Path, school_year: SchoolYear | None, today: dt.date) -> ReadOutcome:
+    return read_export(folder, school_year=school_year, today=today)
 
 
 def _store_export(

@@ -1,0 +1,100 @@
+"""Opening, checking and pseudonymising one package: pure work, run in worker processes.
+
+Nothing here touches the database or the vault: a worker is given the keys
+once (:func:`start_worker`), opens a file, and returns what the main process
+needs to commit it in order: a prepared delivery, the pseudonyms a retraction
+names, or the reason the file is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from cohortsafe.errors import ConfigurationError, PackageError, SignatureError
+from cohortsafe.package import KeyPair, PublicKey, open_package
+from cohortsafe.pseudonym import OfficePseudonyms
+from cohortsafe.vault import PreparedDelivery, prepare_delivery, validate_delivery
+
+__all__ = ["IntakeKeys", "Opened", "open_one", "start_worker"]
+
+
+@dataclass(frozen=True)
+class IntakeKeys:
+    """What a worker needs: the office's private key, the schools' keys, the pseudonym keys."""
+
+    office_key: str  # the private key file's JSON
+    school_keys: dict[str, str]  # BRINVEST -> public key JSON
+    pseudonyms: OfficePseudonyms
+
+
+@dataclass
+class Opened:
+    """One file, opened and checked: a delivery, a retraction, or refused with a reason."""
+
+    file: str
+    kind: str = ""
+    package_id: str = ""
+    school: str = ""
+    period: str = ""
+    refused: str = ""
+    delivery: PreparedDelivery | None = None
+    school_pseudonym: str = ""
+    pupils: list[str] = field(default_factory=list)  # pseudonyms a retraction names
+
+
+_worker: dict[str, Any] = {}
+
+
+def start_worker(keys: IntakeKeys) -> None:
+    """Parse the keys once per process."""
+    _worker["office"] = KeyPair.from_json(keys.office_key)
+    _worker["schools"] = keys.school_keys
+    _worker["parsed"] = {}
+    _worker["pseudonyms"] = keys.pseudonyms
+
+
+def _school_key(manifest: dict[str, Any]) -> PublicKey:
+    info = manifest.get("school") or {}
+    code = f"{info.get('brin', '')}{info.get('vestiging', '')}"
+    text = _worker["schools"].get(code)
+    if text is None:
+        raise SignatureError(
+            "the package names a school whose key is not registered (cohortsafe office school-add)"
+        )
+    parsed: dict[str, PublicKey] = _worker["parsed"]
+    if text not in parsed:
+        parsed[text] = PublicKey.from_json(text)
+    return parsed[text]
+
+
+def open_one(path: Path) -> Opened:
+    """Verify, decrypt, check and pseudonymise one file; never raises for a bad package."""
+    result = Opened(path.name)
+    try:
+        opened = open_package(path, office_key=_worker["office"], school_key=_school_key)
+    except (PackageError, ConfigurationError) as error:
+        result.refused = str(error)
+        return result
+    manifest = opened.manifest
+    info = manifest.get("school") or {}
+    result.kind = opened.kind
+    result.school = f"{info.get('brin', '')}{info.get('vestiging', '')}"
+    result.period = str(manifest.get("period", ""))
+    keys: OfficePseudonyms = _worker["pseudonyms"]
+    if opened.kind == "retraction":
+        result.package_id = str(manifest.get("retraction_id", ""))
+        pgns = pa.array([str(p) for p in manifest.get("pgns", [])], pa.string())
+        result.pupils = [str(p) for p in keys.pupils(pgns).to_pylist()]
+        result.school_pseudonym = keys.school(result.school)
+        return result
+    result.package_id = str(manifest.get("delivery_id", ""))
+    problems = validate_delivery(manifest, opened.tables)
+    if problems:
+        result.refused = "; ".join(problems)
+        return result
+    result.delivery = prepare_delivery(manifest, opened.tables, keys)
+    return result
