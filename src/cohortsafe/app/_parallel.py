@@ -22,12 +22,14 @@ def ordered_map(
     *,
     initializer: Callable[..., None] | None = None,
     initargs: tuple[Any, ...] = (),
+    window: int = 32,
 ) -> Iterator[R]:
     """``work(item)`` for each item, in worker processes when there are many, in order.
 
     Workers start fresh (spawn): they share no database connection or thread with
-    the caller, so ``work`` must be pure. A window of a few items per worker is
-    in flight at a time, so results never pile up in memory.
+    the caller, so ``work`` must be pure. Up to ``window`` items per worker are in
+    flight: enough that workers keep going while the caller commits a batch, few
+    enough that results never pile up in memory.
     """
     todo = list(items)
     if len(todo) < PARALLEL_FROM:
@@ -43,7 +45,7 @@ def ordered_map(
         pending: deque[Future[R]] = deque()
         for item in todo:
             pending.append(pool.submit(work, item))
-            if len(pending) >= 3 * workers:
+            if len(pending) >= window * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()

@@ -106,7 +106,7 @@ def _status(args: argparse.Namespace) -> Report:
 
 def _scan(args: argparse.Namespace) -> Report:
     services = _services()
-    findings = services.scan_vault()
+    findings = services.scan_vault(actor=_actor())
     data = {"findings": [f.__dict__ for f in findings]}
     if findings:
         return Report.rejected(data, "\n".join(str(f) for f in findings))

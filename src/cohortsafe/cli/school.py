@@ -239,7 +239,9 @@ def _object_withdraw(args: argparse.Namespace) -> Report:
 
 def _objections(args: argparse.Namespace) -> Report:
     services = _services()
-    statuses = services.objections(args.school, include_withdrawn=not args.active)
+    statuses = services.objections(
+        args.school, include_withdrawn=not args.active, actor=services.console_actor()
+    )
     deadline = services.objection_deadline()
     days = (deadline - dt.date.today()).days
     lines = [f"next deadline for objections: {deadline:%d-%m-%Y} ({days} days)"]
@@ -335,7 +337,7 @@ def _consent_withdraw(args: argparse.Namespace) -> Report:
 
 def _consents(args: argparse.Namespace) -> Report:
     services = _services()
-    rows = services.consents(args.study, args.school)
+    rows = services.consents(args.study, args.school, actor=services.console_actor())
     items = [
         {
             "school": c.pupil.school.code,

@@ -7,10 +7,15 @@
 - :func:`scan` looks through every file for anything that looks like an identifier.
 """
 
-from cohortsafe.vault._prepare import PreparedDelivery, Pseudonymiser, prepare_delivery
+from cohortsafe.vault._prepare import (
+    PreparedDelivery,
+    Pseudonymiser,
+    prepare_deliveries,
+    prepare_delivery,
+)
 from cohortsafe.vault._scan import ScanFinding, scan
 from cohortsafe.vault._schemas import TABLES, VAULT_SCHEMAS
-from cohortsafe.vault._validate import pgn_kinds, validate_delivery
+from cohortsafe.vault._validate import pgn_kinds, validate_deliveries, validate_delivery
 from cohortsafe.vault._vault import (
     DeliveryOutcome,
     RetractionOutcome,
@@ -31,7 +36,9 @@ __all__ = [
     "VaultCounts",
     "fault_point",
     "pgn_kinds",
+    "prepare_deliveries",
     "prepare_delivery",
     "scan",
+    "validate_deliveries",
     "validate_delivery",
 ]

@@ -9,16 +9,18 @@ BSN), and then dropped. Pseudonyms come from the caller's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cohortsafe.vault._schemas import VAULT_SCHEMAS
 from cohortsafe.vault._validate import pgn_kinds
 
-__all__ = ["PreparedDelivery", "Pseudonymiser", "prepare_delivery"]
+__all__ = ["PreparedDelivery", "Pseudonymiser", "prepare_deliveries", "prepare_delivery"]
 
 KIND_BSN = "bsn"
 KIND_ONDERWIJSNUMMER = "onderwijsnummer"
@@ -62,70 +64,102 @@ def _month(days: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.utf8_slice_codeunits(pc.cast(days, pa.string()), 0, 7)
 
 
-def _constant(value: str, length: int) -> pa.Array:
-    return pa.repeat(pa.scalar(value, pa.string()), length)
+Delivery = tuple[dict[str, Any], dict[str, pa.Table]]  # manifest, tables
 
 
-def prepare_delivery(
-    manifest: dict[str, Any], tables: dict[str, pa.Table], pseudonymiser: Pseudonymiser
-) -> PreparedDelivery:
-    school_info = manifest["school"]
-    school = pseudonymiser.school(f"{school_info['brin']}{school_info['vestiging']}")
-    period = str(manifest["period"])
-    delivery_id = str(manifest["delivery_id"])
-    pupils = tables["leerlingen"]
+def _stacked(name: str, items: Sequence[Delivery]) -> tuple[pa.Table, np.ndarray, list[int]]:
+    """The table ``name`` over the batch, each row's delivery, and each delivery's row count."""
+    tables = [tables.get(name) for _, tables in items]
+    present = [t for t in tables if t is not None]
+    lengths = [0 if t is None else t.num_rows for t in tables]
+    owner = np.repeat(np.arange(len(items)), lengths)
+    return pa.concat_tables(present).combine_chunks(), owner, lengths
+
+
+def prepare_deliveries(
+    items: Sequence[Delivery], pseudonymiser: Pseudonymiser
+) -> list[PreparedDelivery]:
+    """Vault rows for each (checked) delivery; the work runs once over the whole batch."""
+    if not items:
+        return []
+    manifests = [manifest for manifest, _ in items]
+    delivery_ids = pa.array([str(m["delivery_id"]) for m in manifests], pa.string())
+    periods = pa.array([str(m["period"]) for m in manifests], pa.string())
+    schools = pa.array(
+        [
+            pseudonymiser.school(f"{m['school']['brin']}{m['school']['vestiging']}")
+            for m in manifests
+        ],
+        pa.string(),
+    )
+    pupils, pupil_owner, pupil_lengths = _stacked("leerlingen", items)
     pgns = pupils.column("pgn").combine_chunks()
-    pseudonyms = pseudonymiser.pupils(pgns)
+    pseudonyms = pseudonymiser.pupils(pgns)  # a PGN's pseudonym is the same in every delivery
 
-    def keyed(table: pa.Table) -> dict[str, pa.Array]:
-        index = pc.index_in(table.column("pgn"), value_set=pgns)
+    def keyed(table: pa.Table, owner: np.ndarray) -> dict[str, pa.Array]:
+        rows = pa.array(owner)
         n = table.num_rows
         return {
-            "delivery_id": _constant(delivery_id, n),
-            "pupil": pseudonyms.take(index),
-            "pupil_key": _constant(pseudonymiser.pupil_key, n),
-            "school": _constant(school, n),
-            "school_key": _constant(pseudonymiser.school_key, n),
-            "schooljaar": _constant(period, n),
+            "delivery_id": delivery_ids.take(rows),
+            "pupil": pseudonyms.take(pc.index_in(table.column("pgn"), value_set=pgns)),
+            "pupil_key": pa.repeat(pa.scalar(pseudonymiser.pupil_key, pa.string()), n),
+            "school": schools.take(rows),
+            "school_key": pa.repeat(pa.scalar(pseudonymiser.school_key, pa.string()), n),
+            "schooljaar": periods.take(rows),
         }
 
-    results = tables["toetsresultaten"]
-    childcare = tables["voorschool"]
-    prepared = {
-        "leerlingen": {
-            **keyed(pupils),
-            "geboortemaand": _month(pupils.column("geboortedatum")),
-            "geslacht": pupils.column("geslacht"),
-            "jaargroep": pupils.column("jaargroep"),
-        },
-        "toetsresultaten": {
-            **keyed(results),
-            "toets": results.column("toets"),
-            "leergebied": results.column("leergebied"),
-            "toetsmoment": results.column("toetsmoment"),
-            "jaargroep": results.column("jaargroep"),
-            "afnamemaand": _month(results.column("afnamedatum")),
-            "vaardigheidsscore": results.column("vaardigheidsscore"),
-            "schaal": results.column("schaal"),
-            "niveau": results.column("niveau"),
-        },
-        "voorschool": {
-            **keyed(childcare),
-            "soort": childcare.column("soort"),
-            "maanden": childcare.column("maanden"),
-            "dagdelen_per_week": childcare.column("dagdelen_per_week"),
-        },
+    results, result_owner, result_lengths = _stacked("toetsresultaten", items)
+    childcare, childcare_owner, childcare_lengths = _stacked("voorschool", items)
+    stacked: dict[str, tuple[dict[str, Any], list[int]]] = {
+        "leerlingen": (
+            {
+                **keyed(pupils, pupil_owner),
+                "geboortemaand": _month(pupils.column("geboortedatum")),
+                "geslacht": pupils.column("geslacht"),
+                "jaargroep": pupils.column("jaargroep"),
+            },
+            pupil_lengths,
+        ),
+        "toetsresultaten": (
+            {
+                **keyed(results, result_owner),
+                "toets": results.column("toets"),
+                "leergebied": results.column("leergebied"),
+                "toetsmoment": results.column("toetsmoment"),
+                "jaargroep": results.column("jaargroep"),
+                "afnamemaand": _month(results.column("afnamedatum")),
+                "vaardigheidsscore": results.column("vaardigheidsscore"),
+                "schaal": results.column("schaal"),
+                "niveau": results.column("niveau"),
+            },
+            result_lengths,
+        ),
+        "voorschool": (
+            {
+                **keyed(childcare, childcare_owner),
+                "soort": childcare.column("soort"),
+                "maanden": childcare.column("maanden"),
+                "dagdelen_per_week": childcare.column("dagdelen_per_week"),
+            },
+            childcare_lengths,
+        ),
     }
-    if "bijzonder" in tables:
-        special = tables["bijzonder"]
-        prepared["bijzonder"] = {
-            **keyed(special),
-            "study": _constant(str(manifest.get("study")), special.num_rows),
-            "categorie": special.column("categorie"),
-            "maand": _month(special.column("datum")),
-        }
-    vault_tables = {
-        name: pa.table(columns).cast(VAULT_SCHEMAS[name]) for name, columns in prepared.items()
+    with_special = [i for i, (_, tables) in enumerate(items) if "bijzonder" in tables]
+    if with_special:
+        special, special_owner, special_lengths = _stacked("bijzonder", items)
+        studies = pa.array([str(m.get("study")) for m in manifests], pa.string())
+        stacked["bijzonder"] = (
+            {
+                **keyed(special, special_owner),
+                "study": studies.take(pa.array(special_owner)),
+                "categorie": special.column("categorie"),
+                "maand": _month(special.column("datum")),
+            },
+            special_lengths,
+        )
+    whole = {
+        name: (pa.table(columns).cast(VAULT_SCHEMAS[name]), lengths)
+        for name, (columns, lengths) in stacked.items()
     }
 
     link_keys = pc.binary_join_element_wise(
@@ -140,20 +174,37 @@ def prepare_delivery(
     linkage = pa.table(
         {
             "pupil": pseudonyms,
-            "link_hash": pseudonymiser.links(
-                link_keys.combine_chunks() if isinstance(link_keys, pa.ChunkedArray) else link_keys
-            ),
-            "kind": pa.array(
-                [KIND_BSN if k == 1 else KIND_ONDERWIJSNUMMER for k in kinds], pa.string()
-            ),
+            "link_hash": pseudonymiser.links(link_keys),
+            "kind": pa.array(np.where(kinds == 1, KIND_BSN, KIND_ONDERWIJSNUMMER), pa.string()),
         }
     )
-    return PreparedDelivery(
-        delivery_id=delivery_id,
-        school=school,
-        period=period,
-        created_at=str(manifest.get("created_at", "")),
-        study=manifest.get("study"),
-        tables=vault_tables,
-        linkage=linkage,
-    )
+
+    prepared = []
+    offsets = dict.fromkeys(whole, 0)
+    for index, manifest in enumerate(manifests):
+        tables = {}
+        for name, (table, lengths) in whole.items():
+            if name == "bijzonder" and index not in with_special:
+                continue
+            tables[name] = table.slice(offsets[name], lengths[index])
+            offsets[name] += lengths[index]
+        start = sum(pupil_lengths[:index])
+        prepared.append(
+            PreparedDelivery(
+                delivery_id=str(manifest["delivery_id"]),
+                school=schools[index].as_py(),
+                period=str(manifest["period"]),
+                created_at=str(manifest.get("created_at", "")),
+                study=manifest.get("study"),
+                tables=tables,
+                linkage=linkage.slice(start, pupil_lengths[index]),
+            )
+        )
+    return prepared
+
+
+def prepare_delivery(
+    manifest: dict[str, Any], tables: dict[str, pa.Table], pseudonymiser: Pseudonymiser
+) -> PreparedDelivery:
+    """Vault rows for one checked delivery."""
+    return prepare_deliveries([(manifest, tables)], pseudonymiser)[0]

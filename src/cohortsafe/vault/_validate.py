@@ -1,14 +1,21 @@
-"""Checking a delivery's content at the office, which does not trust the school's software.
+"""Checking deliveries' content at the office, which does not trust the school's software.
 
 The package already proved who sent it and that it holds the allow-listed
 columns with the right types; this checks the values against the code lists,
 the identifiers against their check digits, and the tables against each other.
 Problems name a table, a column and a rule, never a value.
+
+Many small deliveries are checked together: each table is concatenated over
+the batch with the index of its delivery, every rule runs once over all rows,
+and its offending rows are counted per delivery. This is the same check as one
+delivery at a time, at a fraction of the per-call cost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,12 +35,14 @@ from cohortsafe.domain import (
 )
 from cohortsafe.errors import IdentifierError
 
-__all__ = ["pgn_kinds", "validate_delivery"]
+__all__ = ["REQUIRED_TABLES", "pgn_kinds", "validate_deliveries", "validate_delivery"]
 
 _WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2], dtype=np.int64)
 _POSTCODE = r"^[1-9][0-9]{3}[A-Z]{2}$"
 _BANNED_POSTCODE_LETTERS = ("SA", "SD", "SS")
 REQUIRED_TABLES = ("leerlingen", "toetsresultaten", "voorschool")
+
+Delivery = tuple[dict[str, Any], dict[str, pa.Table]]  # manifest, tables
 
 
 def pgn_kinds(pgns: pa.Array) -> np.ndarray:
@@ -59,109 +68,244 @@ def pgn_kinds(pgns: pa.Array) -> np.ndarray:
     return np.where(bsn, 1, np.where(onr, 2, 0)).astype(np.int8)
 
 
-def _count(mask: pa.Array | np.ndarray) -> int:
-    if isinstance(mask, np.ndarray):
-        return int(mask.sum())
-    return int(pc.sum(pc.fill_null(mask, True)).as_py() or 0)
+@dataclass(frozen=True)
+class _Context:
+    """What each delivery of the batch promises: its school, period and domains."""
+
+    brin: str
+    vestiging: str
+    period: SchoolYear
+    domains: tuple[str, ...]
 
 
-def _not_in(values: pa.Array, allowed: tuple[Any, ...] | pa.Array) -> int:
-    value_set = allowed if isinstance(allowed, pa.Array) else pa.array(list(allowed))
-    return _count(pc.invert(pc.is_in(values, value_set=value_set)))
+@dataclass
+class _Stack:
+    """One table kind over the batch: the rows, and the delivery each row came from."""
+
+    table: pa.Table
+    owner: np.ndarray  # index into the batch
+
+    def column(self, name: str) -> pa.Array:
+        return self.table.column(name).combine_chunks()
+
+    def keyed(self, name: str) -> pa.Array:
+        """``owner|value``: a value made specific to its delivery."""
+        return pc.binary_join_element_wise(
+            pa.array(self.owner.astype(str)), pc.cast(self.column(name), pa.string()), "|"
+        )
+
+
+def _stack(name: str, items: Sequence[Delivery], members: list[int]) -> _Stack | None:
+    tables, owners = [], []
+    for index in members:
+        table = items[index][1].get(name)
+        if table is not None:
+            tables.append(table)
+            owners.append(np.full(table.num_rows, index, dtype=np.int64))
+    if not tables:
+        return None
+    return _Stack(pa.concat_tables(tables), np.concatenate(owners))
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    """A boolean array as NumPy, a missing answer counting as a violation."""
+    return np.asarray(pc.fill_null(values, True).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def validate_deliveries(items: Sequence[Delivery]) -> list[list[str]]:
+    """Every reason to refuse each delivery (an empty list for a sound one)."""
+    problems: list[list[str]] = [[] for _ in items]
+    contexts: dict[int, _Context] = {}
+    for index, (manifest, tables) in enumerate(items):
+        try:
+            period = SchoolYear.parse(str(manifest.get("period")))
+            info = manifest.get("school") or {}
+            school = SchoolCode(str(info.get("brin")), str(info.get("vestiging")))
+        except (IdentifierError, AttributeError):
+            problems[index].append("manifest: school or period is malformed")
+            continue
+        missing = [t for t in REQUIRED_TABLES if t not in tables]
+        if missing:
+            problems[index].append(f"tables missing: {', '.join(missing)}")
+            continue
+        if "bijzonder" in tables and not manifest.get("study"):
+            problems[index].append("bijzonder: special-category data without a study")
+        domains = tuple(d for d in manifest.get("domains", DOMAINS) if d in DOMAINS)
+        contexts[index] = _Context(school.brin, school.vestiging, period, domains)
+    members = sorted(contexts)
+    if not members:
+        return problems
+
+    def count(where: str, what: str, stack: _Stack, bad: np.ndarray) -> None:
+        for index, n in enumerate(np.bincount(stack.owner[bad], minlength=len(items))):
+            if n:
+                problems[index].append(f"{where}: {n} row(s) with {what}")
+
+    def expected(stack: _Stack, value: Any) -> pa.Array:
+        """The per-delivery expectation ``value(context)`` on every row of ``stack``."""
+        per_delivery = [value(contexts[i]) if i in contexts else None for i in range(len(items))]
+        return pa.array(per_delivery).take(pa.array(stack.owner))
+
+    def outside(values: pa.Array, allowed: Sequence[Any]) -> np.ndarray:
+        return ~_mask(pc.is_in(values, value_set=pa.array(list(allowed))))
+
+    pupils = _stack("leerlingen", items, members)
+    assert pupils is not None  # every member has the required tables
+    pgn = pupils.column("pgn")
+    own_pupils = pupils.keyed("pgn")
+    count(
+        "leerlingen.pgn",
+        "values failing the BSN and onderwijsnummer checks",
+        pupils,
+        pgn_kinds(pgn) == 0,
+    )
+    _, first, counts = np.unique(
+        own_pupils.to_numpy(zero_copy_only=False), return_index=True, return_counts=True
+    )
+    repeated = np.zeros(len(pgn), dtype=bool)
+    repeated[first[counts > 1]] = True
+    count("leerlingen.pgn", "a pupil appearing twice", pupils, repeated)
+    births = pupils.column("geboortedatum")
+    implausible = _mask(
+        pc.or_(
+            pc.less(births, pa.scalar(dt.date(1990, 1, 1), pa.date32())),
+            pc.greater(births, pa.scalar(dt.date.today(), pa.date32())),
+        )
+    )
+    count("leerlingen.geboortedatum", "implausible dates", pupils, implausible)
+    postcode = pupils.column("postcode")
+    bad_postcode = ~_mask(pc.match_substring_regex(postcode, _POSTCODE)) | _mask(
+        pc.is_in(
+            pc.utf8_slice_codeunits(postcode, 4, 6), value_set=pa.array(_BANNED_POSTCODE_LETTERS)
+        )
+    )
+    count("leerlingen.postcode", "values that are not Dutch postcodes", pupils, bad_postcode)
+    numbers = pupils.column("huisnummer")
+    count(
+        "leerlingen.huisnummer",
+        "values out of range",
+        pupils,
+        _mask(pc.or_(pc.less(numbers, 1), pc.greater(numbers, 99999))),
+    )
+    count(
+        "leerlingen.geslacht",
+        "values outside the code list",
+        pupils,
+        outside(pupils.column("geslacht"), SEXES),
+    )
+    count(
+        "leerlingen.jaargroep",
+        "values outside the code list",
+        pupils,
+        outside(pupils.column("jaargroep"), list(JAARGROEPEN)),
+    )
+    for column in ("brin", "vestiging"):
+        wrong = _mask(
+            pc.not_equal(
+                pupils.column(column), expected(pupils, lambda c, col=column: getattr(c, col))
+            )
+        )
+        count(f"leerlingen.{column}", "another school than the package's", pupils, wrong)
+
+    def of_unknown_pupils(where: str, stack: _Stack) -> None:
+        count(
+            where,
+            "unknown pupils",
+            stack,
+            ~_mask(pc.is_in(stack.keyed("pgn"), value_set=own_pupils)),
+        )
+
+    results = _stack("toetsresultaten", items, members)
+    assert results is not None
+    of_unknown_pupils("toetsresultaten.pgn", results)
+    domain_keys = pa.array(
+        [f"{i}|{d}" for i, c in contexts.items() for d in c.domains], pa.string()
+    )
+    count(
+        "toetsresultaten.leergebied",
+        "values outside the delivered domains",
+        results,
+        ~_mask(pc.is_in(results.keyed("leergebied"), value_set=domain_keys)),
+    )
+    count(
+        "toetsresultaten.toetsmoment",
+        "values outside the code list",
+        results,
+        outside(results.column("toetsmoment"), MOMENTS),
+    )
+    count(
+        "toetsresultaten.schooljaar",
+        "another school year than the package's",
+        results,
+        _mask(
+            pc.not_equal(results.column("schooljaar"), expected(results, lambda c: str(c.period)))
+        ),
+    )
+    count(
+        "toetsresultaten.jaargroep",
+        "values outside the code list",
+        results,
+        outside(results.column("jaargroep"), list(JAARGROEPEN)),
+    )
+    levels = results.column("niveau")
+    count(
+        "toetsresultaten.niveau",
+        "values outside the code list",
+        results,
+        _mask(pc.is_valid(levels)) & outside(levels, LEVELS),
+    )
+    days = results.column("afnamedatum")
+    first_day = expected(results, lambda c: c.period.first_day).cast(pa.date32())
+    last_day = expected(results, lambda c: c.period.last_day).cast(pa.date32())
+    count(
+        "toetsresultaten.afnamedatum",
+        "dates outside the school year",
+        results,
+        _mask(pc.or_(pc.less(days, first_day), pc.greater(days, last_day))),
+    )
+    count(
+        "toetsresultaten.vaardigheidsscore",
+        "values that are not finite numbers",
+        results,
+        ~_mask(pc.is_finite(results.column("vaardigheidsscore"))),
+    )
+
+    childcare = _stack("voorschool", items, members)
+    assert childcare is not None
+    of_unknown_pupils("voorschool.pgn", childcare)
+    count(
+        "voorschool.soort",
+        "values outside the code list",
+        childcare,
+        outside(childcare.column("soort"), CHILDCARE_KINDS),
+    )
+    months = childcare.column("maanden")
+    count(
+        "voorschool.maanden",
+        "values out of range",
+        childcare,
+        _mask(pc.or_(pc.less(months, 0), pc.greater(months, 72))),
+    )
+    parts = childcare.column("dagdelen_per_week")
+    count(
+        "voorschool.dagdelen_per_week",
+        "values out of range",
+        childcare,
+        _mask(pc.or_(pc.less(parts, 0), pc.greater(parts, 10))),
+    )
+
+    special = _stack("bijzonder", items, members)
+    if special is not None:
+        of_unknown_pupils("bijzonder.pgn", special)
+        count(
+            "bijzonder.categorie",
+            "values outside the code list",
+            special,
+            outside(special.column("categorie"), SPECIAL_CATEGORIES),
+        )
+    return problems
 
 
 def validate_delivery(manifest: dict[str, Any], tables: dict[str, pa.Table]) -> list[str]:
     """Every reason to refuse this delivery (empty when it is sound)."""
-    problems: list[str] = []
-    try:
-        period = SchoolYear.parse(str(manifest.get("period")))
-        school_info = manifest.get("school") or {}
-        school = SchoolCode(str(school_info.get("brin")), str(school_info.get("vestiging")))
-    except (IdentifierError, AttributeError):
-        return ["manifest: school or period is malformed"]
-    missing = [t for t in REQUIRED_TABLES if t not in tables]
-    if missing:
-        return [f"tables missing: {', '.join(missing)}"]
-    study = manifest.get("study")
-    if "bijzonder" in tables and not study:
-        problems.append("bijzonder: special-category data without a study")
-
-    pupils = tables["leerlingen"]
-    pgn = pupils.column("pgn").combine_chunks()
-    kinds = pgn_kinds(pgn)
-    if (kinds == 0).any():
-        problems.append(
-            f"leerlingen.pgn: {_count(kinds == 0)} value(s) fail the BSN and onderwijsnummer checks"
-        )
-    if pc.count_distinct(pgn).as_py() != len(pgn):
-        problems.append("leerlingen.pgn: a pupil appears twice")
-    today = dt.date.today()
-    births = pupils.column("geboortedatum")
-    too_old = pc.less(births, pa.scalar(dt.date(1990, 1, 1), pa.date32()))
-    future = pc.greater(births, pa.scalar(today, pa.date32()))
-    if _count(too_old) or _count(future):
-        problems.append("leerlingen.geboortedatum: implausible dates")
-    checks: list[tuple[str, pa.Array, tuple[Any, ...]]] = [
-        ("leerlingen.geslacht", pupils.column("geslacht"), SEXES),
-        ("leerlingen.jaargroep", pupils.column("jaargroep"), tuple(JAARGROEPEN)),
-        ("leerlingen.brin", pupils.column("brin"), (school.brin,)),
-        ("leerlingen.vestiging", pupils.column("vestiging"), (school.vestiging,)),
-    ]
-    postcode = pupils.column("postcode")
-    bad_postcode = pc.invert(pc.match_substring_regex(postcode, _POSTCODE))
-    banned = pc.is_in(
-        pc.utf8_slice_codeunits(postcode, 4, 6), value_set=pa.array(_BANNED_POSTCODE_LETTERS)
-    )
-    if _count(pc.or_(bad_postcode, banned)):
-        problems.append("leerlingen.postcode: values that are not Dutch postcodes")
-    numbers = pupils.column("huisnummer")
-    if _count(pc.or_(pc.less(numbers, 1), pc.greater(numbers, 99999))):
-        problems.append("leerlingen.huisnummer: out of range")
-
-    results = tables["toetsresultaten"]
-    domains = tuple(d for d in manifest.get("domains", DOMAINS) if d in DOMAINS)
-    checks += [
-        ("toetsresultaten.pgn", results.column("pgn"), pgn),
-        ("toetsresultaten.leergebied", results.column("leergebied"), domains),
-        ("toetsresultaten.toetsmoment", results.column("toetsmoment"), MOMENTS),
-        ("toetsresultaten.schooljaar", results.column("schooljaar"), (str(period),)),
-        ("toetsresultaten.jaargroep", results.column("jaargroep"), tuple(JAARGROEPEN)),
-        ("toetsresultaten.niveau", results.column("niveau").drop_null(), LEVELS),
-    ]
-    days = results.column("afnamedatum")
-    outside = pc.or_(
-        pc.less(days, pa.scalar(period.first_day, pa.date32())),
-        pc.greater(days, pa.scalar(period.last_day, pa.date32())),
-    )
-    if _count(outside):
-        problems.append("toetsresultaten.afnamedatum: outside the school year")
-    scores = results.column("vaardigheidsscore")
-    if _count(pc.invert(pc.is_finite(scores))):
-        problems.append("toetsresultaten.vaardigheidsscore: not a finite number")
-
-    childcare = tables["voorschool"]
-    checks += [
-        ("voorschool.pgn", childcare.column("pgn"), pgn),
-        ("voorschool.soort", childcare.column("soort"), CHILDCARE_KINDS),
-    ]
-    months = childcare.column("maanden")
-    if _count(pc.or_(pc.less(months, 0), pc.greater(months, 72))):
-        problems.append("voorschool.maanden: out of range")
-    parts = childcare.column("dagdelen_per_week")
-    if _count(pc.or_(pc.less(parts, 0), pc.greater(parts, 10))):
-        problems.append("voorschool.dagdelen_per_week: out of range")
-
-    if "bijzonder" in tables:
-        special = tables["bijzonder"]
-        checks += [
-            ("bijzonder.pgn", special.column("pgn"), pgn),
-            ("bijzonder.categorie", special.column("categorie"), SPECIAL_CATEGORIES),
-        ]
-    for where, values, allowed in checks:
-        wrong = _not_in(
-            values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values, allowed
-        )
-        if wrong:
-            what = "unknown pupils" if where.endswith(".pgn") else "values outside the code list"
-            problems.append(f"{where}: {wrong} row(s) with {what}")
-    return problems
+    return validate_deliveries([(manifest, tables)])[0]

@@ -17,9 +17,9 @@ import pyarrow as pa
 from cohortsafe.errors import ConfigurationError, PackageError, SignatureError
 from cohortsafe.package import KeyPair, PublicKey, open_package
 from cohortsafe.pseudonym import OfficePseudonyms
-from cohortsafe.vault import PreparedDelivery, prepare_delivery, validate_delivery
+from cohortsafe.vault import PreparedDelivery, prepare_deliveries, validate_deliveries
 
-__all__ = ["IntakeKeys", "Opened", "open_one", "start_worker"]
+__all__ = ["IntakeKeys", "Opened", "open_many", "start_worker"]
 
 
 @dataclass(frozen=True)
@@ -71,30 +71,43 @@ def _school_key(manifest: dict[str, Any]) -> PublicKey:
     return parsed[text]
 
 
-def open_one(path: Path) -> Opened:
-    """Verify, decrypt, check and pseudonymise one file; never raises for a bad package."""
-    result = Opened(path.name)
-    try:
-        opened = open_package(path, office_key=_worker["office"], school_key=_school_key)
-    except (PackageError, ConfigurationError) as error:
-        result.refused = str(error)
-        return result
-    manifest = opened.manifest
-    info = manifest.get("school") or {}
-    result.kind = opened.kind
-    result.school = f"{info.get('brin', '')}{info.get('vestiging', '')}"
-    result.period = str(manifest.get("period", ""))
+def open_many(paths: list[Path]) -> list[Opened]:
+    """Verify, decrypt, check and pseudonymise files; never raises for a bad package.
+
+    The deliveries among them are checked and pseudonymised together, which costs a
+    fraction of doing it one by one.
+    """
+    results = [Opened(path.name) for path in paths]
     keys: OfficePseudonyms = _worker["pseudonyms"]
-    if opened.kind == "retraction":
-        result.package_id = str(manifest.get("retraction_id", ""))
-        pgns = pa.array([str(p) for p in manifest.get("pgns", [])], pa.string())
-        result.pupils = [str(p) for p in keys.pupils(pgns).to_pylist()]
-        result.school_pseudonym = keys.school(result.school)
-        return result
-    result.package_id = str(manifest.get("delivery_id", ""))
-    problems = validate_delivery(manifest, opened.tables)
-    if problems:
-        result.refused = "; ".join(problems)
-        return result
-    result.delivery = prepare_delivery(manifest, opened.tables, keys)
-    return result
+    deliveries: list[tuple[int, dict[str, Any], dict[str, pa.Table]]] = []
+    for index, path in enumerate(paths):
+        result = results[index]
+        try:
+            opened = open_package(path, office_key=_worker["office"], school_key=_school_key)
+        except (PackageError, ConfigurationError) as error:
+            result.refused = str(error)
+            continue
+        manifest = opened.manifest
+        info = manifest.get("school") or {}
+        result.kind = opened.kind
+        result.school = f"{info.get('brin', '')}{info.get('vestiging', '')}"
+        result.period = str(manifest.get("period", ""))
+        if opened.kind == "retraction":
+            result.package_id = str(manifest.get("retraction_id", ""))
+            pgns = pa.array([str(p) for p in manifest.get("pgns", [])], pa.string())
+            result.pupils = [str(p) for p in keys.pupils(pgns).to_pylist()]
+            result.school_pseudonym = keys.school(result.school)
+            continue
+        result.package_id = str(manifest.get("delivery_id", ""))
+        deliveries.append((index, manifest, opened.tables))
+    problems = validate_deliveries([(m, t) for _, m, t in deliveries])
+    sound = []
+    for (index, manifest, tables), found in zip(deliveries, problems, strict=True):
+        if found:
+            results[index].refused = "; ".join(found)
+        else:
+            sound.append((index, manifest, tables))
+    prepared = prepare_deliveries([(m, t) for _, m, t in sound], keys)
+    for (index, _, _), delivery in zip(sound, prepared, strict=True):
+        results[index].delivery = delivery
+    return results

@@ -22,7 +22,7 @@ from django.db import transaction
 
 from cohortsafe.app._parallel import ordered_map
 from cohortsafe.app.audit.services import record, record_many
-from cohortsafe.app.office.intake import IntakeKeys, open_one, start_worker
+from cohortsafe.app.office.intake import IntakeKeys, open_many, start_worker
 from cohortsafe.app.office.models import KeyRecord, ReceivedPackage, RegisteredSchool
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolCode
@@ -62,7 +62,8 @@ __all__ = [
     "status",
 ]
 
-BATCH_SIZE = 256
+BATCH_SIZE = 256  # deliveries per vault transaction
+CHUNK = 16  # files a worker opens, checks and pseudonymises together
 
 
 class OfficeError(CohortsafeError):
@@ -233,11 +234,15 @@ def receive(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
             _record([r for _, r in pending], actor)
             pending.clear()
 
-        for path, opened in zip(
-            files,
-            ordered_map(open_one, files, initializer=start_worker, initargs=(keys,)),
-            strict=True,
-        ):
+        chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
+        opened_files = (
+            opened
+            for chunk in ordered_map(
+                open_many, chunks, initializer=start_worker, initargs=(keys,), window=4
+            )
+            for opened in chunk
+        )
+        for path, opened in zip(files, opened_files, strict=True):
             report = ReceiveReport(
                 opened.file,
                 opened.kind,
@@ -378,8 +383,16 @@ def status() -> dict[str, Any]:
     }
 
 
-def scan_vault() -> list[ScanFinding]:
+def scan_vault(*, actor: str) -> list[ScanFinding]:
+    """Look through every vault file for identifiers (an audited read of the whole vault)."""
     root = _home() / "vault"
     if not root.exists():
         raise ConfigurationError("this home holds no vault yet: run `cohortsafe office init`")
-    return scan(root)
+    findings = scan(root)
+    record(
+        "office.scan",
+        actor=actor,
+        findings=len(findings),
+        columns=sorted({f"{f.where}:{f.column}" for f in findings}),
+    )
+    return findings

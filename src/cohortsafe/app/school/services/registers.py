@@ -244,9 +244,12 @@ class ObjectionStatus:
 
 
 def objections(
-    school: str | None = None, *, include_withdrawn: bool = True
+    school: str | None = None, *, include_withdrawn: bool = True, actor: str
 ) -> list[ObjectionStatus]:
-    """Objections with the deliveries that held the pupil and whether they were retracted."""
+    """Objections with the deliveries that held the pupil and whether they were retracted.
+
+    Reading the register is an access to pupil data, so it is audited too.
+    """
     query = Objection.objects.select_related("pupil__school").order_by("registered_at")
     if school is not None:
         query = query.filter(pupil__school=find_school(school))
@@ -258,6 +261,7 @@ def objections(
         delivered = sorted({d.delivery.file_name for d in held})
         retracted = sorted(r.file_name for r in Retraction.objects.filter(objection=objection))
         result.append(ObjectionStatus(objection, delivered, retracted))
+    record("school.view_objections", actor=actor, subject=school or "", shown=len(result))
     return result
 
 
@@ -369,10 +373,13 @@ def withdraw_consent(
     return len(ids)
 
 
-def consents(study: str | None = None, school: str | None = None) -> list[Consent]:
+def consents(study: str | None = None, school: str | None = None, *, actor: str) -> list[Consent]:
+    """The consent register (an audited access to pupil data)."""
     query = Consent.objects.select_related("pupil__school", "study").order_by("registered_at")
     if study is not None:
         query = query.filter(study=_study(study))
     if school is not None:
         query = query.filter(pupil__school=find_school(school))
-    return list(query)
+    found = list(query)
+    record("school.view_consents", actor=actor, subject=school or "", study=study, shown=len(found))
+    return found
