@@ -353,3 +353,28 @@ def test_the_scan_finds_an_identifier_planted_in_the_vault(office: Office, home:
     )
     found = {(f.column, f.looks_like) for f in services.scan_vault(actor="test")}
     assert found == {("x", "a BSN or onderwijsnummer"), ("pc", "a postcode"), ("who", "a name")}
+
+
+def test_packages_are_opened_in_worker_processes_in_order(
+    office: Office, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers know nothing of Django; the outcome is the same as in one process."""
+    from cohortsafe.app import _parallel
+    from cohortsafe.app.office import services as office_services
+
+    monkeypatch.setattr(_parallel, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(office_services, "CHUNK", 2)
+    members = pupils(3)
+    stranger = KeyPair.generate("stranger")
+    files = [
+        office.delivery(members, SchoolYear(2024)),
+        office.delivery(members, SchoolYear(2025), signer=stranger),
+        office.retraction([members[0].pgn]),
+        office.delivery(members, SchoolYear(2025)),
+    ]
+    reports = office.receive(*files)
+    assert [r.status for r in reports] == ["received", "refused", "retracted", "received"]
+    assert reports[3].counts["filtered_retracted_pupils"] == 1
+    assert _pupil_pseudonyms()["2025-2026"] == {
+        _hmac(_pupil_key(home), p.pgn) for p in members[1:]
+    }

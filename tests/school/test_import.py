@@ -133,3 +133,12 @@ def test_a_crash_while_storing_leaves_the_registry_untouched(
     monkeypatch.undo()
     (report,) = _import(folder)
     assert report.accepted
+
+
+def test_many_exports_are_read_in_worker_processes(tmp_path: Path) -> None:
+    """From eight exports on, reading runs in spawned workers that know nothing of Django."""
+    write_exports(SynthSpec(schools=9, seed=8), tmp_path / "synth")
+    reports = _import(tmp_path / "synth")
+    assert len(reports) == 9
+    assert all(r.accepted for r in reports), [r.describe() for r in reports]
+    assert School.objects.count() == 9

@@ -27,7 +27,8 @@ def ordered_map(
     """``work(item)`` for each item, in worker processes when there are many, in order.
 
     Workers start fresh (spawn): they share no database connection or thread with
-    the caller, so ``work`` must be pure. Up to ``window`` items per worker are in
+    the caller, so ``work`` must be pure, and must live in a module that does not
+    import Django (a worker has no app registry). Up to ``window`` items per worker are in
     flight: enough that workers keep going while the caller commits a batch, few
     enough that results never pile up in memory.
     """

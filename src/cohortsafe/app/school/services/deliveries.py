@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db import transaction
+from django.db import connection, transaction
 
 from cohortsafe.app.audit.services import record
 from cohortsafe.app.school.models import (
@@ -278,13 +279,7 @@ def _write_and_record(
                     "domains": manifest["domains"],
                 },
             )
-            DeliveredPupil.objects.bulk_create(
-                [
-                    DeliveredPupil(delivery=delivery, pupil_id=pid, pgn=pgn)
-                    for pid, pgn in built.delivered.values()
-                ],
-                batch_size=2000,
-            )
+            _insert_delivered(delivery, built.delivered.values())
             ExcludedPupil.objects.bulk_create(
                 [
                     ExcludedPupil(delivery=delivery, pupil_id=pid, reason="objection")
@@ -308,6 +303,18 @@ def _write_and_record(
     return DeliveryReport(
         school.code, period, True, path.name, delivery_id, rows, dict(manifest["exclusions"])
     )
+
+
+def _insert_delivered(delivery: Delivery, pupils: Iterable[tuple[int, str]]) -> None:
+    """Record every delivered pupil in one statement; model instances would cost more."""
+    ops = connection.ops
+    table = ops.quote_name(DeliveredPupil._meta.db_table)
+    columns = ", ".join(ops.quote_name(c) for c in ("delivery_id", "pupil_id", "pgn"))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s)",
+            [(delivery.pk, pupil, pgn) for pupil, pgn in pupils],
+        )
 
 
 @dataclass

@@ -16,7 +16,7 @@ from cohortsafe.app.audit.services import record
 from cohortsafe.app.school.models import ExportImport, Pupil, School
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolYear
-from cohortsafe.lvs import Export, LvsStore, Problem, ReadOutcome, find_exports, read_export
+from cohortsafe.lvs import Export, LvsStore, Problem, find_exports, read_export
 
 __all__ = ["ImportReport", "import_exports", "lvs_store"]
 
@@ -90,8 +90,9 @@ def import_exports(
         for p in missing
     ]
     store = lvs_store()
-    # Reading is pure (no database), so it runs in workers beside the storing of earlier ones.
-    read = functools.partial(_read, school_year=school_year, today=today or dt.date.today())
+    # Reading is pure (no database), so it runs in workers beside the storing of earlier ones;
+    # the workers import only the core, so what they run must come from it.
+    read = functools.partial(read_export, school_year=school_year, today=today or dt.date.today())
     for outcome in ordered_map(read, folders):
         folder = outcome.folder
         if outcome.export is None:
@@ -112,10 +113,6 @@ def import_exports(
             continue
         reports.append(_store_export(store, outcome.export, actor, outcome.ignored_columns))
     return reports
-
-
-def _read(folder: Path, school_year: SchoolYear | None, today: dt.date) -> ReadOutcome:
-    return read_export(folder, school_year=school_year, today=today)
 
 
 def _store_export(
