@@ -39,9 +39,9 @@ def microdata(rows: int, seed: int = 7) -> pa.Table:
     school_of_row = np.where(movers, rng.integers(0, SCHOOLS, size=rows), school_of_row)
 
     # school-level attributes: a rare region or municipality holds only a few schools
-    region_of_school = _skewed(rng, 16, SCHOOLS, decay=9.0)
-    municipality_of_school = _skewed(rng, 150, SCHOOLS, decay=4.0)
-    area_of_school = _skewed(rng, 20, SCHOOLS, decay=6.0)
+    region_of_school = _skewed(rng, 16, SCHOOLS, decay=5.0)
+    municipality_of_school = _skewed(rng, 150, SCHOOLS, decay=1.5)
+    area_of_school = _skewed(rng, 20, SCHOOLS, decay=2.0)
 
     pupil_ids = _hex_ids("p", pupils, rng)
     school_ids = _hex_ids("s", SCHOOLS, rng)
@@ -51,12 +51,12 @@ def microdata(rows: int, seed: int = 7) -> pa.Table:
             "pupil": pupil_ids.take(pa.array(pupil_of_row)),
             "school": school_ids.take(pa.array(school_of_row)),
             "region": pa.array(region_of_school[school_of_row].astype(np.int16)),
-            "band": pa.array(_skewed(rng, 10, rows, decay=5.0).astype(np.int16)),
+            "band": pa.array(_skewed(rng, 10, rows, decay=3.0).astype(np.int16)),
             "municipality": pa.array(municipality_of_school[school_of_row].astype(np.int16)),
-            "item": pa.array(_skewed(rng, 200, rows, decay=5.0).astype(np.int16)),
+            "item": pa.array(_skewed(rng, 200, rows, decay=1.5).astype(np.int16)),
             "area": pa.array(area_of_school[school_of_row].astype(np.int16)),
-            "level": pa.array(_skewed(rng, 20, rows, decay=4.0).astype(np.int16)),
-            "topic": pa.array(_skewed(rng, 22, rows, decay=4.0).astype(np.int16)),
+            "level": pa.array(_skewed(rng, 20, rows, decay=2.0).astype(np.int16)),
+            "topic": pa.array(_skewed(rng, 22, rows, decay=2.0).astype(np.int16)),
             "score": pa.array(score),
         }
     )

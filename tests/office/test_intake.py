@@ -375,6 +375,4 @@ def test_packages_are_opened_in_worker_processes_in_order(
     reports = office.receive(*files)
     assert [r.status for r in reports] == ["received", "refused", "retracted", "received"]
     assert reports[3].counts["filtered_retracted_pupils"] == 1
-    assert _pupil_pseudonyms()["2025-2026"] == {
-        _hmac(_pupil_key(home), p.pgn) for p in members[1:]
-    }
+    assert _pupil_pseudonyms()["2025-2026"] == {_hmac(_pupil_key(home), p.pgn) for p in members[1:]}

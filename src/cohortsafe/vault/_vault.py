@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS counters (name VARCHAR, value BIGINT);
 """
 
 
+# pyarrow's name for a Parquet codec -> DuckDB's
+_DUCKDB_CODEC = {"none": "uncompressed", "zstd": "zstd", "snappy": "snappy", "gzip": "gzip"}
+
+
 def fault_point(step: str) -> None:
     """Where a crash can be injected in tests; does nothing in normal runs."""
 
@@ -243,11 +247,7 @@ class Vault:
         relative = f"data/{name}/{period}/{tag}.parquet"
         path = self.root / relative
         pq.write_table(table.cast(VAULT_SCHEMAS[name]), path, compression=self.compression)
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(path)
         fsync_dir(folder)
         return relative
 
@@ -599,15 +599,35 @@ class Vault:
         with self._transaction() as obsolete:
             generation = self._generation()
             for table, period, paths, _rows in groups:
-                merged = pa.concat_tables(pq.read_table(self.root / p) for p in paths)
-                new = self._write_file(merged, table, period, f"c{generation:08d}")
+                # DuckDB streams the merge, so a national year never sits in memory at once
+                folder = self.data / table / period
+                relative = f"data/{table}/{period}/c{generation:08d}.parquet"
+                listing = ", ".join(
+                    "'" + str(self.root / p).replace("'", "''") + "'" for p in paths
+                )
+                target = str(self.root / relative).replace("'", "''")
+                con.execute(
+                    f"COPY (SELECT * FROM read_parquet([{listing}])) TO '{target}' "
+                    f"(FORMAT parquet, COMPRESSION {_DUCKDB_CODEC.get(self.compression, 'zstd')})"
+                )
+                _fsync(self.root / relative)
+                fsync_dir(folder)
+                rows = con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()
                 marks = ", ".join("?" * len(paths))
                 con.execute(f"DELETE FROM files WHERE path IN ({marks})", list(paths))
                 con.execute(
-                    "INSERT INTO files VALUES (?, ?, ?, ?)", [new, table, period, merged.num_rows]
+                    "INSERT INTO files VALUES (?, ?, ?, ?)", [relative, table, period, rows[0][0]]
                 )
                 obsolete.extend(self.root / p for p in paths)
         return len(groups)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _group(deliveries: Iterator[PreparedDelivery] | Any) -> dict[tuple[str, str], list[pa.Table]]:
