@@ -76,6 +76,15 @@ def _stacked(name: str, items: Sequence[Delivery]) -> tuple[pa.Table, np.ndarray
     return pa.concat_tables(present).combine_chunks(), owner, lengths
 
 
+def _own(table: pa.Table, start: int, length: int) -> pa.Table:
+    """Rows ``start:start+length`` in buffers of their own.
+
+    A slice would share the whole batch's buffers, and pickling it (to send it
+    from a worker process) would copy the whole batch once per delivery.
+    """
+    return table.take(pa.array(np.arange(start, start + length, dtype=np.int64)))
+
+
 def prepare_deliveries(
     items: Sequence[Delivery], pseudonymiser: Pseudonymiser
 ) -> list[PreparedDelivery]:
@@ -186,7 +195,7 @@ def prepare_deliveries(
         for name, (table, lengths) in whole.items():
             if name == "bijzonder" and index not in with_special:
                 continue
-            tables[name] = table.slice(offsets[name], lengths[index])
+            tables[name] = _own(table, offsets[name], lengths[index])
             offsets[name] += lengths[index]
         start = sum(pupil_lengths[:index])
         prepared.append(
@@ -197,7 +206,7 @@ def prepare_deliveries(
                 created_at=str(manifest.get("created_at", "")),
                 study=manifest.get("study"),
                 tables=tables,
-                linkage=linkage.slice(start, pupil_lengths[index]),
+                linkage=_own(linkage, start, pupil_lengths[index]),
             )
         )
     return prepared

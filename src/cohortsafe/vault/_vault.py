@@ -246,7 +246,14 @@ class Vault:
         folder.mkdir(parents=True, exist_ok=True)
         relative = f"data/{name}/{period}/{tag}.parquet"
         path = self.root / relative
-        pq.write_table(table.cast(VAULT_SCHEMAS[name]), path, compression=self.compression)
+        schema = VAULT_SCHEMAS[name]
+        pq.write_table(
+            table.cast(schema),
+            path,
+            compression=self.compression,
+            # a dictionary only pays for the few-valued columns, never for the pseudonyms
+            use_dictionary=[f.name for f in schema if f.type == pa.string() and f.name != "pupil"],
+        )
         _fsync(path)
         fsync_dir(folder)
         return relative
@@ -435,15 +442,20 @@ class Vault:
                 return
             involved = sorted({c[0] for c in candidates} | {c[1] for c in candidates})
             marks = ", ".join("?" * len(involved))
-            # The views still show the vault as it was before this batch.
-            periods: dict[str, set[str]] = {}
+            # One scan of the vault as it was before this batch (the views do not show the
+            # batch yet), one of the batch itself.
+            before: dict[str, set[str]] = {}
             for pupil, period in con.execute(
-                f"SELECT DISTINCT pupil, schooljaar FROM leerlingen WHERE pupil IN ({marks}) "
-                f"UNION SELECT DISTINCT pupil, period FROM batch_links WHERE pupil IN ({marks})",
-                [*involved, *involved],
+                f"SELECT DISTINCT pupil, schooljaar FROM leerlingen WHERE pupil IN ({marks})",
+                involved,
+            ).fetchall():
+                before.setdefault(pupil, set()).add(period)
+            periods = {pupil: set(years) for pupil, years in before.items()}
+            for pupil, period in con.execute(
+                f"SELECT DISTINCT pupil, period FROM batch_links WHERE pupil IN ({marks})",
+                involved,
             ).fetchall():
                 periods.setdefault(pupil, set()).add(period)
-            seen_before = self._pupils_in_vault(sorted({c[0] for c in candidates}))
         finally:
             con.unregister("batch_links")
         outcomes = {d.delivery_id: o for d, o in accepted.values()}
@@ -451,7 +463,9 @@ class Vault:
         for bsn_pupil, onr_pupil, delivery_id, bsn_n, onr_n in candidates:
             # One pupil is never in one school year twice: overlapping years mean two pupils.
             overlap = periods.get(bsn_pupil, set()) & periods.get(onr_pupil, set())
-            if bsn_n == 1 and onr_n == 1 and bsn_pupil not in seen_before and not overlap:
+            # A BSN already in the vault before this batch is an existing pupil, not a new number.
+            new_number = bsn_pupil not in before
+            if bsn_n == 1 and onr_n == 1 and new_number and not overlap:
                 con.execute(
                     "INSERT INTO aliases VALUES (?, ?, ?, ?)",
                     [onr_pupil, bsn_pupil, delivery_id, now],
@@ -459,15 +473,6 @@ class Vault:
                 outcomes[delivery_id].linked += 1
             else:
                 outcomes[delivery_id].ambiguous += 1
-
-    def _pupils_in_vault(self, pupils: list[str]) -> set[str]:
-        marks = ", ".join("?" * len(pupils))
-        return {
-            r[0]
-            for r in self.con.execute(
-                f"SELECT DISTINCT pupil FROM leerlingen WHERE pupil IN ({marks})", pupils
-            ).fetchall()
-        }
 
     def retract(self, retraction_id: str, school: str, pupils: list[str]) -> RetractionOutcome:
         """Remove every row of these pupils (and their aliases) and tombstone them."""
