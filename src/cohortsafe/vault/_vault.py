@@ -251,6 +251,8 @@ class Vault:
             table.cast(schema),
             path,
             compression=self.compression,
+            # level 1: these files are rewritten at compaction; speed matters more than size
+            compression_level=1 if self.compression == "zstd" else None,
             # a dictionary only pays for the few-valued columns, never for the pseudonyms
             use_dictionary=[f.name for f in schema if f.type == pa.string() and f.name != "pupil"],
         )

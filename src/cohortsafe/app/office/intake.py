@@ -8,6 +8,7 @@ names, or the reason the file is refused.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class Opened:
     delivery: PreparedDelivery | None = None
     school_pseudonym: str = ""
     pupils: list[str] = field(default_factory=list)  # pseudonyms a retraction names
+    sha256: str = ""  # of the file as received
 
 
 _worker: dict[str, Any] = {}
@@ -71,13 +73,21 @@ def _school_key(manifest: dict[str, Any]) -> PublicKey:
     return parsed[text]
 
 
+def _digest(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return ""
+
+
 def open_many(paths: list[Path]) -> list[Opened]:
     """Verify, decrypt, check and pseudonymise files; never raises for a bad package.
 
     The deliveries among them are checked and pseudonymised together, which costs a
     fraction of doing it one by one.
     """
-    results = [Opened(path.name) for path in paths]
+    results = [Opened(path.name, sha256=_digest(path)) for path in paths]
     keys: OfficePseudonyms = _worker["pseudonyms"]
     deliveries: list[tuple[int, dict[str, Any], dict[str, pa.Table]]] = []
     for index, path in enumerate(paths):

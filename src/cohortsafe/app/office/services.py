@@ -11,7 +11,6 @@ never with a PGN.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -188,14 +187,6 @@ class ReceiveReport:
         return line
 
 
-def _digest(path: Path) -> str:
-    try:
-        with path.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError:
-        return ""
-
-
 def _intake_keys() -> IntakeKeys:
     office_key = _office_key()  # checks the file's mode before a worker sees the key
     schools = {s.code: s.public_key for s in RegisteredSchool.objects.all()}
@@ -238,11 +229,11 @@ def receive(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
         opened_files = (
             opened
             for chunk in ordered_map(
-                open_many, chunks, initializer=start_worker, initargs=(keys,), window=4
+                open_many, chunks, initializer=start_worker, initargs=(keys,), window=16
             )
             for opened in chunk
         )
-        for path, opened in zip(files, opened_files, strict=True):
+        for opened in opened_files:
             report = ReceiveReport(
                 opened.file,
                 opened.kind,
@@ -250,7 +241,7 @@ def receive(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
                 opened.package_id,
                 opened.school,
                 opened.period,
-                sha256=_digest(path),
+                sha256=opened.sha256,
             )
             reports.append(report)
             if opened.refused:
