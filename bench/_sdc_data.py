@@ -39,7 +39,7 @@ def microdata(rows: int, seed: int = 7) -> pa.Table:
     school_of_row = np.where(movers, rng.integers(0, SCHOOLS, size=rows), school_of_row)
 
     # school-level attributes: a rare region or municipality holds only a few schools
-    region_of_school = _skewed(rng, 16, SCHOOLS, decay=5.0)
+    region_of_school = _skewed(rng, 16, SCHOOLS, decay=7.5)
     municipality_of_school = _skewed(rng, 150, SCHOOLS, decay=1.5)
     area_of_school = _skewed(rng, 20, SCHOOLS, decay=2.0)
 

@@ -1,0 +1,75 @@
+"""Disclosure control: checked tables, secondary suppression, differencing and outputs.
+
+Everything a secure environment needs to decide whether an output may leave it without
+identifying a pupil or a school:
+
+- :func:`crosstab` / :func:`pivot_table` compute a table from microdata (DuckDB,
+  Parquet, CSV, Arrow, pandas, polars) in one DuckDB pass, apply the policy's rules to
+  every cell (margins included) and choose the complementary suppressions exactly
+  (:class:`CheckedTable`, with :meth:`CheckedTable.audit`);
+- :class:`ReleaseHistory` remembers the populations of released tables so a new table
+  cannot be subtracted from an earlier one (differencing);
+- :func:`check_regression`, :func:`histogram`, :func:`percentiles` and
+  :func:`summary_statistics` check other outputs;
+- :class:`Session` is the researcher's ACRO-style front door;
+- :class:`Policy` / :func:`load_policy` hold every rule's parameters (TOML).
+
+>>> import pandas as pd
+>>> import cohortsafe.sdc as sdc
+>>> frame = pd.DataFrame({"pupil": [f"p{i}" for i in range(50)],
+...                       "school": [f"s{i % 5}" for i in range(50)],
+...                       "domain": ["lezen", "rekenen"] * 25})
+>>> table = sdc.crosstab(frame, "domain", pupil="pupil", school="school")
+>>> [(c.index["domain"], c.value, c.status) for c in table.cells]
+[('lezen', 25, 'ok'), ('rekenen', 25, 'ok'), ('All', 50, 'ok')]
+
+The guarantees and limits are documented in ``docs/sdc.md``.
+"""
+
+from cohortsafe.sdc._audit import ATTACKER_MODEL, AuditReport, CellInterval
+from cohortsafe.sdc._differencing import ReleaseHistory
+from cohortsafe.sdc._outputs import (
+    CheckedOutput,
+    check_regression,
+    histogram,
+    percentiles,
+    summary_statistics,
+)
+from cohortsafe.sdc._policy import DEFAULT_POLICY, POLICY_NAMES, Policy, load_policy
+from cohortsafe.sdc._render import table_text
+from cohortsafe.sdc._session import Output, Session
+from cohortsafe.sdc._table import (
+    AGGREGATES,
+    Cell,
+    CheckedTable,
+    SuppressionSummary,
+    TableRequest,
+    crosstab,
+    pivot_table,
+)
+
+__all__ = [
+    "AGGREGATES",
+    "ATTACKER_MODEL",
+    "DEFAULT_POLICY",
+    "POLICY_NAMES",
+    "AuditReport",
+    "Cell",
+    "CellInterval",
+    "CheckedOutput",
+    "CheckedTable",
+    "Output",
+    "Policy",
+    "ReleaseHistory",
+    "Session",
+    "SuppressionSummary",
+    "TableRequest",
+    "check_regression",
+    "crosstab",
+    "histogram",
+    "load_policy",
+    "percentiles",
+    "pivot_table",
+    "summary_statistics",
+    "table_text",
+]

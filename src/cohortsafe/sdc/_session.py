@@ -1,0 +1,449 @@
+"""An ACRO-style session: researchers call familiar functions, every output is checked.
+
+Researchers who know ACRO (``acro.ACRO(suppress=True)``, ``acro.crosstab(...)``,
+``acro.finalise(...)``) find the same shape here, with the school added::
+
+    sess = Session(policy="research", pupil="pupil", school="school")
+    table = sess.crosstab(df.region, df.domain, values=df.score, aggfunc="mean",
+                          pupil=df.pupil, school=df.school)
+    sess.finalise("outputs")
+
+Parameters map to ACRO's where the idea is the same: ``suppress`` (apply secondary
+suppression; primary cells are hidden either way), ``crosstab(index, columns, values,
+aggfunc, margins, margins_name, normalize, rownames, colnames)``, ``pivot_table(data,
+values, index, columns, aggfunc, margins)``, ``ols``/``olsr``, ``logit``/``logitr``,
+``hist``, ``remove_output``, ``add_comments``, ``add_exception``, ``finalise``. New are
+``pupil`` and ``school`` (Series, or column names with ``data``), ``percentiles`` and
+``describe``. Tables come back as pandas frames with suppressed cells as NaN, models as
+statsmodels results, as in ACRO; what leaves the environment is what ``finalise``
+writes: each output's released content as CSV and one check report as JSON and HTML.
+
+Every table is also checked for differencing against the session's earlier outputs and
+against the project's history of released tables (``history``: a
+:class:`ReleaseHistory` or the path of its database file), and recorded in it.
+
+>>> import pandas as pd, tempfile, pathlib
+>>> df = pd.DataFrame({"pupil": [f"p{i}" for i in range(60)],
+...                    "school": [f"s{i % 6}" for i in range(60)],
+...                    "region": ["N"] * 30 + ["S"] * 26 + ["W"] * 4,
+...                    "score": [200.0 + i % 7 for i in range(60)]})
+>>> sess = Session(policy="research")
+>>> table = sess.crosstab(df.region, None, values=df.score, aggfunc="mean", margins=True,
+...                       pupil=df.pupil, school=df.school)
+>>> bool(table.loc["W"].isna().all()), list(sess.outputs)
+(True, ['output_0'])
+>>> folder = pathlib.Path(tempfile.mkdtemp()) / "outputs"
+>>> sorted(p.name for p in sess.finalise(folder).iterdir())
+['checksums.txt', 'index.html', 'output_0.csv', 'results.json']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import pandas as pd
+
+from cohortsafe.errors import PolicyError
+from cohortsafe.sdc._differencing import ReleaseHistory
+from cohortsafe.sdc._outputs import (
+    CheckedOutput,
+    check_regression,
+    histogram,
+    percentiles,
+    summary_statistics,
+)
+from cohortsafe.sdc._policy import DEFAULT_POLICY, Policy, load_policy
+from cohortsafe.sdc._render import html_page, table_text
+from cohortsafe.sdc._table import CheckedTable, crosstab
+
+__all__ = ["Output", "Session"]
+
+
+@dataclass
+class Output:
+    """One recorded output, its check and what the researcher added to it."""
+
+    uid: str
+    kind: str
+    command: str
+    result: CheckedTable | CheckedOutput
+    comments: list[str] = field(default_factory=list)
+    exception: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        return self.result.outcome
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self.result.reasons
+
+    def released_frame(self) -> pd.DataFrame:
+        """What leaves the environment for this output."""
+        return self.result.to_frame()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "command": self.command,
+            "outcome": self.outcome,
+            "reasons": list(self.reasons),
+            "comments": list(self.comments),
+            "exception": self.exception,
+            "check": self.result.to_dict(),
+        }
+
+
+def _series(value: Any, name: str) -> pd.Series:
+    if isinstance(value, pd.Series):
+        return value.rename(value.name if value.name is not None else name)
+    return pd.Series(value, name=name)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    if isinstance(value, pd.DataFrame):
+        return [value[c] for c in value.columns]
+    return [value]
+
+
+class Session:
+    """Checked research outputs, the ACRO way; see the module docstring."""
+
+    def __init__(
+        self,
+        policy: str | Path | Policy = DEFAULT_POLICY,
+        *,
+        suppress: bool = True,
+        pupil: str = "pupil",
+        school: str = "school",
+        history: ReleaseHistory | str | Path | None = None,
+    ) -> None:
+        self.policy = load_policy(policy)
+        self.suppress = suppress
+        self.pupil = pupil
+        self.school = school
+        if history is None or isinstance(history, ReleaseHistory):
+            self.history = history if history is not None else ReleaseHistory()
+        else:
+            self.history = ReleaseHistory(history)
+        self.outputs: dict[str, Output] = {}
+        self._next = 0
+
+    # --- recording -------------------------------------------------------------
+
+    def _record(self, kind: str, command: str, result: CheckedTable | CheckedOutput) -> Output:
+        uid = f"output_{self._next}"
+        self._next += 1
+        output = Output(uid, kind, command, result)
+        self.outputs[uid] = output
+        table = result if isinstance(result, CheckedTable) else result.table
+        if isinstance(table, CheckedTable) and table._populations is not None:
+            self.history.record(table)
+        return output
+
+    def remove_output(self, key: str) -> None:
+        """Drop an output from what ``finalise`` writes."""
+        if key not in self.outputs:
+            raise PolicyError(f"no output named {key!r}")
+        del self.outputs[key]
+
+    def add_comments(self, key: str, text: str) -> None:
+        """Add a comment for the output checker."""
+        if key not in self.outputs:
+            raise PolicyError(f"no output named {key!r}")
+        self.outputs[key].comments.append(text)
+
+    def add_exception(self, key: str, reason: str) -> None:
+        """Ask the checker to release a failing output anyway, with the reason why."""
+        if key not in self.outputs:
+            raise PolicyError(f"no output named {key!r}")
+        self.outputs[key].exception = reason
+
+    # --- tables ----------------------------------------------------------------
+
+    def _frame(
+        self,
+        index: Any,
+        columns: Any,
+        values: Any,
+        pupil: Any,
+        school: Any,
+        rownames: Sequence[str] | None,
+        colnames: Sequence[str] | None,
+    ) -> tuple[pd.DataFrame, list[str], list[str], str | None]:
+        rows = [_series(s, f"row_{i}") for i, s in enumerate(_as_list(index))]
+        cols = [_series(s, f"col_{i}") for i, s in enumerate(_as_list(columns))]
+        if rownames:
+            rows = [s.rename(n) for s, n in zip(rows, rownames, strict=True)]
+        if colnames:
+            cols = [s.rename(n) for s, n in zip(cols, colnames, strict=True)]
+        if pupil is None or school is None or isinstance(pupil, str) or isinstance(school, str):
+            raise PolicyError("give the pupil and school pseudonyms as Series next to the index")
+        parts = [*rows, *cols]
+        value_name = None
+        if values is not None:
+            value_series = _series(values, "values")
+            value_name = str(value_series.name)
+            parts.append(value_series)
+        parts += [
+            _series(pupil, "__pupil__").rename("__pupil__"),
+            _series(school, "__school__").rename("__school__"),
+        ]
+        names = [str(s.name) for s in parts]
+        if len(set(names)) != len(names):
+            raise PolicyError("two of the variables have the same name")
+        frame = pd.concat(parts, axis=1)
+        return frame, [str(s.name) for s in rows], [str(s.name) for s in cols], value_name
+
+    def crosstab(
+        self,
+        index: Any,
+        columns: Any,
+        values: Any = None,
+        rownames: Sequence[str] | None = None,
+        colnames: Sequence[str] | None = None,
+        aggfunc: str | None = None,
+        margins: bool = False,
+        margins_name: str = "All",
+        normalize: bool | str = False,
+        *,
+        pupil: Any,
+        school: Any,
+    ) -> pd.DataFrame:
+        """ACRO's (and pandas') ``crosstab`` on Series, checked; suppressed cells NaN."""
+        frame, rows, cols, value_name = self._frame(
+            index, columns, values, pupil, school, rownames, colnames
+        )
+        table = crosstab(
+            frame,
+            rows,
+            cols,
+            pupil="__pupil__",
+            school="__school__",
+            values=value_name,
+            aggfunc=aggfunc,
+            policy=self.policy,
+            margins=margins,
+            margins_name=margins_name,
+            normalize=cast(Any, normalize),
+            suppress=self.suppress,
+            history=self.history,
+        )
+        command = (
+            f"crosstab(index={rows}, columns={cols}, values={value_name!r}, "
+            f"aggfunc={table.request.aggfunc!r}, margins={margins})"
+        )
+        self._record("table", command, table)
+        return table.to_frame()
+
+    def pivot_table(
+        self,
+        data: pd.DataFrame,
+        values: str | None = None,
+        index: str | Sequence[str] | None = None,
+        columns: str | Sequence[str] | None = None,
+        aggfunc: str = "mean",
+        margins: bool = False,
+        margins_name: str = "All",
+        *,
+        pupil: str | None = None,
+        school: str | None = None,
+    ) -> pd.DataFrame:
+        """ACRO's (and pandas') ``pivot_table`` on a frame, checked."""
+        if index is None:
+            raise PolicyError("pivot_table needs an index")
+        table = crosstab(
+            data,
+            index,
+            columns,
+            pupil=pupil or self.pupil,
+            school=school or self.school,
+            values=values,
+            aggfunc=aggfunc if values is not None else "count",
+            policy=self.policy,
+            margins=margins,
+            margins_name=margins_name,
+            suppress=self.suppress,
+            history=self.history,
+        )
+        request = table.request
+        command = (
+            f"pivot_table(values={values!r}, index={list(request.index)}, "
+            f"columns={list(request.columns)}, aggfunc={request.aggfunc!r}, "
+            f"margins={margins})"
+        )
+        self._record("table", command, table)
+        return table.to_frame()
+
+    # --- models ----------------------------------------------------------------
+
+    def _model(self, kind: str, model: Any, command: str) -> Any:
+        results = model.fit(disp=0) if kind == "logit" else model.fit()
+        self._record("regression", command, check_regression(results, self.policy, kind=kind))
+        return results
+
+    def ols(
+        self, endog: Any, exog: Any = None, missing: str = "none", hasconst: bool | None = None
+    ) -> Any:
+        """Ordinary least squares (statsmodels), checked by residual degrees of freedom."""
+        import statsmodels.api as sm
+
+        model = sm.OLS(endog, exog, missing=missing, hasconst=hasconst)
+        return self._model("ols", model, "ols(endog, exog)")
+
+    def olsr(self, formula: str, data: pd.DataFrame) -> Any:
+        """OLS from an R-style formula."""
+        import statsmodels.formula.api as smf
+
+        return self._model("ols", smf.ols(formula, data=data), f"olsr({formula!r})")
+
+    def logit(self, endog: Any, exog: Any = None, missing: str = "none") -> Any:
+        """Logistic regression (statsmodels), checked by residual degrees of freedom."""
+        import statsmodels.api as sm
+
+        return self._model("logit", sm.Logit(endog, exog, missing=missing), "logit(endog, exog)")
+
+    def logitr(self, formula: str, data: pd.DataFrame) -> Any:
+        """Logistic regression from an R-style formula."""
+        import statsmodels.formula.api as smf
+
+        return self._model("logit", smf.logit(formula, data=data), f"logitr({formula!r})")
+
+    # --- other outputs -----------------------------------------------------------
+
+    def hist(
+        self,
+        data: pd.DataFrame,
+        column: str,
+        bins: int | Sequence[float] = 10,
+        *,
+        pupil: str | None = None,
+        school: str | None = None,
+    ) -> CheckedOutput:
+        """A checked histogram (bins are cells; outermost bins open-ended)."""
+        result = histogram(
+            data,
+            column,
+            bins,
+            pupil=pupil or self.pupil,
+            school=school or self.school,
+            policy=self.policy,
+            suppress=self.suppress,
+        )
+        self._record("histogram", f"hist({column!r}, bins={bins!r})", result)
+        return result
+
+    def percentiles(
+        self,
+        data: pd.DataFrame,
+        column: str,
+        q: Sequence[float] = (0.25, 0.5, 0.75),
+        *,
+        by: str | Sequence[str] = (),
+        pupil: str | None = None,
+        school: str | None = None,
+    ) -> CheckedOutput:
+        """Checked percentiles, overall or by group."""
+        result = percentiles(
+            data,
+            column,
+            q,
+            pupil=pupil or self.pupil,
+            school=school or self.school,
+            by=by,
+            policy=self.policy,
+        )
+        self._record("percentiles", f"percentiles({column!r}, q={list(q)})", result)
+        return result
+
+    def describe(
+        self,
+        data: pd.DataFrame,
+        columns: str | Sequence[str],
+        *,
+        by: str | Sequence[str] = (),
+        statistics: Sequence[str] = ("count", "mean", "std"),
+        pupil: str | None = None,
+        school: str | None = None,
+    ) -> CheckedOutput:
+        """Checked summary statistics (count, mean, std, median), overall or by group."""
+        result = summary_statistics(
+            data,
+            columns,
+            pupil=pupil or self.pupil,
+            school=school or self.school,
+            by=by,
+            statistics=statistics,
+            policy=self.policy,
+            suppress=self.suppress,
+        )
+        self._record("summary", f"describe({columns!r}, by={by!r})", result)
+        return result
+
+    # --- the end ---------------------------------------------------------------
+
+    def report(self) -> str:
+        """Every output with its outcome and reasons, as text (ACRO's print_outputs)."""
+        lines = []
+        for output in self.outputs.values():
+            lines.append(f"{output.uid}: {output.kind} — {output.outcome}")
+            lines.append(f"  {output.command}")
+            if isinstance(output.result, CheckedTable):
+                lines.extend("  " + line for line in table_text(output.result).splitlines())
+            else:
+                lines.extend(f"  {reason}" for reason in output.reasons)
+        return "\n".join(lines)
+
+    def finalise(self, path: str | Path, ext: str = "json") -> Path:
+        """Write every output (CSV) with the check report (JSON and HTML) to a new folder."""
+        if ext != "json":
+            raise PolicyError("finalise writes JSON (and HTML) reports")
+        folder = Path(path)
+        if folder.exists():
+            raise PolicyError(f"{folder.name} already exists; choose a new folder")
+        folder.mkdir(parents=True)
+        report: dict[str, Any] = {"policy": self.policy.as_dict(), "outputs": {}}
+        sections = []
+        for output in self.outputs.values():
+            csv_name = f"{output.uid}.csv"
+            output.released_frame().to_csv(folder / csv_name)
+            entry = output.as_dict()
+            entry["files"] = [csv_name]
+            report["outputs"][output.uid] = entry
+            lines = [output.command, *(f"comment: {c}" for c in output.comments)]
+            if output.exception:
+                lines.append(f"exception requested: {output.exception}")
+            sections.append(
+                {
+                    "title": f"{output.uid} ({output.kind})",
+                    "outcome": output.outcome,
+                    "lines": lines,
+                    "reasons": list(output.reasons),
+                    "table": output.result if isinstance(output.result, CheckedTable) else None,
+                    "rows": None
+                    if isinstance(output.result, CheckedTable)
+                    else list(output.result.rows),
+                }
+            )
+        (folder / "results.json").write_text(
+            json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        )
+        (folder / "index.html").write_text(
+            html_page(f"Checked outputs — policy {self.policy.name}", sections),
+            encoding="utf-8",
+        )
+        digests = [
+            f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}"
+            for p in sorted(folder.iterdir())
+        ]
+        (folder / "checksums.txt").write_text("\n".join(digests) + "\n", encoding="utf-8")
+        return folder
