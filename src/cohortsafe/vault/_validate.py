@@ -91,7 +91,7 @@ class _Stack:
     def keyed(self, name: str) -> pa.Array:
         """``owner|value``: a value made specific to its delivery."""
         return pc.binary_join_element_wise(
-            pa.array(self.owner.astype(str)), pc.cast(self.column(name), pa.string()), "|"
+            pc.cast(pa.array(self.owner), pa.string()), pc.cast(self.column(name), pa.string()), "|"
         )
 
 
