@@ -328,7 +328,39 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
             else f"{len(d['findings'])} finding(s)"
         ),
     )
+    demo.run(
+        "An output checker checks a table of mean scores from the vault",
+        [
+            "sdc",
+            "crosstab",
+            str(root / "office" / "vault" / "data" / "toetsresultaten" / YEARS[-1]),
+            "--index",
+            "leergebied",
+            "--columns",
+            "jaargroep",
+            "--values",
+            "vaardigheidsscore",
+            "--pupil",
+            "pupil",
+            "--school",
+            "school",
+            "--suppress",
+        ],
+        _checked_summary,
+    )
     return demo.steps
+
+
+def _checked_summary(d: dict[str, Any]) -> str:
+    counts = d["counts"]
+    suppression = d["suppression"] or {}
+    method = suppression.get("method", "none")
+    review = sum(1 for cell in d["cells"] if cell.get("review"))
+    return (
+        f"{len(d['cells'])} cells with margins: {counts['ok']} released, "
+        f"{counts['primary']} primary (pupil and school rules), {counts['secondary']} "
+        f"secondary ({method}), {review} flagged for review; table: {d['outcome']}"
+    )
 
 
 def _imported(d: dict[str, Any]) -> str:
