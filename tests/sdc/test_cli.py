@@ -32,20 +32,21 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return status, capsys.readouterr().out
 
 
+def _crosstab(capsys: pytest.CaptureFixture[str], data: Path, *options: str) -> tuple[int, str]:
+    """``sdc crosstab DATA`` with the pseudonym columns of the test data, and ``options``."""
+    return _run(
+        capsys, "sdc", "crosstab", str(data), "--pupil", "pupil", "--school", "school", *options
+    )
+
+
 def test_crosstab_json_shape(data_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out = _run(
+    status, out = _crosstab(
         capsys,
-        "sdc",
-        "crosstab",
-        str(data_file),
+        data_file,
         "--index",
         "region",
         "--columns",
         "domain",
-        "--pupil",
-        "pupil",
-        "--school",
-        "school",
         "--suppress",
         "--json",
     )
@@ -66,19 +67,13 @@ def test_crosstab_json_shape(data_file: Path, capsys: pytest.CaptureFixture[str]
 def test_crosstab_without_suppress_fails_when_recoverable(
     data_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out = _run(
+    status, out = _crosstab(
         capsys,
-        "sdc",
-        "crosstab",
-        str(data_file),
+        data_file,
         "--index",
         "region",
         "--columns",
         "domain",
-        "--pupil",
-        "pupil",
-        "--school",
-        "school",
     )
     assert status == 1
     assert "outcome: fail" in out
@@ -87,11 +82,9 @@ def test_crosstab_without_suppress_fails_when_recoverable(
 
 
 def test_crosstab_text_mean(data_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out = _run(
+    status, out = _crosstab(
         capsys,
-        "sdc",
-        "crosstab",
-        str(data_file),
+        data_file,
         "--index",
         "region",
         "--columns",
@@ -100,10 +93,6 @@ def test_crosstab_text_mean(data_file: Path, capsys: pytest.CaptureFixture[str])
         "score",
         "--aggfunc",
         "mean",
-        "--pupil",
-        "pupil",
-        "--school",
-        "school",
         "--suppress",
     )
     assert status == 0
@@ -116,17 +105,11 @@ def test_policy_file_and_show(
 ) -> None:
     policy = tmp_path / "strict.toml"
     policy.write_text('extends = "research"\n[min_pupils]\nthreshold = 40\n')
-    status, out = _run(
+    status, out = _crosstab(
         capsys,
-        "sdc",
-        "crosstab",
-        str(data_file),
+        data_file,
         "--index",
         "region",
-        "--pupil",
-        "pupil",
-        "--school",
-        "school",
         "--policy",
         str(policy),
         "--suppress",
@@ -141,17 +124,11 @@ def test_policy_file_and_show(
 
 
 def test_errors_exit_with_reasons(data_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out = _run(
+    status, out = _crosstab(
         capsys,
-        "sdc",
-        "crosstab",
-        str(data_file),
+        data_file,
         "--index",
         "nope",
-        "--pupil",
-        "pupil",
-        "--school",
-        "school",
         "--json",
     )
     assert status == 1
