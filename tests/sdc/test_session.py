@@ -96,6 +96,24 @@ def test_finalise_refuses_an_existing_folder(tmp_path: Path) -> None:
         sess.finalise(tmp_path / "outputs")
 
 
+def test_a_failed_output_leaves_only_with_an_exception_request(tmp_path: Path) -> None:
+    df = _data()
+    sess = Session(suppress=False)  # the west's cells stay recoverable from the margins
+    for _ in range(2):
+        sess.crosstab(df.region, df.domain, margins=True, pupil=df.pupil, school=df.school)
+    assert {o.outcome for o in sess.outputs.values()} == {"fail"}
+    sess.add_exception("output_1", "the checker may judge the totals")
+
+    folder = sess.finalise(tmp_path / "outputs")
+
+    assert not (folder / "output_0.csv").exists()
+    assert (folder / "output_1.csv").exists()
+    outputs = json.loads((folder / "results.json").read_text())["outputs"]
+    assert outputs["output_0"]["files"] == []
+    assert outputs["output_0"]["outcome"] == "fail"
+    assert outputs["output_1"]["files"] == ["output_1.csv"]
+
+
 def test_session_checks_differencing_between_its_outputs(tmp_path: Path) -> None:
     df = _data()
     history = ReleaseHistory(tmp_path / "project.duckdb")

@@ -404,7 +404,11 @@ class Session:
         return "\n".join(lines)
 
     def finalise(self, path: str | Path, ext: str = "json") -> Path:
-        """Write every output (CSV) with the check report (JSON and HTML) to a new folder."""
+        """Write the outputs (CSV) with the check report (JSON and HTML) to a new folder.
+
+        A failed output is written only with an exception request; the report lists
+        it either way.
+        """
         if ext != "json":
             raise PolicyError("finalise writes JSON (and HTML) reports")
         folder = Path(path)
@@ -414,10 +418,15 @@ class Session:
         report: dict[str, Any] = {"policy": self.policy.as_dict(), "outputs": {}}
         sections = []
         for output in self.outputs.values():
-            csv_name = f"{output.uid}.csv"
-            output.released_frame().to_csv(folder / csv_name)
             entry = output.as_dict()
-            entry["files"] = [csv_name]
+            entry["files"] = []
+            # A failed output may be recoverable from what it still shows (a table's
+            # margins): its values leave only when the researcher asks an exception,
+            # for the output checker to decide on.
+            if output.outcome != "fail" or output.exception:
+                csv_name = f"{output.uid}.csv"
+                output.released_frame().to_csv(folder / csv_name)
+                entry["files"] = [csv_name]
             report["outputs"][output.uid] = entry
             lines = [output.command, *(f"comment: {c}" for c in output.comments)]
             if output.exception:
