@@ -218,3 +218,40 @@ def test_an_unprotectable_primary_is_reported() -> None:
     result = protect(problem)
     assert not result.protected
     assert result.unprotected.tolist() == [0]
+
+
+@SETTINGS
+@given(
+    st.integers(2, 7),
+    st.integers(2, 7),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([0.0, 1.0, 3.0]),
+)
+def test_squares_found_at_once_are_the_squares_found_one_by_one(
+    rows: int, columns: int, seed: int, need: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    present = rng.random((rows, columns)) < 0.9
+    coords = np.argwhere(present)
+    grid = Grid((rows, columns), coords)
+    usable = rng.random(len(coords)) < 0.5
+    room = rng.integers(0, 5, len(coords)).astype(float)
+    cells = np.arange(len(coords))
+
+    squares = grid.squares(cells, usable, room, np.full(cells.size, need))
+
+    for cell, square in zip(cells.tolist(), squares, strict=True):
+        one = grid.protecting_cube(cell, usable, room, upper=need, lower=need)
+        assert (square[0] >= 0) == (one is not None)
+        if square[0] < 0:
+            continue
+        corners = np.unique(square)
+        assert corners.size == 4
+        assert cell in corners
+        others = corners[corners != cell]
+        assert usable[others].all()
+        assert (room[others] >= need).all()
+        # a rectangle: two rows and two columns of the grid
+        assert len(set(grid.coords[corners, 0].tolist())) == 2
+        assert len(set(grid.coords[corners, 1].tolist())) == 2
+        assert grid.protected(cell, np.isin(cells, corners), room, upper=need, lower=need)

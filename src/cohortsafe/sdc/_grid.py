@@ -47,6 +47,8 @@ _MAX_CANDIDATES = 2_000_000
 # cubes are first sought among the first few coordinates per dimension (the cheapest,
 # when choosing): usually enough, and far faster on large tables; then among all
 _NARROW = 12
+# cells per matrix product when many are checked at once (see Grid.squares)
+_BUCKET = 256
 
 
 @dataclass
@@ -199,6 +201,55 @@ class Grid:
             }
             return np.asarray(sorted(corners), dtype=np.int64)
         return None
+
+    def squares(
+        self, cells: IntArray, usable: BoolArray, values: FloatArray, need: FloatArray
+    ) -> IntArray:
+        """Protecting squares for many cells of a two-dimensional grid at once.
+
+        Row ``k`` holds the four corners of a square protecting ``cells[k]``, or -1s
+        when none is found. Every corner other than the cell must be usable and hold
+        ``need[k]`` (the larger of the cell's two protection levels) whichever way it
+        moves: a stronger demand than :meth:`protecting_cube` makes, so a square found
+        here protects, and a cell without one may still have a cube. The cells go in
+        buckets of similar need, so each bucket is one matrix product instead of a
+        search per cell.
+        """
+        found = np.full((cells.size, 4), -1, dtype=np.int64)
+        if cells.size == 0:
+            return found
+        present = self.lookup >= 0
+        safe = np.where(present, self.lookup, 0)
+        order = np.argsort(need, kind="stable")
+        for bucket in np.array_split(order, max(1, cells.size // _BUCKET)):
+            threshold = float(need[bucket].max())
+            ok = present & usable[safe] & (values[safe] >= threshold - 1e-9)
+            counts = ok.astype(np.float32)
+            shared = counts @ counts.T  # rows x rows: columns where both rows qualify
+            rows, columns = self.coords[cells[bucket]].T
+            in_column = ok[:, columns].T  # (cells, rows): r' qualifies in the cell's column
+            # columns c' != c shared by row r and row r'
+            others = shared[rows] - (ok[rows, columns][:, None] & in_column)
+            partner = in_column & (others > 0)
+            partner[np.arange(bucket.size), rows] = False
+            has = partner.any(axis=1)
+            if not has.any():
+                continue
+            rows, columns, bucket = rows[has], columns[has], bucket[has]
+            other_row = partner[has].argmax(axis=1)
+            both = ok[rows] & ok[other_row]
+            both[np.arange(bucket.size), columns] = False
+            other_column = both.argmax(axis=1)
+            found[bucket] = np.stack(
+                [
+                    self.lookup[rows, columns],
+                    self.lookup[rows, other_column],
+                    self.lookup[other_row, columns],
+                    self.lookup[other_row, other_column],
+                ],
+                axis=1,
+            )
+        return found
 
     def protected(
         self, cell: int, suppressed: BoolArray, values: FloatArray, *, upper: float, lower: float

@@ -237,6 +237,22 @@ class _Separation:
         self.proofs[cell] = cube
         return True
 
+    def squares_protected(self, cells: IntArray, pattern: BoolArray) -> BoolArray:
+        """Which of ``cells`` a square of the pattern protects, found all at once.
+
+        Only for two-dimensional grids (elsewhere: none); the squares become the
+        cells' proofs. A cell left out may still be protected (see ``cube_protected``).
+        """
+        grid = self.problem.grid
+        if grid is None or grid.dimensions != 2:
+            return np.zeros(cells.size, dtype=bool)
+        need = np.maximum(self.problem.upper[cells], self.problem.lower[cells])
+        squares = grid.squares(cells, pattern, self.down, need)
+        proved = squares[:, 0] >= 0
+        for cell, square in zip(cells[proved].tolist(), squares[proved], strict=True):
+            self.proofs[cell] = np.unique(square)
+        return proved
+
     def coefficients(
         self, cell: int, direction: int, rows: IntArray, duals: FloatArray
     ) -> tuple[IntArray, FloatArray]:
@@ -552,11 +568,14 @@ class _Solver:
         order = np.flatnonzero(problem.primary)
         order = order[np.argsort(-problem.upper[order], kind="stable")]
         down = self.separation.down
+        # most primaries are protected by other primaries alone: prove those in one go
+        # (the pattern only grows, so a proof now holds for the rest of the search)
+        proved_at_start = self.separation.squares_protected(order, x)
         for position, cell in enumerate(order):
             if grid is None or time.monotonic() > deadline:
                 pending[order[position:]] = True
                 break
-            if self.separation.cube_protected(int(cell), x):
+            if proved_at_start[position] or self.separation.cube_protected(int(cell), x):
                 continue
             upper, lower = float(problem.upper[cell]), float(problem.lower[cell])
             added_cost = np.where(x, 0.0, self.cost)
