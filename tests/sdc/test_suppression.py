@@ -255,3 +255,30 @@ def test_squares_found_at_once_are_the_squares_found_one_by_one(
         assert len(set(grid.coords[corners, 0].tolist())) == 2
         assert len(set(grid.coords[corners, 1].tolist())) == 2
         assert grid.protected(cell, np.isin(cells, corners), room, upper=need, lower=need)
+
+
+# 16 buckets of ~45 cells: fewer cells than rows in one shape, more in the other
+@pytest.mark.parametrize(("rows", "columns"), [(30, 40), (60, 20)])
+def test_squares_in_many_buckets_hold_each_cells_own_need(
+    rows: int, columns: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cohortsafe.sdc import _grid
+
+    monkeypatch.setattr(_grid, "_BUCKET", 3)
+    rng = np.random.default_rng(11)
+    coords = np.argwhere(rng.random((rows, columns)) < 0.95)
+    grid = Grid((rows, columns), coords)
+    usable = rng.random(len(coords)) < 0.6
+    room = rng.integers(0, 10, len(coords)).astype(float)
+    cells = np.flatnonzero(usable)
+    need = rng.integers(0, 8, cells.size).astype(float)
+
+    squares = grid.squares(cells, usable, room, need)
+
+    found = squares[:, 0] >= 0
+    assert found.sum() > cells.size // 2
+    for cell, square, level in zip(cells[found], squares[found], need[found], strict=True):
+        corners = np.unique(square)
+        assert grid.protected(
+            int(cell), np.isin(np.arange(len(coords)), corners), room, upper=level, lower=level
+        )

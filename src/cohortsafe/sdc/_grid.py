@@ -47,8 +47,10 @@ _MAX_CANDIDATES = 2_000_000
 # cubes are first sought among the first few coordinates per dimension (the cheapest,
 # when choosing): usually enough, and far faster on large tables; then among all
 _NARROW = 12
-# cells per matrix product when many are checked at once (see Grid.squares)
+# cells per matrix product when many are checked at once (see Grid.squares), and at
+# most this many products: larger buckets prove fewer cells, never a wrong one
 _BUCKET = 256
+_MAX_BUCKETS = 16
 
 
 @dataclass
@@ -221,15 +223,20 @@ class Grid:
         present = self.lookup >= 0
         safe = np.where(present, self.lookup, 0)
         order = np.argsort(need, kind="stable")
-        for bucket in np.array_split(order, max(1, cells.size // _BUCKET)):
+        buckets = min(_MAX_BUCKETS, max(1, cells.size // _BUCKET))
+        for bucket in np.array_split(order, buckets):
             threshold = float(need[bucket].max())
             ok = present & usable[safe] & (values[safe] >= threshold - 1e-9)
             counts = ok.astype(np.float32)
-            shared = counts @ counts.T  # rows x rows: columns where both rows qualify
             rows, columns = self.coords[cells[bucket]].T
+            # per cell's row r and every row r': the columns where both qualify
+            if rows.size < ok.shape[0]:
+                shared = counts[rows] @ counts.T
+            else:
+                shared = (counts @ counts.T)[rows]
             in_column = ok[:, columns].T  # (cells, rows): r' qualifies in the cell's column
             # columns c' != c shared by row r and row r'
-            others = shared[rows] - (ok[rows, columns][:, None] & in_column)
+            others = shared - (ok[rows, columns][:, None] & in_column)
             partner = in_column & (others > 0)
             partner[np.arange(bucket.size), rows] = False
             has = partner.any(axis=1)
