@@ -104,6 +104,7 @@ def _package_one(args: tuple[str, str, str, str]) -> int:
     import pyarrow.compute as pc
 
     from cohortsafe.domain import DELIVERABLE_DOMAINS
+    from cohortsafe.domain.schemas import DELIVERY_LEERLINGEN
     from cohortsafe.lvs import read_export
     from cohortsafe.package import DeliveryContents, KeyPair, PublicKey, write_delivery
 
@@ -112,19 +113,7 @@ def _package_one(args: tuple[str, str, str, str]) -> int:
     pupils = export.leerlingen
     pgn = pc.coalesce(pupils.column("bsn"), pupils.column("onderwijsnummer"))
     mapping = pa.table({"leerlingnummer": pupils.column("leerlingnummer"), "pgn": pgn})
-    leerlingen = pupils.append_column("pgn", pgn).select(
-        [
-            "pgn",
-            "geboortedatum",
-            "geslacht",
-            "postcode",
-            "huisnummer",
-            "huisnummertoevoeging",
-            "jaargroep",
-            "brin",
-            "vestiging",
-        ]
-    )
+    leerlingen = pupils.append_column("pgn", pgn).select(DELIVERY_LEERLINGEN.names)
     results = export.toetsresultaten.join(mapping, "leerlingnummer").drop_columns(
         ["leerlingnummer"]
     )
