@@ -1,20 +1,25 @@
 """The one DuckDB query that computes what every rule needs, margins included.
 
-Steps, all inside one SQL statement:
+Steps, all inside one SQL statement. Pseudonyms are replaced by their 64-bit hash,
+which halves the cost of every aggregation; a hash collision can only merge two pupils
+(or schools) into one, which makes every rule stricter, never laxer.
 
-1. ``fine``: one row per (finest cell, pupil, school), with the number of records and
-   the sum, minimum and maximum of the value. Pseudonyms are replaced by their 64-bit
-   hash, which halves the cost of the aggregations that follow; a hash collision can
-   only merge two pupils (or schools) into one, which makes every rule stricter, never
-   laxer.
-2. ``by_ps``: the same per grouping set (``UNION ALL`` of one ``GROUP BY`` per set; the
-   full set is ``fine`` itself). A margin cell's pupils and schools are thereby counted
-   from the microdata, never by adding up its children (a pupil with results in two
-   categories is one pupil of their total).
-3. ``by_school`` and ``by_pupil``: per cell and school (distinct pupils, value) and per
-   cell and pupil (records, value, extremes).
-4. one row per cell: records, distinct pupils and schools, value sum, the largest
-   schools' pupils and the largest contributions of pupils and of schools.
+1. ``fine``: one row per (finest cell, pupil) with the pupil's lowest and highest school
+   and the sum of the value; ``pupils``: the same per pupil over the whole table.
+2. Per grouping set, one row per (cell, pupil), aggregated from ``fine`` (the full set
+   is ``fine`` itself, the grand total ``pupils``). A margin cell's pupils are thereby
+   counted from the microdata, never by adding up its children (a pupil with results
+   in two categories is one pupil of their total).
+3. ``parts``: those rows of pupils with one school in the cell, per (cell, school):
+   pupils, value, largest contributions. Nearly every pupil has one school, so the
+   pupil-and-school level is never built for everyone.
+4. Movers (pupils with results at more than one school) are split by school from the
+   microdata; where a mover has two schools within one cell, the split rows give that
+   cell's school parts and the pupil's whole contribution.
+5. ``records``: records, value sum and extremes per cell, straight from the rows, and
+   the rows without a pupil or school pseudonym (any such row refuses the table).
+6. One row per cell: records, distinct pupils and schools, value sum and extremes, the
+   largest schools' pupils and the largest contributions of pupils and of schools.
 
 >>> import pandas as pd
 >>> from cohortsafe.sdc._source import open_source
@@ -35,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cohortsafe.errors import PolicyError
 from cohortsafe.sdc._cellstats import Aggregate, CellStats, IntArray
@@ -57,6 +63,7 @@ def _base_sql(layout: Layout, pupil: str, school: str, values: str | None) -> tu
     names = [f"v{i}" for i in range(len(layout.variables))]
     select = [f"{quote(var)} AS {name}" for var, name in zip(layout.variables, names, strict=True)]
     select += [f"hash({quote(pupil)}) AS p", f"hash({quote(school)}) AS s"]
+    select.append(f"{quote(pupil)} IS NULL OR {quote(school)} IS NULL AS anonymous")
     where = [f"{quote(var)} IS NOT NULL" for var in layout.variables]
     if values is not None:
         select.append(f"CAST({quote(values)} AS DOUBLE) AS x")
@@ -65,16 +72,50 @@ def _base_sql(layout: Layout, pupil: str, school: str, values: str | None) -> tu
     return sql, names
 
 
+def _set_select(names: list[str], mask: int) -> tuple[str, list[str]]:
+    """Columns of one grouping set (totalled variables as NULL) and its GROUP BY list."""
+    cols = [name if mask >> i & 1 else f"NULL AS {name}" for i, name in enumerate(names)]
+    return ", ".join(cols), [name for i, name in enumerate(names) if mask >> i & 1]
+
+
 def _per_set(layout: Layout, names: list[str], keys: str, aggregates: str, table: str) -> str:
     parts = []
     for mask in layout.grouping_sets:
-        cols = [name if mask >> i & 1 else f"NULL AS {name}" for i, name in enumerate(names)]
-        group = [name for i, name in enumerate(names) if mask >> i & 1] + keys.split(", ")
+        cols, group = _set_select(names, mask)
         parts.append(
-            f"SELECT {', '.join(cols)}, {mask} AS gs, {keys}, {aggregates} "
-            f"FROM {table} GROUP BY {', '.join(group)}"
+            f"SELECT {cols}, {mask} AS gs, {keys}, {aggregates} "
+            f"FROM {table} GROUP BY {', '.join([*group, keys])}"
         )
     return "\nUNION ALL\n".join(parts)
+
+
+def _pupil_rows(layout: Layout, names: list[str], magnitude: bool) -> str:
+    """(cell, pupil) rows of every grouping set, with lowest and highest school."""
+    value = ", sx" if magnitude else ""
+    parts = []
+    for mask in layout.grouping_sets:
+        cols, group = _set_select(names, mask)
+        if mask == layout.full_set:
+            parts.append(f"SELECT {cols}, {mask} AS gs, p, s, s2{value} FROM fine")
+        elif mask == 0:
+            parts.append(f"SELECT {cols}, 0 AS gs, p, s, s2{value} FROM pupils")
+        else:
+            aggs = "min(s) AS s, max(s2) AS s2" + (", sum(sx) AS sx" if magnitude else "")
+            parts.append(
+                f"SELECT {cols}, {mask} AS gs, p, {aggs} FROM fine GROUP BY {', '.join(group)}, p"
+            )
+    return "\n  UNION ALL ".join(parts)
+
+
+def _mover_rows(layout: Layout, names: list[str], magnitude: bool) -> str:
+    """(cell, pupil, school) rows of every grouping set, for movers only."""
+    value = ", sum(sx) AS sx" if magnitude else ""
+    parts = []
+    for mask in layout.grouping_sets:
+        cols, group = _set_select(names, mask)
+        keys = ", ".join([*group, "p", "s"])
+        parts.append(f"SELECT {cols}, {mask} AS gs, p, s{value} FROM mover_rows GROUP BY {keys}")
+    return "\n    UNION ALL ".join(parts)
 
 
 def cell_sql(
@@ -90,66 +131,97 @@ def cell_sql(
     base, names = _base_sql(layout, pupil, school, values)
     v = ", ".join(names)
     magnitude = values is not None
-    fine_aggs = "count(*) AS n" + (
-        ", sum(x) AS sx, min(x) AS mn, max(x) AS mx" if magnitude else ""
-    )
-    ps_aggs = "sum(n) AS n" + (", sum(sx) AS sx, min(mn) AS mn, max(mx) AS mx" if magnitude else "")
-    by_ps_parts = []
-    for mask in layout.grouping_sets:
-        if mask == layout.full_set:
-            cols = ", ".join(names)
-            extra = ", sx, mn, mx" if magnitude else ""
-            by_ps_parts.append(f"SELECT {cols}, {mask} AS gs, p, s, n{extra} FROM fine")
-        else:
-            cols_sel = [n if mask >> i & 1 else f"NULL AS {n}" for i, n in enumerate(names)]
-            group = [n for i, n in enumerate(names) if mask >> i & 1] + ["p", "s"]
-            by_ps_parts.append(
-                f"SELECT {', '.join(cols_sel)}, {mask} AS gs, p, s, {ps_aggs} "
-                f"FROM fine GROUP BY {', '.join(group)}"
-            )
-    by_ps = "\nUNION ALL\n".join(by_ps_parts)
-    school_value = ", abs(sum(sx)) AS sx" if magnitude else ""
-    pupil_value = ", sum(sx) AS sx, min(mn) AS mn, max(mx) AS mx" if magnitude else ""
+    tops = magnitude and value_top > 0
+
+    def when(text: str, condition: bool = magnitude) -> str:
+        return text if condition else ""
+
+    part_aggs = "count(*) AS np" + when(", sum(abs(sx)) AS pvt, sum(sx) AS ssx")
+    part_aggs += when(f", max(abs(sx), {value_top}) AS ptop", tops)
     school_cols = ["count(*) AS n_schools"]
     if school_top:
         school_cols.append(f"max(np, {school_top}) AS school_top")
     if magnitude:
-        school_cols.append("sum(sx) AS school_value_total")
+        school_cols.append("sum(abs(ssx)) AS school_value_total")
         if value_top:
-            school_cols.append(f"max(sx, {value_top}) AS school_value_top")
-    pupil_cols = ["count(*) AS n_pupils", "sum(n) AS n_records"]
-    if magnitude:
-        pupil_cols += [
-            "sum(sx) AS value_sum",
-            "min(mn) AS value_min",
-            "max(mx) AS value_max",
-            "sum(abs(sx)) AS pupil_value_total",
-        ]
-        if value_top:
-            pupil_cols.append(f"max(abs(sx), {value_top}) AS pupil_value_top")
-    join = " AND ".join(["pc.gs = sc.gs"] + [f"pc.{n} IS NOT DISTINCT FROM sc.{n}" for n in names])
-    school_select = ", ".join(f"sc.{c.split(' AS ')[-1]}" for c in school_cols)
+            school_cols.append(f"max(abs(ssx), {value_top}) AS school_value_top")
+    sets = ", ".join(f"({', '.join(_set_select(names, mask)[1])})" for mask in layout.grouping_sets)
+    grouping = " + ".join(f"(1 - GROUPING({name})) * {1 << i}" for i, name in enumerate(names))
+    records = "count(*) AS n_records, count(*) FILTER (WHERE anonymous) AS n_anonymous" + when(
+        ", sum(x) AS value_sum, min(x) AS value_min, max(x) AS value_max"
+    )
+
+    def on(alias: str) -> str:
+        keys = [f"pc.{name} IS NOT DISTINCT FROM {alias}.{name}" for name in names]
+        return " AND ".join([f"pc.gs = {alias}.gs", *keys])
+
+    select = ["pc.*", "r.n_records", "r.n_anonymous"]
+    select += when("r.value_sum r.value_min r.value_max").split()
+    select += [f"sc.{column.split(' AS ')[-1]}" for column in school_cols]
+    joins = f"JOIN school_cells sc ON {on('sc')} JOIN records r ON {on('r')}"
+    pupil_top = ""
+    if tops:
+        pupil_top = f""",
+pupil_top AS (
+  SELECT {v}, gs, max(t, {value_top}) AS pupil_value_top FROM (
+    SELECT {v}, gs, unnest(ptop) AS t FROM parts
+    UNION ALL SELECT {v}, gs, unnest(ptop) FROM mover_pupils
+  ) GROUP BY {v}, gs
+)"""
+        select.append("t.pupil_value_top")
+        joins += f" JOIN pupil_top t ON {on('t')}"
     return f"""
 WITH fine AS MATERIALIZED (
-  SELECT {v}, p, s, {fine_aggs} FROM ({base}) GROUP BY {v}, p, s
+  SELECT {v}, p, min(s) AS s, max(s) AS s2{when(", sum(x) AS sx")}
+  FROM ({base}) GROUP BY {v}, p
 ),
-by_ps AS MATERIALIZED (
-{by_ps}
+pupils AS MATERIALIZED (
+  SELECT p, min(s) AS s, max(s2) AS s2{when(", sum(sx) AS sx")} FROM fine GROUP BY p
+),
+parts AS MATERIALIZED (
+  SELECT {v}, gs, s, {part_aggs} FROM (
+  {_pupil_rows(layout, names, magnitude)}
+  ) WHERE s = s2 GROUP BY {v}, gs, s
+),
+mover_rows AS MATERIALIZED (
+  SELECT {v}, p, s{when(", sum(x) AS sx")} FROM ({base})
+  WHERE p IN (SELECT p FROM pupils WHERE s <> s2) GROUP BY {v}, p, s
+),
+mover_split AS MATERIALIZED (
+  SELECT {v}, gs, p, list(s) AS ss{when(", list(sx) AS xs")} FROM (
+    {_mover_rows(layout, names, magnitude)}
+  ) GROUP BY {v}, gs, p HAVING count(*) > 1
+),
+mover_parts AS (
+  SELECT {v}, gs, s, count(*) AS np{when(", sum(sx) AS ssx")} FROM (
+    SELECT {v}, gs, unnest(ss) AS s{when(", unnest(xs) AS sx")} FROM mover_split
+  ) GROUP BY {v}, gs, s
+),
+mover_pupils AS (
+  SELECT {v}, gs, count(*) AS np{when(", sum(abs(list_sum(xs))) AS pvt")}
+  {when(", list(abs(list_sum(xs))) AS ptop", tops)} FROM mover_split GROUP BY {v}, gs
 ),
 by_school AS (
-  SELECT {v}, gs, s, count(*) AS np{school_value} FROM by_ps GROUP BY {v}, gs, s
-),
-by_pupil AS (
-  SELECT {v}, gs, p, sum(n) AS n{pupil_value} FROM by_ps GROUP BY {v}, gs, p
+  SELECT {v}, gs, s, sum(np)::BIGINT AS np{when(", sum(ssx) AS ssx")} FROM (
+    SELECT {v}, gs, s, np{when(", ssx")} FROM parts
+    UNION ALL SELECT {v}, gs, s, np{when(", ssx")} FROM mover_parts
+  ) GROUP BY {v}, gs, s
 ),
 school_cells AS (
   SELECT {v}, gs, {", ".join(school_cols)} FROM by_school GROUP BY {v}, gs
 ),
 pupil_cells AS (
-  SELECT {v}, gs, {", ".join(pupil_cols)} FROM by_pupil GROUP BY {v}, gs
-)
-SELECT pc.*, {school_select}
-FROM pupil_cells pc JOIN school_cells sc ON {join}
+  SELECT {v}, gs, sum(np)::BIGINT AS n_pupils{when(", sum(pvt) AS pupil_value_total")} FROM (
+    SELECT {v}, gs, np{when(", pvt")} FROM parts
+    UNION ALL SELECT {v}, gs, np{when(", pvt")} FROM mover_pupils
+  ) GROUP BY {v}, gs
+),
+records AS (
+  SELECT {v}, ({grouping})::INTEGER AS gs, {records}
+  FROM ({base}) GROUP BY GROUPING SETS ({sets})
+){pupil_top}
+SELECT {", ".join(select)}
+FROM pupil_cells pc {joins}
 """
 
 
@@ -194,11 +266,6 @@ def cell_statistics(
 ) -> CellQuery:
     """Run the per-cell query and return its rows as arrays."""
     source.require([*layout.variables, pupil, school, *([values] if values else [])])
-    missing = source.query(
-        f"SELECT count(*) FROM {{source}} WHERE {quote(pupil)} IS NULL OR {quote(school)} IS NULL"
-    ).fetchall()
-    if missing and missing[0][0]:
-        raise PolicyError("every row needs a pupil and a school pseudonym; some are missing")
     magnitude = values is not None and aggregate != "count"
     sql = cell_sql(
         layout,
@@ -209,6 +276,8 @@ def cell_statistics(
         value_top=value_top if magnitude else 0,
     )
     table = source.query(sql).to_arrow_table()
+    if pc.max(table.column("n_anonymous")).as_py():
+        raise PolicyError("every row needs a pupil and a school pseudonym; some are missing")
     rows = table.num_rows
     present = _column(table, "gs", np.int64)
     stats = CellStats(
