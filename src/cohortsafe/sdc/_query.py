@@ -4,21 +4,20 @@ Steps, all inside one SQL statement. Pseudonyms are replaced by their 64-bit has
 which halves the cost of every aggregation; a hash collision can only merge two pupils
 (or schools) into one, which makes every rule stricter, never laxer.
 
-1. ``fine``: one row per (finest cell, pupil) with the pupil's lowest and highest school
-   and the sum of the value; ``pupils``: the same per pupil over the whole table.
-2. Per grouping set, one row per (cell, pupil), aggregated from ``fine`` (the full set
-   is ``fine`` itself, the grand total ``pupils``). A margin cell's pupils are thereby
-   counted from the microdata, never by adding up its children (a pupil with results
-   in two categories is one pupil of their total).
-3. ``parts``: those rows of pupils with one school in the cell, per (cell, school):
-   pupils, value, largest contributions. Nearly every pupil has one school, so the
-   pupil-and-school level is never built for everyone.
-4. Movers (pupils with results at more than one school) are split by school from the
-   microdata; where a mover has two schools within one cell, the split rows give that
-   cell's school parts and the pupil's whole contribution.
-5. ``records``: records, value sum and extremes per cell, straight from the rows, and
+1. ``fine``: one row per (finest cell, pupil, school) with the sum of the value;
+   ``movers``: the pupils with results at more than one school (a few percent).
+2. Every other pupil has one school, so per grouping set one row per (cell, pupil) of
+   them, aggregated from ``fine`` (the full set is ``fine`` itself), is also the row
+   per (cell, pupil, school). A margin cell's pupils are thereby counted from the
+   microdata, never by adding up its children (a pupil with results in two categories
+   is one pupil of their total). ``parts``: those rows per (cell, school): pupils,
+   value, largest contributions.
+3. Movers: the same rows per grouping set, per (cell, school) for the school rules (a
+   mover is a pupil of each of its schools) and per (cell, pupil) for the pupil rules
+   (one pupil, with its whole contribution).
+4. ``records``: records, value sum and extremes per cell, straight from the rows, and
    the rows without a pupil or school pseudonym (any such row refuses the table).
-6. One row per cell: records, distinct pupils and schools, value sum and extremes, the
+5. One row per cell: records, distinct pupils and schools, value sum and extremes, the
    largest schools' pupils and the largest contributions of pupils and of schools.
 
 >>> import pandas as pd
@@ -89,33 +88,20 @@ def _per_set(layout: Layout, names: list[str], keys: str, aggregates: str, table
     return "\nUNION ALL\n".join(parts)
 
 
-def _pupil_rows(layout: Layout, names: list[str], magnitude: bool) -> str:
-    """(cell, pupil) rows of every grouping set, with lowest and highest school."""
-    value = ", sx" if magnitude else ""
+def _set_rows(layout: Layout, names: list[str], table: str, magnitude: bool) -> str:
+    """(cell, pupil, school) rows of every grouping set, aggregated from ``table``."""
     parts = []
     for mask in layout.grouping_sets:
         cols, group = _set_select(names, mask)
-        if mask == layout.full_set:
-            parts.append(f"SELECT {cols}, {mask} AS gs, p, s, s2{value} FROM fine")
-        elif mask == 0:
-            parts.append(f"SELECT {cols}, 0 AS gs, p, s, s2{value} FROM pupils")
-        else:
-            aggs = "min(s) AS s, max(s2) AS s2" + (", sum(sx) AS sx" if magnitude else "")
+        if mask == layout.full_set:  # ``table`` holds these rows already
             parts.append(
-                f"SELECT {cols}, {mask} AS gs, p, {aggs} FROM fine GROUP BY {', '.join(group)}, p"
+                f"SELECT {cols}, {mask} AS gs, p, s{', sx' if magnitude else ''} FROM {table}"
             )
-    return "\n  UNION ALL ".join(parts)
-
-
-def _mover_rows(layout: Layout, names: list[str], magnitude: bool) -> str:
-    """(cell, pupil, school) rows of every grouping set, for movers only."""
-    value = ", sum(sx) AS sx" if magnitude else ""
-    parts = []
-    for mask in layout.grouping_sets:
-        cols, group = _set_select(names, mask)
+            continue
+        value = ", sum(sx) AS sx" if magnitude else ""
         keys = ", ".join([*group, "p", "s"])
-        parts.append(f"SELECT {cols}, {mask} AS gs, p, s{value} FROM mover_rows GROUP BY {keys}")
-    return "\n    UNION ALL ".join(parts)
+        parts.append(f"SELECT {cols}, {mask} AS gs, p, s{value} FROM {table} GROUP BY {keys}")
+    return "\n  UNION ALL ".join(parts)
 
 
 def cell_sql(
@@ -138,6 +124,7 @@ def cell_sql(
 
     part_aggs = "count(*) AS np" + when(", sum(abs(sx)) AS pvt, sum(sx) AS ssx")
     part_aggs += when(f", max(abs(sx), {value_top}) AS ptop", tops)
+    mover_tops = when(", list(abs(sx)) AS ptop", tops)
     school_cols = ["count(*) AS n_schools"]
     if school_top:
         school_cols.append(f"max(np, {school_top}) AS school_top")
@@ -172,34 +159,32 @@ pupil_top AS (
         joins += f" JOIN pupil_top t ON {on('t')}"
     return f"""
 WITH fine AS MATERIALIZED (
-  SELECT {v}, p, min(s) AS s, max(s) AS s2{when(", sum(x) AS sx")}
-  FROM ({base}) GROUP BY {v}, p
+  SELECT {v}, p, s{when(", sum(x) AS sx")} FROM ({base}) GROUP BY {v}, p, s
 ),
-pupils AS MATERIALIZED (
-  SELECT p, min(s) AS s, max(s2) AS s2{when(", sum(sx) AS sx")} FROM fine GROUP BY p
+movers AS MATERIALIZED (
+  SELECT p FROM fine GROUP BY p HAVING min(s) <> max(s)
+),
+settled AS (
+  SELECT * FROM fine ANTI JOIN movers USING (p)
+),
+moved AS MATERIALIZED (
+  SELECT * FROM fine SEMI JOIN movers USING (p)
 ),
 parts AS MATERIALIZED (
   SELECT {v}, gs, s, {part_aggs} FROM (
-  {_pupil_rows(layout, names, magnitude)}
-  ) WHERE s = s2 GROUP BY {v}, gs, s
-),
-mover_rows AS MATERIALIZED (
-  SELECT {v}, p, s{when(", sum(x) AS sx")} FROM ({base})
-  WHERE p IN (SELECT p FROM pupils WHERE s <> s2) GROUP BY {v}, p, s
-),
-mover_split AS MATERIALIZED (
-  SELECT {v}, gs, p, list(s) AS ss{when(", list(sx) AS xs")} FROM (
-    {_mover_rows(layout, names, magnitude)}
-  ) GROUP BY {v}, gs, p HAVING count(*) > 1
-),
-mover_parts AS (
-  SELECT {v}, gs, s, count(*) AS np{when(", sum(sx) AS ssx")} FROM (
-    SELECT {v}, gs, unnest(ss) AS s{when(", unnest(xs) AS sx")} FROM mover_split
+  {_set_rows(layout, names, "settled", magnitude)}
   ) GROUP BY {v}, gs, s
 ),
+mover_rows AS MATERIALIZED (
+  {_set_rows(layout, names, "moved", magnitude)}
+),
+mover_parts AS (
+  SELECT {v}, gs, s, count(*) AS np{when(", sum(sx) AS ssx")} FROM mover_rows GROUP BY {v}, gs, s
+),
 mover_pupils AS (
-  SELECT {v}, gs, count(*) AS np{when(", sum(abs(list_sum(xs))) AS pvt")}
-  {when(", list(abs(list_sum(xs))) AS ptop", tops)} FROM mover_split GROUP BY {v}, gs
+  SELECT {v}, gs, count(*) AS np{when(", sum(abs(sx)) AS pvt")}{mover_tops} FROM (
+    SELECT {v}, gs, p{when(", sum(sx) AS sx")} FROM mover_rows GROUP BY {v}, gs, p
+  ) GROUP BY {v}, gs
 ),
 by_school AS (
   SELECT {v}, gs, s, sum(np)::BIGINT AS np{when(", sum(ssx) AS ssx")} FROM (
