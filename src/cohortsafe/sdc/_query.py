@@ -5,13 +5,14 @@ which halves the cost of every aggregation; a hash collision can only merge two 
 (or schools) into one, which makes every rule stricter, never laxer.
 
 1. ``fine``: one row per (finest cell, pupil, school) with the sum of the value;
-   ``movers``: the pupils with results at more than one school (a few percent).
+   ``pupils``: one row per pupil with its lowest and highest school, so ``movers``, the
+   pupils with results at more than one school (a few percent), are known.
 2. Every other pupil has one school, so per grouping set one row per (cell, pupil) of
-   them, aggregated from ``fine`` (the full set is ``fine`` itself), is also the row
-   per (cell, pupil, school). A margin cell's pupils are thereby counted from the
-   microdata, never by adding up its children (a pupil with results in two categories
-   is one pupil of their total). ``parts``: those rows per (cell, school): pupils,
-   value, largest contributions.
+   them, aggregated from ``fine`` (the full set is ``fine`` itself, the grand total
+   ``pupils``), is also the row per (cell, pupil, school). A margin cell's pupils are
+   thereby counted from the microdata, never by adding up its children (a pupil with
+   results in two categories is one pupil of their total). ``parts``: those rows per
+   (cell, school): pupils, value, largest contributions.
 3. Movers: the same rows per grouping set, per (cell, school) for the school rules (a
    mover is a pupil of each of its schools) and per (cell, pupil) for the pupil rules
    (one pupil, with its whole contribution).
@@ -97,10 +98,13 @@ def _set_rows(layout: Layout, names: list[str], table: str, magnitude: bool) -> 
             parts.append(
                 f"SELECT {cols}, {mask} AS gs, p, s{', sx' if magnitude else ''} FROM {table}"
             )
-            continue
-        value = ", sum(sx) AS sx" if magnitude else ""
-        keys = ", ".join([*group, "p", "s"])
-        parts.append(f"SELECT {cols}, {mask} AS gs, p, s{value} FROM {table} GROUP BY {keys}")
+        elif mask == 0 and table == "settled":  # ``pupils`` has them, one school each
+            value = ", sx" if magnitude else ""
+            parts.append(f"SELECT {cols}, 0 AS gs, p, s{value} FROM pupils WHERE s = s2")
+        else:
+            value = ", sum(sx) AS sx" if magnitude else ""
+            keys = ", ".join([*group, "p", "s"])
+            parts.append(f"SELECT {cols}, {mask} AS gs, p, s{value} FROM {table} GROUP BY {keys}")
     return "\n  UNION ALL ".join(parts)
 
 
@@ -161,8 +165,11 @@ pupil_top AS (
 WITH fine AS MATERIALIZED (
   SELECT {v}, p, s{when(", sum(x) AS sx")} FROM ({base}) GROUP BY {v}, p, s
 ),
+pupils AS MATERIALIZED (
+  SELECT p, min(s) AS s, max(s) AS s2{when(", sum(sx) AS sx")} FROM fine GROUP BY p
+),
 movers AS MATERIALIZED (
-  SELECT p FROM fine GROUP BY p HAVING min(s) <> max(s)
+  SELECT p FROM pupils WHERE s <> s2
 ),
 settled AS (
   SELECT * FROM fine ANTI JOIN movers USING (p)
