@@ -58,6 +58,9 @@ class Source:
 
     relation: duckdb.DuckDBPyRelation
     name: str
+    # set when in-memory data are registered under ``name`` on this connection: querying
+    # it directly skips the relation API's rewriting of the SQL text (~20 ms a query)
+    connection: duckdb.DuckDBPyConnection | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -71,7 +74,10 @@ class Source:
                 raise PolicyError(f"the data have no column {column!r}")
 
     def query(self, sql: str) -> duckdb.DuckDBPyRelation:
-        result = self.relation.query(self.name, sql.replace("{source}", self.name))
+        text = sql.replace("{source}", self.name)
+        if self.connection is not None:
+            return self.connection.sql(text)
+        result = self.relation.query(self.name, text)
         if result is None:  # pragma: no cover - a SELECT always yields a relation
             raise PolicyError("the query returned no result")
         return result
@@ -106,10 +112,11 @@ def open_source(data: Any, connection: duckdb.DuckDBPyConnection | None = None) 
         data = data.to_arrow()
     if module in {"pandas", "pyarrow", "polars"}:
         try:
-            relation = con.from_arrow(data) if module != "pandas" else con.from_df(data)
+            con.register(name, data)
+            relation = con.view(name)
         except (duckdb.Error, TypeError, ValueError):
             raise PolicyError("the data cannot be read as a table") from None
-        return Source(relation, name)
+        return Source(relation, name, con)
     raise PolicyError(
         "data must be a DuckDB relation, a Parquet or CSV path, an Arrow table, "
         "or a pandas or polars frame"
