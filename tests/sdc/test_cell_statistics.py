@@ -4,8 +4,10 @@ pupils and schools, the largest schools' pupils, value sum and extremes, and the
 contributions of pupils and of schools with their totals.
 
 The data have many movers (pupils with results at two or three schools, within one
-cell and across cells) because the query takes a separate path for them, and negative
-values, so that a contribution's sign matters."""
+cell and across cells) because the query takes a separate path for them, negative
+values, so that a contribution's sign matters, and a variable ``d`` that is usually
+constant within each school (as a region is) but not always, because the query takes a
+shortcut for such variables once it has checked them."""
 
 from __future__ import annotations
 
@@ -20,17 +22,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cohortsafe.errors import PolicyError
-from cohortsafe.sdc._query import cell_statistics
+from cohortsafe.sdc._query import cell_statistics, school_level_sql
 from cohortsafe.sdc._source import open_source
 from cohortsafe.sdc._structure import Layout
 
-VARIABLES = ("a", "b", "c")
 LAYOUTS = (
     Layout(index=("a",)),
     Layout(index=("a",), columns=("b",)),
     Layout(index=("a",), columns=("b",), margins=False),
     Layout(index=("a", "c"), columns=("b",), totals="all"),
     Layout(index=("a", "c"), columns=("b",), totals="nested"),
+    Layout(index=("d",), columns=("b",)),
+    Layout(index=("d", "a"), columns=("b",), totals="all"),
+    Layout(index=("d", "a"), columns=("b",), totals="nested"),
 )
 TOP = 2
 
@@ -119,26 +123,34 @@ def observed(data: pd.DataFrame, layout: Layout, magnitude: bool) -> dict[Key, d
 @st.composite
 def microdata(draw: st.DrawFn) -> pd.DataFrame:
     """1–30 pupils at up to 5 schools; about half of them with results at 2–3 schools;
-    integer scores (exact sums in floating point), some negative."""
+    integer scores (exact sums in floating point), some negative; ``d`` a value per
+    school, now and then differing on a single row."""
     n_schools = draw(st.integers(1, 5))
+    district = draw(st.lists(st.sampled_from(["N", "S"]), min_size=5, max_size=5))
     rows = []
     for i in range(draw(st.integers(1, 30))):
         schools = draw(st.lists(st.integers(0, n_schools - 1), min_size=1, max_size=3, unique=True))
         for _ in range(draw(st.integers(1, 4))):
+            school = draw(st.sampled_from(schools))
             rows.append(
                 {
                     "pupil": f"p{i}",
-                    "school": f"s{draw(st.sampled_from(schools))}",
+                    "school": f"s{school}",
+                    "d": district[school],
                     "a": draw(st.sampled_from(["x", "y", "z"])),
                     "b": draw(st.integers(0, 2)),
                     "c": draw(st.sampled_from(["k", "l"])),
                     "score": float(draw(st.integers(-20, 100))),
                 }
             )
+    if draw(st.integers(0, 3)) == 0:
+        rows[draw(st.integers(0, len(rows) - 1))]["d"] = "X"
     return pd.DataFrame.from_records(rows)
 
 
-@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: "-".join(layout.set_names_all()[0]))
+@pytest.mark.parametrize(
+    "layout", LAYOUTS, ids=lambda layout: f"{'-'.join(layout.variables)}-{layout.totals}"
+)
 @pytest.mark.parametrize("magnitude", [False, True], ids=["count", "mean"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=microdata())
@@ -178,3 +190,26 @@ def test_a_row_without_a_pseudonym_refuses_the_table(missing: str) -> None:
         observed(data, Layout(index=("a",)), magnitude=True)
     assert "p0" not in str(refused.value)
     assert "s1" not in str(refused.value)
+
+
+def _school_level(data: pd.DataFrame, variables: tuple[str, ...]) -> tuple[bool, ...]:
+    source = open_source(data)
+    sql = school_level_sql(Layout(index=variables), pupil="pupil", school="school", values=None)
+    (row,) = source.query(sql).fetchall()
+    return tuple(row)
+
+
+def test_a_variable_is_school_level_only_if_every_school_has_one_value_of_it() -> None:
+    data = pd.DataFrame(
+        {
+            "pupil": ["p0", "p1", "p2", "p3"],
+            "school": ["s0", "s0", "s1", "s1"],
+            "d": ["N", "N", "S", "S"],
+            "a": ["x", "y", "x", "x"],
+        }
+    )
+    assert _school_level(data, ("d", "a")) == (True, False)
+    data.loc[3, "d"] = "N"  # s1 now has two values
+    assert _school_level(data, ("d", "a")) == (False, False)
+    data.loc[3, "d"] = None  # a row without the variable is not in the table
+    assert _school_level(data, ("d", "a")) == (True, False)

@@ -47,7 +47,7 @@ from cohortsafe.sdc._cellstats import Aggregate, CellStats, IntArray
 from cohortsafe.sdc._source import Source, quote
 from cohortsafe.sdc._structure import Layout
 
-__all__ = ["CellQuery", "cell_sql", "cell_statistics", "population_sql"]
+__all__ = ["CellQuery", "cell_sql", "cell_statistics", "population_sql", "school_level_sql"]
 
 
 @dataclass(frozen=True)
@@ -89,22 +89,28 @@ def _per_set(layout: Layout, names: list[str], keys: str, aggregates: str, table
     return "\nUNION ALL\n".join(parts)
 
 
-def _set_rows(layout: Layout, names: list[str], table: str, magnitude: bool) -> str:
-    """(cell, pupil, school) rows of every grouping set, aggregated from ``table``."""
+def _set_rows(
+    layout: Layout, names: list[str], table: str, magnitude: bool, school_level: int = 0
+) -> str:
+    """(cell, pupil, school) rows of every grouping set from ``table``'s fine rows.
+
+    For pupils with one school (``settled``), a variable constant within each school
+    (a bit of ``school_level``) adds nothing to (pupil, school): a set that totals
+    only such variables has the fine rows themselves, and a set that shows only such
+    variables has one row per pupil, taken from ``pupils``. Other sets are aggregated.
+    """
+    value, total = (", sx", ", sum(sx) AS sx") if magnitude else ("", "")
     parts = []
     for mask in layout.grouping_sets:
         cols, group = _set_select(names, mask)
-        if mask == layout.full_set:  # ``table`` holds these rows already
-            parts.append(
-                f"SELECT {cols}, {mask} AS gs, p, s{', sx' if magnitude else ''} FROM {table}"
-            )
-        elif mask == 0 and table == "settled":  # ``pupils`` has them, one school each
-            value = ", sx" if magnitude else ""
-            parts.append(f"SELECT {cols}, 0 AS gs, p, s{value} FROM pupils WHERE s = s2")
+        settled = table == "settled"
+        if settled and mask != layout.full_set and mask & ~school_level == 0:
+            parts.append(f"SELECT {cols}, {mask} AS gs, p, s{value} FROM pupils WHERE s = s2")
+        elif mask == layout.full_set or (settled and layout.full_set & ~mask & ~school_level == 0):
+            parts.append(f"SELECT {cols}, {mask} AS gs, p, s{value} FROM {table}")
         else:
-            value = ", sum(sx) AS sx" if magnitude else ""
             keys = ", ".join([*group, "p", "s"])
-            parts.append(f"SELECT {cols}, {mask} AS gs, p, s{value} FROM {table} GROUP BY {keys}")
+            parts.append(f"SELECT {cols}, {mask} AS gs, p, s{total} FROM {table} GROUP BY {keys}")
     return "\n  UNION ALL ".join(parts)
 
 
@@ -116,8 +122,14 @@ def cell_sql(
     values: str | None,
     school_top: int,
     value_top: int,
+    school_level: int = 0,
 ) -> str:
-    """The SQL text of the per-cell statistics (``{source}`` names the data)."""
+    """The SQL text of the per-cell statistics (``{source}`` names the data).
+
+    ``school_level`` marks (bit ``i`` for variable ``i``) the variables known to be
+    constant within each school of the data (:func:`school_level_sql`); it makes the
+    query cheaper, and wrong if the claim is false.
+    """
     base, names = _base_sql(layout, pupil, school, values)
     v = ", ".join(names)
     magnitude = values is not None
@@ -129,6 +141,10 @@ def cell_sql(
     part_aggs = "count(*) AS np" + when(", sum(abs(sx)) AS pvt, sum(sx) AS ssx")
     part_aggs += when(f", max(abs(sx), {value_top}) AS ptop", tops)
     mover_tops = when(", list(abs(sx)) AS ptop", tops)
+    # a settled pupil has one school, so one value of each school-level variable
+    at_school = "".join(
+        f", any_value({name}) AS {name}" for i, name in enumerate(names) if school_level >> i & 1
+    )
     school_cols = ["count(*) AS n_schools"]
     if school_top:
         school_cols.append(f"max(np, {school_top}) AS school_top")
@@ -166,7 +182,7 @@ WITH fine AS MATERIALIZED (
   SELECT {v}, p, s{when(", sum(x) AS sx")} FROM ({base}) GROUP BY {v}, p, s
 ),
 pupils AS MATERIALIZED (
-  SELECT p, min(s) AS s, max(s) AS s2{when(", sum(sx) AS sx")} FROM fine GROUP BY p
+  SELECT p, min(s) AS s, max(s) AS s2{when(", sum(sx) AS sx")}{at_school} FROM fine GROUP BY p
 ),
 movers AS MATERIALIZED (
   SELECT p FROM pupils WHERE s <> s2
@@ -179,7 +195,7 @@ moved AS MATERIALIZED (
 ),
 parts AS MATERIALIZED (
   SELECT {v}, gs, s, {part_aggs} FROM (
-  {_set_rows(layout, names, "settled", magnitude)}
+  {_set_rows(layout, names, "settled", magnitude, school_level)}
   ) GROUP BY {v}, gs, s
 ),
 mover_rows AS MATERIALIZED (
@@ -215,6 +231,14 @@ records AS (
 SELECT {", ".join(select)}
 FROM pupil_cells pc {joins}
 """
+
+
+def school_level_sql(layout: Layout, *, pupil: str, school: str, values: str | None) -> str:
+    """One row: per variable, whether each school of the table's rows has one value of it."""
+    base, names = _base_sql(layout, pupil, school, values)
+    per_school = ", ".join(f"min({name}) = max({name}) AS {name}" for name in names)
+    constant = ", ".join(f"coalesce(bool_and({name}), true) AS {name}" for name in names)
+    return f"SELECT {constant} FROM (SELECT {per_school} FROM ({base}) GROUP BY s)"
 
 
 def population_sql(layout: Layout, *, pupil: str, values: str | None) -> str:
@@ -259,6 +283,10 @@ def cell_statistics(
     """Run the per-cell query and return its rows as arrays."""
     source.require([*layout.variables, pupil, school, *([values] if values else [])])
     magnitude = values is not None and aggregate != "count"
+    (at_school,) = source.query(
+        school_level_sql(layout, pupil=pupil, school=school, values=values)
+    ).fetchall()
+    school_level = sum(1 << i for i, constant in enumerate(at_school) if constant)
     sql = cell_sql(
         layout,
         pupil=pupil,
@@ -266,6 +294,7 @@ def cell_statistics(
         values=values,
         school_top=school_top,
         value_top=value_top if magnitude else 0,
+        school_level=school_level,
     )
     table = source.query(sql).to_arrow_table()
     if pc.max(table.column("n_anonymous")).as_py():
