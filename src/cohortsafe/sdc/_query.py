@@ -1,8 +1,10 @@
 """The one DuckDB query that computes what every rule needs, margins included.
 
-Steps, all inside one SQL statement. Pseudonyms are replaced by their 64-bit hash,
-which halves the cost of every aggregation; a hash collision can only merge two pupils
-(or schools) into one, which makes every rule stricter, never laxer.
+Steps, all inside one SQL statement (:func:`school_level_sql` runs first: a scan per
+school that finds the variables constant within each school, which step 2 exploits).
+Pseudonyms are replaced by their 64-bit hash, which halves the cost of every
+aggregation; a hash collision can only merge two pupils (or schools) into one, which
+makes every rule stricter, never laxer.
 
 1. ``fine``: one row per (finest cell, pupil, school) with the sum of the value;
    ``pupils``: one row per pupil with its lowest and highest school, so ``movers``, the
