@@ -43,7 +43,7 @@ sys.path.insert(0, str(HERE))
 from _common import best_of, report  # noqa: E402
 from _sdc_data import microdata  # noqa: E402
 from cohortsafe.sdc import crosstab  # noqa: E402
-from cohortsafe.sdc._query import cell_sql  # noqa: E402
+from cohortsafe.sdc._query import cell_sql, school_level_sql  # noqa: E402
 from cohortsafe.sdc._structure import Layout  # noqa: E402
 
 TABLES = {
@@ -103,15 +103,23 @@ def _measure(
     measured = []
     for name, (a, b) in tables.items():
         bare = best_of(runs, lambda a=a, b=b: connection.sql(_bare_sql(a, b)).to_arrow_table())
-        own_sql = cell_sql(
-            Layout((a,), (b,)),
-            pupil="pupil",
-            school="school",
-            values="score",
-            school_top=2,
-            value_top=2,
-        ).replace("{source}", "data")
-        own = best_of(runs, lambda sql=own_sql: connection.sql(sql).to_arrow_table())
+        layout = Layout((a,), (b,))
+        check_sql = school_level_sql(layout, pupil="pupil", school="school", values="score")
+
+        def own_sql(layout: Layout = layout, check_sql: str = check_sql) -> str:
+            """The engine's two statements: the per-school check, then the statistics."""
+            (constant,) = connection.sql(check_sql.replace("{source}", "data")).fetchall()
+            return cell_sql(
+                layout,
+                pupil="pupil",
+                school="school",
+                values="score",
+                school_top=2,
+                value_top=2,
+                school_level=sum(1 << i for i, flag in enumerate(constant) if flag),
+            ).replace("{source}", "data")
+
+        own = best_of(runs, lambda sql=own_sql: connection.sql(sql()).to_arrow_table())
         tables: list[Any] = []
 
         def checked(a: str = a, b: str = b, tables: list[Any] = tables) -> None:
@@ -202,8 +210,8 @@ def main() -> None:
         "cohortsafe = crosstab of mean scores with every research rule and secondary "
         "suppression; duckdb_bare = one plain GROUPING SETS query of what the rules need "
         "(records, mean, distinct pupils and schools, two largest schools); engine_sql = "
-        "cohortsafe's own statistics query run bare; acro = ACRO(suppress=True).crosstab "
-        "(blank: not run, see the module docstring).",
+        "cohortsafe's own per-school check and statistics query run bare; "
+        "acro = ACRO(suppress=True).crosstab (blank: not run, see the module docstring).",
         f"3-D suppression: {solid['cells']} cells, {solid['primary']} primary, "
         f"{solid['secondary']} secondary, {solid['suppression']}, "
         f"audit passed: {solid['audit_passed']} ({solid['rows']} rows).",
