@@ -92,20 +92,20 @@ def _per_set(layout: Layout, names: list[str], keys: str, aggregates: str, table
 
 
 def _set_rows(
-    layout: Layout, names: list[str], table: str, magnitude: bool, school_level: int = 0
+    layout: Layout, names: list[str], magnitude: bool, *, settled: bool, school_level: int = 0
 ) -> str:
-    """(cell, pupil, school) rows of every grouping set from ``table``'s fine rows.
+    """(cell, pupil, school) rows of every grouping set, from ``settled`` or ``moved``.
 
     For pupils with one school (``settled``), a variable constant within each school
     (a bit of ``school_level``) adds nothing to (pupil, school): a set that totals
     only such variables has the fine rows themselves, and a set that shows only such
     variables has one row per pupil, taken from ``pupils``. Other sets are aggregated.
     """
+    table = "settled" if settled else "moved"
     value, total = (", sx", ", sum(sx) AS sx") if magnitude else ("", "")
     parts = []
     for mask in layout.grouping_sets:
         cols, group = _set_select(names, mask)
-        settled = table == "settled"
         if settled and mask != layout.full_set and mask & ~school_level == 0:
             parts.append(f"SELECT {cols}, {mask} AS gs, p, s{value} FROM pupils WHERE s = s2")
         elif mask == layout.full_set or (settled and layout.full_set & ~mask & ~school_level == 0):
@@ -197,11 +197,11 @@ moved AS MATERIALIZED (
 ),
 parts AS MATERIALIZED (
   SELECT {v}, gs, s, {part_aggs} FROM (
-  {_set_rows(layout, names, "settled", magnitude, school_level)}
+  {_set_rows(layout, names, magnitude, settled=True, school_level=school_level)}
   ) GROUP BY {v}, gs, s
 ),
 mover_rows AS MATERIALIZED (
-  {_set_rows(layout, names, "moved", magnitude)}
+  {_set_rows(layout, names, magnitude, settled=False)}
 ),
 mover_parts AS (
   SELECT {v}, gs, s, count(*) AS np{when(", sum(sx) AS ssx")} FROM mover_rows GROUP BY {v}, gs, s
