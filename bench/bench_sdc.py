@@ -43,7 +43,8 @@ sys.path.insert(0, str(HERE))
 from _common import best_of, report  # noqa: E402
 from _sdc_data import microdata  # noqa: E402
 from cohortsafe.sdc import crosstab  # noqa: E402
-from cohortsafe.sdc._query import cell_sql, school_level_sql  # noqa: E402
+from cohortsafe.sdc._query import cell_sql, school_level  # noqa: E402
+from cohortsafe.sdc._source import Source  # noqa: E402
 from cohortsafe.sdc._structure import Layout  # noqa: E402
 
 TABLES = {
@@ -104,11 +105,10 @@ def _measure(
     for name, (a, b) in tables.items():
         bare = best_of(runs, lambda a=a, b=b: connection.sql(_bare_sql(a, b)).to_arrow_table())
         layout = Layout((a,), (b,))
-        check_sql = school_level_sql(layout, pupil="pupil", school="school", values="score")
+        source = Source(connection.view("data"), "data", connection)
 
-        def own_sql(layout: Layout = layout, check_sql: str = check_sql) -> str:
+        def own_sql(layout: Layout = layout, source: Source = source) -> str:
             """The engine's two statements: the per-school check, then the statistics."""
-            (constant,) = connection.sql(check_sql.replace("{source}", "data")).fetchall()
             return cell_sql(
                 layout,
                 pupil="pupil",
@@ -116,7 +116,9 @@ def _measure(
                 values="score",
                 school_top=2,
                 value_top=2,
-                school_level=sum(1 << i for i, flag in enumerate(constant) if flag),
+                school_level=school_level(
+                    source, layout, pupil="pupil", school="school", values="score"
+                ),
             ).replace("{source}", "data")
 
         own = best_of(runs, lambda sql=own_sql: connection.sql(sql()).to_arrow_table())

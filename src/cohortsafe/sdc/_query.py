@@ -1,6 +1,6 @@
 """The one DuckDB query that computes what every rule needs, margins included.
 
-Steps, all inside one SQL statement (:func:`school_level_sql` runs first: a scan per
+Steps, all inside one SQL statement (:func:`school_level` runs first: a scan per
 school that finds the variables constant within each school, which step 2 exploits).
 Pseudonyms are replaced by their 64-bit hash, which halves the cost of every
 aggregation; a hash collision can only merge two pupils (or schools) into one, which
@@ -49,7 +49,7 @@ from cohortsafe.sdc._cellstats import Aggregate, CellStats, IntArray
 from cohortsafe.sdc._source import Source, quote
 from cohortsafe.sdc._structure import Layout
 
-__all__ = ["CellQuery", "cell_sql", "cell_statistics", "population_sql", "school_level_sql"]
+__all__ = ["CellQuery", "cell_sql", "cell_statistics", "population_sql", "school_level"]
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def cell_sql(
     """The SQL text of the per-cell statistics (``{source}`` names the data).
 
     ``school_level`` marks (bit ``i`` for variable ``i``) the variables known to be
-    constant within each school of the data (:func:`school_level_sql`); it makes the
+    constant within each school of the data (:func:`school_level`); it makes the
     query cheaper, and wrong if the claim is false.
     """
     base, names = _base_sql(layout, pupil, school, values)
@@ -235,12 +235,23 @@ FROM pupil_cells pc {joins}
 """
 
 
-def school_level_sql(layout: Layout, *, pupil: str, school: str, values: str | None) -> str:
+def _school_level_sql(layout: Layout, *, pupil: str, school: str, values: str | None) -> str:
     """One row: per variable, whether each school of the table's rows has one value of it."""
     base, names = _base_sql(layout, pupil, school, values)
     per_school = ", ".join(f"min({name}) = max({name}) AS {name}" for name in names)
     constant = ", ".join(f"coalesce(bool_and({name}), true) AS {name}" for name in names)
     return f"SELECT {constant} FROM (SELECT {per_school} FROM ({base}) GROUP BY s)"
+
+
+def school_level(
+    source: Source, layout: Layout, *, pupil: str, school: str, values: str | None
+) -> int:
+    """The variables with one value per school in the table's rows, as bits for
+    :func:`cell_sql` (bit ``i`` for variable ``i``)."""
+    (constant,) = source.query(
+        _school_level_sql(layout, pupil=pupil, school=school, values=values)
+    ).fetchall()
+    return sum(1 << i for i, flag in enumerate(constant) if flag)
 
 
 def population_sql(layout: Layout, *, pupil: str, values: str | None) -> str:
@@ -285,10 +296,6 @@ def cell_statistics(
     """Run the per-cell query and return its rows as arrays."""
     source.require([*layout.variables, pupil, school, *([values] if values else [])])
     magnitude = values is not None and aggregate != "count"
-    (at_school,) = source.query(
-        school_level_sql(layout, pupil=pupil, school=school, values=values)
-    ).fetchall()
-    school_level = sum(1 << i for i, constant in enumerate(at_school) if constant)
     sql = cell_sql(
         layout,
         pupil=pupil,
@@ -296,7 +303,7 @@ def cell_statistics(
         values=values,
         school_top=school_top,
         value_top=value_top if magnitude else 0,
-        school_level=school_level,
+        school_level=school_level(source, layout, pupil=pupil, school=school, values=values),
     )
     table = source.query(sql).to_arrow_table()
     if pc.max(table.column("n_anonymous")).as_py():
