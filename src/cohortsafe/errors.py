@@ -2,7 +2,9 @@
 
 ```
 CohortsafeError
+├── UsageError              a command was given arguments it cannot work with
 ├── ConfigurationError      a setting, home folder or key file is unusable
+├── ExistsError             something made once (a key, an office) exists already
 ├── IdentifierError         a BSN, onderwijsnummer or BRIN fails its check
 ├── ExportError             an LVS export cannot be read at all (missing folder or file)
 ├── AllowListError          a table for delivery was built with a column that may not leave
@@ -29,12 +31,14 @@ __all__ = [
     "CohortsafeError",
     "ConfigurationError",
     "DecryptionError",
+    "ExistsError",
     "ExportError",
     "IdentifierError",
     "IntegrityError",
     "PackageError",
     "PolicyError",
     "SignatureError",
+    "UsageError",
     "VaultError",
 ]
 
@@ -43,8 +47,16 @@ class CohortsafeError(Exception):
     """Root of every error cohortsafe raises on purpose."""
 
 
+class UsageError(CohortsafeError):
+    """The arguments cannot be worked with (an output folder that is a file, say)."""
+
+
 class ConfigurationError(CohortsafeError):
     """A setting, the home folder or a key file cannot be used."""
+
+
+class ExistsError(CohortsafeError):
+    """Something that is made once (a key, an office) exists already and is never replaced."""
 
 
 class IdentifierError(CohortsafeError, ValueError):

@@ -49,7 +49,7 @@ def test_school_to_office_through_the_console(
         capsys,
         "school",
         "deliver",
-        "--period",
+        "--schooljaar",
         "2025-2026",
         "--office-key",
         str(office / "office.pub"),
@@ -100,7 +100,7 @@ def test_package_open_refuses_with_a_reason_and_exit_1(
         [
             "school",
             "deliver",
-            "--period",
+            "--schooljaar",
             "2025-2026",
             "--office-key",
             str(tmp_path / "office.pub"),

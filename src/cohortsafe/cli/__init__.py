@@ -2,14 +2,17 @@
 
 Conventions every command follows:
 
-- the home (``--home``, else ``$COHORTSAFE_HOME``, else ``./.cohortsafe``) holds one
-  role's database, keys and files, and is created, migrations applied, on first use;
-- ``--json`` prints exactly one JSON document on stdout, errors included;
-- exit status 0 = done, 1 = input rejected or check failed (with reasons), 2 = usage error;
+- the home (``--home`` before or after the group, else ``$COHORTSAFE_HOME``, else
+  ``./.cohortsafe``) holds one role's database, keys and files; only ``school import``
+  and ``office init`` create one, every other command needs a home of its own role;
+- ``--json`` prints exactly one JSON document on stdout, errors included, and every
+  error has one shape: ``{"ok": false, "error": {"kind": …, "message": …}, …}``;
+- exit status 0 = done, 1 = input rejected, a check failed or something exists
+  already (with reasons), 2 = usage or set-up error (arguments, home, settings, key files);
 - messages never carry a BSN, onderwijsnummer, name or address.
 
 Commands live in one module per group; each returns a :class:`Report` and never
-prints. Core errors become exit codes here, in one place.
+prints. Errors become messages and exit codes here, in one place (:func:`_failure`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 from cohortsafe import __version__
 from cohortsafe.cli import _commands
 from cohortsafe.cli._report import EXIT_REJECTED, EXIT_USAGE, Report, emit
-from cohortsafe.errors import CohortsafeError, ConfigurationError
+from cohortsafe.errors import CohortsafeError, ConfigurationError, ExistsError, UsageError
 
 __all__ = ["main"]
 
@@ -75,12 +78,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["COHORTSAFE_HOME"] = str(args.home)
     try:
         report: Report = args.handler(args)
-    except ConfigurationError as error:
-        report = Report.failure(EXIT_USAGE, "configuration", str(error))
-    except CohortsafeError as error:
-        report = Report.failure(EXIT_REJECTED, type(error).__name__, str(error))
+    except (CohortsafeError, OSError, KeyboardInterrupt) as error:
+        report = _failure(error)
+    except Exception as error:
+        if os.environ.get("COHORTSAFE_DEBUG") == "1":
+            raise
+        # an exception's text may quote a value it choked on, so only its type is shown
+        report = Report.failure(
+            EXIT_REJECTED,
+            "internal",
+            f"internal error ({type(error).__name__}); this is a bug: please report it with "
+            "the command you ran (COHORTSAFE_DEBUG=1 shows the traceback)",
+        )
     emit(report, as_json=as_json)
     return report.status
+
+
+def _kind(error: CohortsafeError) -> str:
+    """``RegisterError`` → ``register``: the JSON error kind, stable per exception class."""
+    name = type(error).__name__.removesuffix("Error")
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_") or "error"
+
+
+def _failure(error: BaseException) -> Report:
+    """The one place an error becomes a message and an exit status."""
+    if isinstance(error, KeyboardInterrupt):
+        return Report.failure(130, "interrupted", "interrupted")
+    if isinstance(error, OSError):
+        where = f" {error.filename}" if error.filename else ""
+        return Report.failure(EXIT_REJECTED, "os", f"cannot use{where}: {error.strerror or error}")
+    assert isinstance(error, CohortsafeError)
+    if isinstance(error, UsageError):
+        return Report.failure(EXIT_USAGE, "usage", str(error))
+    if isinstance(error, ConfigurationError):
+        return Report.failure(EXIT_USAGE, "configuration", str(error))
+    if isinstance(error, ExistsError):
+        return Report.failure(EXIT_REJECTED, "exists", str(error))
+    return Report.failure(EXIT_REJECTED, _kind(error), str(error))
 
 
 if __name__ == "__main__":  # pragma: no cover

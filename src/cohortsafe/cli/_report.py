@@ -26,8 +26,14 @@ class Report:
         return cls(EXIT_OK, {"ok": True, **data}, text)
 
     @classmethod
-    def rejected(cls, data: dict[str, Any], text: str) -> Report:
-        return cls(EXIT_REJECTED, {"ok": False, **data}, text)
+    def rejected(cls, data: dict[str, Any], text: str, message: str | None = None) -> Report:
+        """Input rejected or a check failed: the reasons are in ``data``, the gist in ``error``."""
+        gist = message or (text.strip().splitlines() or ["rejected"])[0]
+        return cls(
+            EXIT_REJECTED,
+            {"ok": False, "error": {"kind": "rejected", "message": gist}, **data},
+            text,
+        )
 
     @classmethod
     def failure(cls, status: int, kind: str, message: str) -> Report:

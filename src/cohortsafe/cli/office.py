@@ -40,8 +40,8 @@ def register(groups: Subparsers) -> None:
     p.add_argument("--purpose", choices=["pupil", "school", "link"], default="pupil")
 
 
-def _services():  # type: ignore[no-untyped-def]
-    open_home()
+def _services(*, create: bool = False):  # type: ignore[no-untyped-def]
+    open_home("office", create=create)
     from cohortsafe.app.office import services
 
     return services
@@ -54,7 +54,7 @@ def _actor() -> str:
 
 
 def _init(args: argparse.Namespace) -> Report:
-    services = _services()
+    services = _services(create=True)
     made = services.init_office(actor=_actor())
     keys = ", ".join(f"{k['purpose']} {k['key_id']}" for k in made["pseudonym_keys"])
     return Report.ok(

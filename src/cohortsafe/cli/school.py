@@ -6,10 +6,17 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from cohortsafe.cli._commands import Subparsers, add_command, add_group
+from cohortsafe.cli._commands import (
+    Subparsers,
+    add_command,
+    add_group,
+    add_school_year,
+    output_file,
+    output_folder,
+)
 from cohortsafe.cli._home import open_home
 from cohortsafe.cli._report import Report
-from cohortsafe.domain import SPECIAL_CATEGORIES, SchoolYear
+from cohortsafe.domain import SPECIAL_CATEGORIES
 
 
 def _date(text: str) -> dt.date:
@@ -54,11 +61,10 @@ def register(groups: Subparsers) -> None:
         metavar="DIR",
         help="an export folder, or a folder holding export folders",
     )
-    p.add_argument(
-        "--schooljaar",
-        type=SchoolYear.parse,
-        default=None,
-        help="school year the exports describe (default: latest in the results)",
+    add_school_year(
+        p,
+        required=False,
+        help="school year the exports describe (default: the latest in the results)",
     )
 
     p = add_command(school, "set", _set, "record the school's name and contact for objections")
@@ -132,7 +138,7 @@ def register(groups: Subparsers) -> None:
     p = add_command(
         school, "deliver", _deliver, "write signed, encrypted delivery packages for the office"
     )
-    p.add_argument("--period", type=SchoolYear.parse, required=True, help="school year")
+    add_school_year(p, required=True, help="school year to deliver")
     p.add_argument("--office-key", type=Path, required=True, metavar="office.pub")
     _school_option(p)
     p.add_argument(
@@ -164,15 +170,15 @@ def register(groups: Subparsers) -> None:
     p.add_argument("--out", type=Path, required=True)
 
 
-def _services():  # type: ignore[no-untyped-def]
-    open_home()
+def _services(*, create: bool = False):  # type: ignore[no-untyped-def]
+    open_home("school", create=create)
     from cohortsafe.app.school import services
 
     return services
 
 
 def _import(args: argparse.Namespace) -> Report:
-    services = _services()
+    services = _services(create=True)
     reports = services.import_exports(
         args.folders, school_year=args.schooljaar, actor=services.console_actor()
     )
@@ -363,9 +369,9 @@ def _consents(args: argparse.Namespace) -> Report:
 def _deliver(args: argparse.Namespace) -> Report:
     services = _services()
     reports = services.deliver(
-        period=args.period,
+        period=args.schooljaar,
         office_key=args.office_key,
-        out=args.out,
+        out=output_folder(args.out),
         actor=services.console_actor(),
         school=args.school,
         study=args.study,
@@ -384,7 +390,7 @@ def _retract(args: argparse.Namespace) -> Report:
         leerlingnummer=args.pupil,
         school=args.school,
         office_key=args.office_key,
-        out=args.out,
+        out=output_folder(args.out),
         actor=services.console_actor(),
         signing_key_path=args.signing_key,
     )
@@ -393,6 +399,7 @@ def _retract(args: argparse.Namespace) -> Report:
 
 def _letter(args: argparse.Namespace) -> Report:
     services = _services()
+    output_file(args.out)
     text = services.parent_letter(args.school, lang=args.lang, fmt=args.format)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")

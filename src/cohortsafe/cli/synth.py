@@ -5,19 +5,36 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cohortsafe.cli._commands import Subparsers, add_command
+from cohortsafe.cli._commands import (
+    Subparsers,
+    add_command,
+    output_folder,
+    positive,
+    school_years,
+)
 from cohortsafe.cli._report import Report
-from cohortsafe.domain import SchoolYear
 
 
 def register(groups: Subparsers) -> None:
-    parser = add_command(groups, "synth", _synth, "write deterministic synthetic LVS exports")
-    parser.add_argument("--schools", type=int, required=True, help="number of school locations")
+    parser = add_command(
+        groups,
+        "synth",
+        _synth,
+        "write deterministic synthetic LVS exports",
+        example="cohortsafe synth --schools 5 --seed 1 --years 2023-2024..2025-2026 --out exports",
+    )
+    parser.add_argument(
+        "--schools", type=positive, required=True, help="number of school locations (1–60000)"
+    )
     parser.add_argument(
         "--seed", type=int, default=1, help="seed; the same seed gives the same data"
     )
     parser.add_argument(
-        "--years", default="2025-2026", help="school years, one or a span: 2023-2024..2025-2026"
+        "--years",
+        type=school_years,
+        default="2025-2026",
+        metavar="JJJJ-JJJJ[..JJJJ-JJJJ]",
+        help="school years, one or a span: 2023-2024..2025-2026",
     )
     parser.add_argument(
         "--out",
@@ -30,8 +47,8 @@ def register(groups: Subparsers) -> None:
 def _synth(args: argparse.Namespace) -> Report:
     from cohortsafe.synth import SynthSpec, write_exports
 
-    spec = SynthSpec(schools=args.schools, seed=args.seed, years=tuple(SchoolYear.span(args.years)))
-    summary = write_exports(spec, args.out)
+    spec = SynthSpec(schools=args.schools, seed=args.seed, years=tuple(args.years))
+    summary = write_exports(spec, output_folder(args.out))
     data = summary.as_dict()
     text = (
         f"wrote {summary.exports} exports ({summary.schools} schools × {len(spec.years)} years) "

@@ -30,7 +30,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa, mlkem, x25519
 
-from cohortsafe.errors import ConfigurationError
+from cohortsafe.errors import ConfigurationError, ExistsError
 from cohortsafe.files import write_atomic, write_private
 
 __all__ = [
@@ -221,7 +221,7 @@ def write_key_pair(pair: KeyPair, folder: Path) -> tuple[Path, Path]:
     private_path = folder / f"{pair.name}.key"
     public_path = folder / f"{pair.name}.pub"
     if private_path.exists():
-        raise ConfigurationError(f"{private_path} exists already; a key is never overwritten")
+        raise ExistsError(f"{private_path} exists already; a key is never overwritten")
     write_private(private_path, pair.to_json().encode())
     write_atomic(public_path, pair.public.to_json().encode())
     return private_path, public_path

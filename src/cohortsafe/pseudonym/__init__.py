@@ -39,7 +39,7 @@ import polars as pl
 import polars_hash as plh
 import pyarrow as pa
 
-from cohortsafe.errors import ConfigurationError
+from cohortsafe.errors import ConfigurationError, ExistsError
 from cohortsafe.files import write_private
 
 __all__ = [
@@ -90,7 +90,7 @@ def write_key(key: PseudonymKey, folder: Path) -> Path:
     try:
         write_private(path, json.dumps(document, indent=1).encode())
     except FileExistsError:
-        raise ConfigurationError(f"{path} exists already; a key is never overwritten") from None
+        raise ExistsError(f"{path} exists already; a key is never overwritten") from None
     return path
 
 

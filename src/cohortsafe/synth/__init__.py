@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from cohortsafe.domain import SchoolYear
+from cohortsafe.errors import UsageError
 from cohortsafe.synth._exports import build_tables, write_tables
 from cohortsafe.synth._numbers import NumberStream
 from cohortsafe.synth._population import Population, make_schools
@@ -47,9 +48,9 @@ class SynthSpec:
 
     def __post_init__(self) -> None:
         if not 1 <= self.schools <= 60_000:
-            raise ValueError("schools must be between 1 and 60000")
+            raise UsageError("the number of schools must be between 1 and 60000")
         if not self.years:
-            raise ValueError("at least one school year is needed")
+            raise UsageError("at least one school year is needed")
 
 
 @dataclass

@@ -25,7 +25,7 @@ from cohortsafe.app.office.intake import IntakeKeys, open_many, start_worker
 from cohortsafe.app.office.models import KeyRecord, ReceivedPackage, RegisteredSchool
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolCode
-from cohortsafe.errors import CohortsafeError, ConfigurationError
+from cohortsafe.errors import CohortsafeError, ConfigurationError, ExistsError
 from cohortsafe.package import (
     KeyPair,
     load_private,
@@ -87,7 +87,7 @@ def init_office(*, actor: str) -> dict[str, Any]:
     """Create the office key pair and one pseudonym key per purpose; refuses to run twice."""
     home = _home()
     if (home / "office.key").exists() or KeyRecord.objects.exists():
-        raise OfficeError(f"{home} holds an office already; keys are never replaced by init")
+        raise ExistsError(f"{home} holds an office already; keys are never replaced by init")
     with open_vault():
         pass  # creates the vault, so a failure here leaves no keys behind
     pair = KeyPair.generate("office")
