@@ -125,7 +125,7 @@ def test_package_open_refuses_with_a_reason_and_exit_1(
         str(tmp_path / "o"),
     )
     assert status == 1
-    assert opened["error"]["kind"] == "DecryptionError"  # type: ignore[index]
+    assert opened["error"]["kind"] == "decryption"  # type: ignore[index]
     status, _ = _run(
         capsys,
         "package",

@@ -17,6 +17,7 @@ from cohortsafe.errors import (
     AllowListError,
     ConfigurationError,
     DecryptionError,
+    ExistsError,
     IntegrityError,
     PackageError,
     SignatureError,
@@ -170,7 +171,7 @@ def test_key_files_are_private_and_never_overwritten(tmp_path: Path) -> None:
     private, public = write_key_pair(KeyPair.generate("school"), tmp_path)
     assert private.stat().st_mode & 0o777 == 0o600
     assert load_private(private).public.fingerprint == load_public(public).fingerprint
-    with pytest.raises(ConfigurationError, match="never overwritten"):
+    with pytest.raises(ExistsError, match="never overwritten"):
         write_key_pair(KeyPair.generate("school"), tmp_path)
     os.chmod(private, 0o644)
     with pytest.raises(ConfigurationError, match="readable by others"):

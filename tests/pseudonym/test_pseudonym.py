@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.nl import bsn, onderwijsnummer
 
-from cohortsafe.errors import ConfigurationError
+from cohortsafe.errors import ConfigurationError, ExistsError
 from cohortsafe.pseudonym import KeyChain, PseudonymKey, hmac_hex, load_key, new_key, write_key
 from cohortsafe.vault import pgn_kinds
 
@@ -73,7 +73,7 @@ def test_key_files_are_private_and_the_secret_never_shows(tmp_path: Path) -> Non
     assert path.stat().st_mode & 0o777 == 0o600
     assert load_key(path) == key
     assert key.secret_hex not in repr(key)
-    with pytest.raises(ConfigurationError, match="never overwritten"):
+    with pytest.raises(ExistsError, match="never overwritten"):
         write_key(key, tmp_path)
     path.chmod(0o644)
     with pytest.raises(ConfigurationError, match="readable by others"):

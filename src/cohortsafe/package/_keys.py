@@ -195,13 +195,19 @@ class KeyPair:
             raise ConfigurationError(f"private key file is damaged: {error}") from None
 
 
-def _parse(text: str, kind: str) -> dict[str, Any]:
+def _parse_any(text: str, kind: str = "") -> dict[str, Any]:
+    what = f"{kind} key file" if kind else "key file"
     try:
         document = json.loads(text)
     except ValueError:
-        raise ConfigurationError(f"not a cohortsafe {kind} key file") from None
+        raise ConfigurationError(f"not a cohortsafe {what}") from None
     if not isinstance(document, dict) or document.get("cohortsafe_key") != KEY_FORMAT:
-        raise ConfigurationError(f"not a cohortsafe {kind} key file (or an unknown format)")
+        raise ConfigurationError(f"not a cohortsafe {what} (or an unknown format)")
+    return document
+
+
+def _parse(text: str, kind: str) -> dict[str, Any]:
+    document = _parse_any(text, kind)
     if document.get("kind") != kind:
         raise ConfigurationError(f"expected a {kind} key file, got a {document.get('kind')} one")
     return document
@@ -234,6 +240,11 @@ def load_private(path: Path) -> KeyPair:
         text = path.read_text()
     except OSError as error:
         raise ConfigurationError(f"cannot read key file {path}: {error.strerror}") from None
+    document = _parse_any(text)
+    if document.get("kind") == "public":
+        raise ConfigurationError(
+            f"{path}: expected a private key file, got a public one; give NAME.key, not NAME.pub"
+        )
     if mode & 0o077:
         raise ConfigurationError(f"{path} is readable by others (mode {mode:o}); chmod 600 it")
     return KeyPair.from_json(text)

@@ -28,7 +28,7 @@ from cohortsafe.app.school.models import (
     Study,
 )
 from cohortsafe.config import load
-from cohortsafe.domain import SPECIAL_CATEGORIES, SchoolCode
+from cohortsafe.domain import SPECIAL_CATEGORIES, SchoolCode, is_pgn
 from cohortsafe.errors import CohortsafeError
 from cohortsafe.lvs import Problem, read_objection_list
 
@@ -77,6 +77,12 @@ def find_pupil(leerlingnummer: str, school: str | None = None) -> Pupil:
     found = list(pupils[:2])
     if not found:
         where = f" at {school}" if school else ""
+        if is_pgn(leerlingnummer):
+            # never echo what may be a BSN or onderwijsnummer typed by mistake
+            raise RegisterError(
+                f"no pupil with that leerlingnummer{where}; the value given passes the BSN or "
+                "onderwijsnummer check: give the school's leerlingnummer, never a BSN"
+            )
         raise RegisterError(f"no pupil with leerlingnummer {leerlingnummer}{where}")
     if len(found) > 1:
         raise RegisterError(
