@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,12 +20,23 @@ def test_the_demo_runs_the_chain_from_lvs_export_to_checked_table(tmp_path: Path
 
     titles = [step.title for step in steps]
     assert titles[0].startswith("An LVS vendor exports")
-    summaries = {step.title: step.summary for step in steps}
-    scan = summaries["The office scans every vault file for identifiers"]
-    assert scan.startswith("nothing found")
-    checked = summaries["An output checker checks a table of mean scores from the vault"]
-    assert "cells with margins" in checked
-    assert "table: fail" not in checked
+    outputs = {step.title: step.output for step in steps}
+    scan = outputs["The office scans every vault file for identifiers"]
+    assert scan.startswith("no column of any vault file holds")
+    checked = outputs["An output checker checks a table of mean scores from the vault"]
+    assert "outcome: pass" in checked
     # nothing the demo prints is a number that passes the BSN eleven test
-    printed = " ".join(step.summary for step in steps)
+    printed = " ".join(step.describe() for step in steps)
     assert not [n for n in re.findall(r"\b\d{9}\b", printed) if bsn.is_valid(n)]
+    # every command is shown as one a user can copy: no glob, no loop, and it runs as printed
+    for step in steps:
+        assert not any(ch in part for part in step.command for ch in "*?"), step.command
+    shown = steps[-1].describe().splitlines()[1].removeprefix("$ cohortsafe ")
+    again = subprocess.run(
+        [sys.executable, "-m", "cohortsafe.cli", *shlex.split(shown)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.rstrip("\n") == steps[-1].output
