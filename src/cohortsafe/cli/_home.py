@@ -49,10 +49,16 @@ def home_role(home: Path) -> str | None:
     return None
 
 
-def _check_role(home: Path, role: str, *, create: bool) -> None:
+def _check_role(home: Path, role: str | None, *, create: bool) -> str:
     if home.exists() and not home.is_dir():
         raise ConfigurationError(f"the home {home} is a file, not a folder (see --home)")
     found = home_role(home) if home.is_dir() else None
+    if role is None:
+        if found is None:
+            raise ConfigurationError(
+                f"{home} is no cohortsafe home; give a school's or an office's home with --home"
+            )
+        return found
     if found is not None and found != role:
         raise ConfigurationError(
             f"{home} is {_a(found)} home; `{role} …` commands need {_a(role)} home "
@@ -64,6 +70,7 @@ def _check_role(home: Path, role: str, *, create: bool) -> None:
             f"{home} {where}; a {role} home is made by `{_FIRST_COMMAND[role]}` "
             "(or give the right one with --home)"
         )
+    return role
 
 
 def _a(role: str) -> str:
@@ -80,14 +87,14 @@ def _mark(home: Path, role: str) -> None:
     write_atomic(home / _MARKER, json.dumps(document).encode(), mode=0o600)
 
 
-def open_home(role: str, *, create: bool = False) -> Config:
+def open_home(role: str | None = None, *, create: bool = False) -> Config:
     """Set up Django on the ``role`` home in ``$COHORTSAFE_HOME`` and apply migrations.
 
     With ``create`` a missing home is made (mode 0700); otherwise it must exist and
-    hold ``role``.
+    hold ``role`` (any role when ``role`` is None, for commands such as ``audit verify``).
     """
     config = load()
-    _check_role(config.home, role, create=create)
+    role = _check_role(config.home, role, create=create and role is not None)
     try:
         config.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
