@@ -348,7 +348,7 @@ def _consents(args: argparse.Namespace) -> Report:
         {
             "school": c.pupil.school.code,
             "leerlingnummer": c.pupil.leerlingnummer,
-            "pupil": c.pupil.display_name,
+            "name": c.pupil.display_name,
             "study": c.study.code,
             "category": c.category,
             "given_by": c.given_by,
@@ -359,7 +359,7 @@ def _consents(args: argparse.Namespace) -> Report:
         for c in rows
     ]
     lines = [
-        f"{i['school']} {i['leerlingnummer']} {i['pupil']}: {i['study']}/{i['category']} "
+        f"{i['school']} {i['leerlingnummer']} {i['name']}: {i['study']}/{i['category']} "
         f"given by {i['given_by']} on {i['given_on']}" + ("" if i["active"] else " (withdrawn)")
         for i in items
     ] or ["no consents registered"]

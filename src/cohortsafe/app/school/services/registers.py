@@ -236,7 +236,7 @@ class ObjectionStatus:
         return {
             "school": o.pupil.school.code,
             "leerlingnummer": o.pupil.leerlingnummer,
-            "pupil": o.pupil.display_name,
+            "name": o.pupil.display_name,
             "received_on": o.received_on.isoformat(),
             "received_from": o.received_from,
             "channel": o.channel,
