@@ -94,9 +94,8 @@ def test_a_school_year_none_of_the_results_fall_in_is_refused(tmp_path: Path) ->
 def test_a_future_school_year_is_refused(tmp_path: Path) -> None:
     folder = ExportKit.valid().write(tmp_path / "x")
     # the results are of 2025-2026; seen from a day in that year, 2026-2027 has not begun
-    (problem,) = read_export(
-        folder, school_year=SchoolYear(2026), today=dt.date(2026, 6, 30)
-    ).problems
+    june = dt.date(2026, 6, 30)
+    (problem,) = read_export(folder, school_year=SchoolYear(2026), today=june).problems
     assert problem.column == "schooljaar"
     assert "has not begun yet" in problem.reason
-    assert read_export(folder, school_year=SchoolYear(2025), today=dt.date(2026, 6, 30)).ok
+    assert read_export(folder, school_year=SchoolYear(2025), today=june).ok

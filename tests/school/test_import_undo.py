@@ -48,16 +48,19 @@ def test_replace_lets_an_older_export_replace_its_year(tmp_path: Path) -> None:
     _import(ExportKit.valid().write(tmp_path / "new"))
     corrected = _older_kit("120").write(tmp_path / "old2")
     kept = _import(corrected)
-    assert not kept.newer and not kept.replaced
+    assert not kept.newer
+    assert not kept.replaced
     assert set(_scores("2024-2025")) == {100.0}
     replaced = _import(corrected, replace=True)
-    assert replaced.replaced and "replaced its school year" in replaced.describe()
+    assert replaced.replaced
+    assert "replaced its school year" in replaced.describe()
     assert set(_scores("2024-2025")) == {120.0}
     assert set(_scores("2025-2026")) == {145.5}
     assert School.objects.get().latest_year == "2025-2026"
     assert services.lvs_store().latest_year(SCHOOL) == SchoolYear(2025)
     event = AuditEvent.objects.filter(action="school.import").last()
-    assert event is not None and event.details["replaced"] is True
+    assert event is not None
+    assert event.details["replaced"] is True
 
 
 def test_removing_a_year_takes_its_rows_and_import_records(tmp_path: Path) -> None:
@@ -83,7 +86,8 @@ def test_removing_a_year_takes_its_rows_and_import_records(tmp_path: Path) -> No
     assert list(ExportImport.objects.values_list("school_year", flat=True)) == ["2024-2025"]
     assert Pupil.objects.count() == pupils  # objections and consents hang on them
     event = AuditEvent.objects.get(action="school.import_removed")
-    assert event.subject == code.code and event.details["school_year"] == "2025-2026"
+    assert event.subject == code.code
+    assert event.details["school_year"] == "2025-2026"
     # pupils enrolled only in the removed year lose their childcare rows too
     enrolled = set(store.read(code, "inschrijvingen").column("leerlingnummer").to_pylist())
     assert set(store.read(code, "voorschool").column("leerlingnummer").to_pylist()) <= enrolled
@@ -117,13 +121,14 @@ def test_a_failing_switch_leaves_store_and_registry_as_they_were(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _import(ExportKit.valid().write(tmp_path / "x"))
-    store_files = sorted(p.name for p in (services.lvs_store().root / SCHOOL.code).iterdir())
+    folder = services.lvs_store().root / SCHOOL.code
+    store_files = sorted(p.name for p in folder.iterdir())
 
     def fail(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr("cohortsafe.lvs._store.LvsStore.commit", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         services.remove_import(SchoolYear(2025), None, actor="test")
     assert ExportImport.objects.count() == 1
     assert School.objects.get().latest_year == "2025-2026"
