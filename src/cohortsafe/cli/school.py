@@ -66,6 +66,12 @@ def register(groups: Subparsers) -> None:
         required=False,
         help="school year the exports describe (default: the latest in the results)",
     )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="an export older than the newest one held replaces its school year "
+        "(default: an older export only fills in missing years and pupils)",
+    )
 
     p = add_command(school, "set", _set, "record the school's name and contact for objections")
     _school_option(p)
@@ -169,6 +175,20 @@ def register(groups: Subparsers) -> None:
     p.add_argument("--lang", choices=["nl", "en"], default="nl")
     p.add_argument("--out", type=Path, required=True)
 
+    p = add_command(
+        school,
+        "import-remove",
+        _import_remove,
+        "undo the import of one school year (refused once that year was delivered)",
+    )
+    p.add_argument(
+        "--schooljaar",
+        type=SchoolYear.parse,
+        required=True,
+        help="the school year whose import to remove, as 2025-2026",
+    )
+    _school_option(p)
+
 
 def _services(*, create: bool = False):  # type: ignore[no-untyped-def]
     open_home("school", create=create)
@@ -180,7 +200,10 @@ def _services(*, create: bool = False):  # type: ignore[no-untyped-def]
 def _import(args: argparse.Namespace) -> Report:
     services = _services(create=True)
     reports = services.import_exports(
-        args.folders, school_year=args.schooljaar, actor=services.console_actor()
+        args.folders,
+        school_year=args.schooljaar,
+        actor=services.console_actor(),
+        replace=args.replace,
     )
     data = {"exports": [r.as_dict() for r in reports]}
     if not reports:
@@ -276,15 +299,19 @@ def _objections(args: argparse.Namespace) -> Report:
 def _objections_import(args: argparse.Namespace) -> Report:
     services = _services()
     outcome = services.import_objection_list(args.file, args.school, actor=services.console_actor())
+    from cohortsafe.lvs import group_problems  # pyarrow: only when the command runs
+
+    groups = group_problems(outcome.problems)
     data = {
         "accepted": outcome.accepted,
         "registered": outcome.registered,
         "already_active": outcome.already_active,
         "problems": [p.as_dict() for p in outcome.problems],
+        "problem_groups": [g.as_dict() for g in groups],
     }
     if not outcome.accepted:
         text = "\n".join(
-            [f"rejected {args.file}: nothing was registered"] + [f"  {p}" for p in outcome.problems]
+            [f"rejected {args.file}: nothing was registered"] + [f"  {g}" for g in groups]
         )
         return Report.rejected(data, text)
     return Report.ok(
@@ -404,3 +431,9 @@ def _letter(args: argparse.Namespace) -> Report:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     return Report.ok({"file": str(args.out)}, f"letter written to {args.out}")
+
+
+def _import_remove(args: argparse.Namespace) -> Report:
+    services = _services()
+    removed = services.remove_import(args.schooljaar, args.school, actor=services.console_actor())
+    return Report.ok(removed.as_dict(), removed.describe())

@@ -14,6 +14,7 @@ from cohortsafe.domain.codes import (
     domain_code,
     moment_code,
     sex_code,
+    special_category_code,
 )
 from cohortsafe.domain.identifiers import (
     Pgn,
@@ -46,4 +47,5 @@ __all__ = [
     "is_pgn",
     "moment_code",
     "sex_code",
+    "special_category_code",
 ]

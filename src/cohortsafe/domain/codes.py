@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from cohortsafe.errors import IdentifierError
 
 __all__ = [
+    "ALIASES",
     "CHILDCARE_KINDS",
     "DELIVERABLE_DOMAINS",
     "DOMAINS",
@@ -35,6 +36,7 @@ __all__ = [
     "domain_code",
     "moment_code",
     "sex_code",
+    "special_category_code",
 ]
 
 #: Every learning domain an LVS may hold. Only some are delivered (see DELIVERABLE_DOMAINS).
@@ -86,11 +88,17 @@ CHILDCARE_KINDS: tuple[str, ...] = ("kinderdagverblijf", "peuterspeelzaal", "vve
 _CHILDCARE_ALIASES = {
     "kinderdagverblijf": "kinderdagverblijf",
     "kdv": "kinderdagverblijf",
+    "dagopvang": "kinderdagverblijf",
     "peuterspeelzaal": "peuterspeelzaal",
     "psz": "peuterspeelzaal",
     "peuteropvang": "peuterspeelzaal",
+    "peuterwerk": "peuterspeelzaal",
     "vve": "vve",
-    "voor- en vroegschoolse educatie": "vve",
+    "vve indicatie": "vve",
+    "vve programma": "vve",
+    "voorschool": "vve",
+    "voorschoolse educatie": "vve",
+    "voor en vroegschoolse educatie": "vve",
 }
 
 #: Special-category data (health, diagnoses): delivered only with consent per study.
@@ -101,13 +109,39 @@ SPECIAL_CATEGORIES: tuple[str, ...] = (
     "autisme",
     "medisch",
 )
+# LVS products write the diagnosis, the certificate that states it, or an abbreviation.
+_SPECIAL_ALIASES = {
+    "dyslexie": "dyslexie",
+    "dyslexieverklaring": "dyslexie",
+    "dyslexie verklaring": "dyslexie",
+    "verklaring dyslexie": "dyslexie",
+    "dys": "dyslexie",
+    "dyscalculie": "dyscalculie",
+    "dyscalculieverklaring": "dyscalculie",
+    "dyscalculie verklaring": "dyscalculie",
+    "verklaring dyscalculie": "dyscalculie",
+    "adhd": "adhd",
+    "ad(h)d": "adhd",
+    "add": "adhd",
+    "adhd verklaring": "adhd",
+    "autisme": "autisme",
+    "ass": "autisme",
+    "autismespectrumstoornis": "autisme",
+    "autisme spectrum stoornis": "autisme",
+    "pdd nos": "autisme",
+    "medisch": "medisch",
+    "medische verklaring": "medisch",
+    "medische indicatie": "medisch",
+    "medische aandoening": "medisch",
+}
 
 #: Level codes on test results: Cito's I–V and the older A–E.
 LEVELS: tuple[str, ...] = ("I", "II", "III", "IV", "V", "A", "B", "C", "D", "E")
 
 
 def _normalise(text: str) -> str:
-    return re.sub(r"[\s_\-/]+", " ", text.strip().lower())
+    # case, and any run of spaces, underscores, hyphens, slashes or dots, do not matter
+    return re.sub(r"[\s_\-/.]+", " ", text.lower()).strip()
 
 
 def _lookup(aliases: dict[str, str], text: str) -> str | None:
@@ -130,8 +164,35 @@ def sex_code(text: str) -> str | None:
 
 
 def childcare_code(text: str) -> str | None:
-    """The childcare kind for ``soort`` as written, or None if unknown."""
+    """The childcare kind for ``soort`` as written, or None if unknown.
+
+    >>> childcare_code("KDV"), childcare_code("Peuteropvang"), childcare_code("VVE-indicatie")
+    ('kinderdagverblijf', 'peuterspeelzaal', 'vve')
+    """
     return _lookup(_CHILDCARE_ALIASES, text)
+
+
+def special_category_code(text: str) -> str | None:
+    """The special category for ``categorie`` as written, or None if unknown.
+
+    >>> special_category_code("Dyslexieverklaring"), special_category_code("AD(H)D")
+    ('dyslexie', 'adhd')
+    >>> special_category_code("ASS"), special_category_code("medische verklaring")
+    ('autisme', 'medisch')
+    >>> special_category_code("hoogbegaafd") is None
+    True
+    """
+    return _lookup(_SPECIAL_ALIASES, text)
+
+
+#: Every alias table by the column it reads, for the format documentation and its test.
+ALIASES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "leergebied": (DOMAINS, _DOMAIN_ALIASES),
+    "toetsmoment": (MOMENTS, _MOMENT_ALIASES),
+    "geslacht": (SEXES, _SEX_ALIASES),
+    "soort": (CHILDCARE_KINDS, _CHILDCARE_ALIASES),
+    "categorie": (SPECIAL_CATEGORIES, _SPECIAL_ALIASES),
+}
 
 
 _YEAR_RE = re.compile(r"^\s*(\d{4})\s*[-/]\s*(\d{4})\s*$")

@@ -2,7 +2,7 @@
 
 from cohortsafe.lvs._export import EXPORT_FILES, Export, ReadOutcome, find_exports, read_export
 from cohortsafe.lvs._objections import ObjectionRow, read_objection_list
-from cohortsafe.lvs._problems import Problem
+from cohortsafe.lvs._problems import Problem, ProblemGroup, group_problems
 from cohortsafe.lvs._store import INSCHRIJVINGEN, LvsStore, PreparedImport
 
 __all__ = [
@@ -13,8 +13,10 @@ __all__ = [
     "ObjectionRow",
     "PreparedImport",
     "Problem",
+    "ProblemGroup",
     "ReadOutcome",
     "find_exports",
+    "group_problems",
     "read_export",
     "read_objection_list",
 ]

@@ -118,7 +118,10 @@ def date(
     *,
     not_after: dt.date | None = None,
 ) -> pa.Array:
-    """Dates written ``dd-mm-jjjj`` (or with / or .) or ISO ``jjjj-mm-dd`` that exist."""
+    """Dates written ``dd-mm-jjjj`` (or with / or .) or ISO ``jjjj-mm-dd`` that exist.
+
+    Rows it rejects come back as null.
+    """
     empty = is_empty(values)
     dutch, y1, m1, d1 = _date_parts(values, _DUTCH_DATE)
     iso, y2, m2, d2 = _date_parts(values, _ISO_DATE)
@@ -139,9 +142,14 @@ def date(
     exists = plausible & (day >= 1) & (day <= days_in_month)
     check.flag(column, shaped & ~exists, "date does not exist")
     days = first.astype("datetime64[D]") + np.where(exists, day - 1, 0)
+    accepted = exists
     if not_after is not None:
-        check.flag(column, exists & (days > np.datetime64(not_after)), "date lies in the future")
-    return pa.array(days.astype("datetime64[D]"), type=pa.date32())
+        future = exists & (days > np.datetime64(not_after))
+        check.flag(column, future, "date lies in the future")
+        accepted = exists & ~future
+    # A rejected date becomes null, so later checks of the same cell (within the school
+    # year?) skip it instead of reporting the one mistake a second time.
+    return pa.array(days.astype("datetime64[D]"), type=pa.date32(), mask=~accepted)
 
 
 def code(

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cohortsafe.domain import (
+    CHILDCARE_KINDS,
     DOMAINS,
     LEVELS,
     SPECIAL_CATEGORIES,
@@ -28,6 +29,7 @@ from cohortsafe.domain import (
     domain_code,
     moment_code,
     sex_code,
+    special_category_code,
 )
 from cohortsafe.domain.schemas import (
     LVS_BIJZONDER,
@@ -151,25 +153,7 @@ def read_export(
         years = [SchoolYear.parse(y) for y in pc.unique(results.column("schooljaar")).to_pylist()]
         if year is None and years:
             year = max(years)
-        elif year is None:
-            problems.append(
-                Problem(
-                    "toetsresultaten.csv",
-                    None,
-                    "schooljaar",
-                    "no results, so the school year cannot be told: give it explicitly",
-                )
-            )
-        elif any(y > year for y in years):
-            problems.append(
-                Problem(
-                    "toetsresultaten.csv",
-                    None,
-                    "schooljaar",
-                    f"results from after the export's school year {year}",
-                )
-            )
-
+        problems.extend(_school_year_problems(year, years, today))
     childcare = tables.get("voorschool.csv")
     special = tables.get("bijzonder.csv", LVS_BIJZONDER.empty_table())
     if (
@@ -184,6 +168,36 @@ def read_export(
         return ReadOutcome(folder, None, _sorted(problems), ignored, encodings)
     export = Export(folder, school, year, pupils, results, childcare, special)
     return ReadOutcome(folder, export, [], ignored, encodings)
+
+
+def _school_year_problems(
+    year: SchoolYear | None, years: list[SchoolYear], today: dt.date
+) -> list[Problem]:
+    """Whether the export's school year (given or taken from the results) fits the results.
+
+    Each rule reports only when the ones before it passed: one mistake, one line.
+    """
+
+    def problem(reason: str) -> list[Problem]:
+        return [Problem("toetsresultaten.csv", None, "schooljaar", reason)]
+
+    if year is None:
+        return problem("no results, so the school year cannot be told: give it explicitly")
+    current = SchoolYear.containing(today)
+    if year > current:
+        return problem(
+            f"the school year {year} has not begun yet (the current school year is {current}): "
+            "check --schooljaar"
+        )
+    if years and year not in years:
+        held = ", ".join(str(y) for y in sorted(years))
+        return problem(
+            f"none of the results is of the school year {year} (they are of {held}): "
+            "check --schooljaar"
+        )
+    if any(y > year for y in years):
+        return problem(f"results from after the export's school year {year}")
+    return []
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -392,7 +406,8 @@ def _within_school_year(check: col.Checker, schooljaar: pa.Array, day: pa.Array)
     last = np.array([y.last_day if y else "NaT" for y in years] + ["NaT"], "datetime64[D]")
     index = np.asarray(encoded.indices.fill_null(len(years)).to_numpy(), dtype=np.int64)
     days = np.asarray(day.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
-    known = ~np.isnat(first[index])
+    # a rejected schooljaar or a rejected date was reported already: not outside as well
+    known = ~np.isnat(first[index]) & ~np.isnat(days)
     outside = known & ((days < first[index]) | (days > last[index]))
     check.flag("afnamedatum", outside, "date lies outside the schooljaar")
 
@@ -408,7 +423,7 @@ def _voorschool(f: CsvColumns, known: pa.Array, today: dt.date) -> tuple[pa.Tabl
                 "soort",
                 c["soort"],
                 childcare_code,
-                what="soort (kinderdagverblijf, peuterspeelzaal or vve)",
+                what=f"soort (known: {', '.join(CHILDCARE_KINDS)})",
             ),
             "maanden": col.integer(check, "maanden", c["maanden"], 0, 72, pa.int16()),
             "dagdelen_per_week": col.decimal(
@@ -423,11 +438,6 @@ def _voorschool(f: CsvColumns, known: pa.Array, today: dt.date) -> tuple[pa.Tabl
     return (table if check.problems else table.cast(LVS_VOORSCHOOL)), check.problems
 
 
-def _special_category(value: str) -> str | None:
-    lowered = value.lower()
-    return lowered if lowered in SPECIAL_CATEGORIES else None
-
-
 def _bijzonder(f: CsvColumns, known: pa.Array, today: dt.date) -> tuple[pa.Table, list[Problem]]:
     check = col.Checker(f.file, f.lines)
     c = f.columns
@@ -438,7 +448,7 @@ def _bijzonder(f: CsvColumns, known: pa.Array, today: dt.date) -> tuple[pa.Table
                 check,
                 "categorie",
                 c["categorie"],
-                _special_category,
+                special_category_code,
                 what=f"categorie (known: {', '.join(SPECIAL_CATEGORIES)})",
             ),
             "omschrijving": col.text(

@@ -11,12 +11,15 @@ Merging a newer export: results are replaced for the school years the export
 holds; enrolments (who was in which jaargroep that year) for the export's
 year; childcare and special-category rows for the pupils in the export. An
 older export imported later only fills in the years and pupils the store
-does not have yet.
+does not have yet, unless it is imported to *replace*: then it merges as a
+newer one would. Removing a school year's import (:meth:`LvsStore.prepare_removal`)
+writes a generation without that year, switched to the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +62,7 @@ class PreparedImport:
     folder: Path
     manifest: dict[str, object]
     newer: bool  # the export is not older than what the store held
+    removed: dict[str, int] = dataclasses.field(default_factory=dict)  # rows a removal drops
 
     def files(self) -> list[Path]:
         names = self.manifest["files"]
@@ -105,24 +109,83 @@ class LvsStore:
         # ParquetFile skips the dataset layer, which costs more than a school's table's read
         return pq.ParquetFile(self._folder(school) / str(files[table])).read().cast(schema)
 
-    def prepare(self, export: Export) -> PreparedImport:
-        """Write the merged tables as a new generation; nothing changes for readers yet."""
+    def prepare(self, export: Export, *, replace: bool = False) -> PreparedImport:
+        """Write the merged tables as a new generation; nothing changes for readers yet.
+
+        With ``replace`` an export older than the newest held replaces what the
+        store holds for its school year and pupils instead of only filling gaps.
+        """
         school = export.school
-        folder = self._folder(school)
         manifest = self._manifest(school)
-        generation = int(str(manifest["generation"])) + 1 if manifest else 1
         latest = SchoolYear.parse(str(manifest["latest_year"])) if manifest else None
         newer = latest is None or export.school_year >= latest
-        merged = self._merge(export, newer)
+        merged = self._merge(export, newer or replace)
+        newest = export.school_year if newer or latest is None else latest
+        return self._write_generation(school, manifest, merged, newest, newer)
+
+    def prepare_removal(self, school: SchoolCode, year: SchoolYear) -> PreparedImport:
+        """A generation without ``year``: its results and enrolments, and the childcare and
+        special-category rows of pupils enrolled in no other year.
+
+        When no year remains, the prepared manifest is empty and :meth:`commit` removes
+        the school's store altogether.
+        """
+        manifest = self._manifest(school)
+        text = str(year)
+        results = self.read(school, "toetsresultaten")
+        enrolments = self.read(school, "inschrijvingen")
+        kept_results = results.filter(pc.not_equal(results.column("schooljaar"), text))
+        kept_enrolments = enrolments.filter(pc.not_equal(enrolments.column("schooljaar"), text))
+        still_here = pc.unique(kept_enrolments.column("leerlingnummer"))
+        merged = {"toetsresultaten": kept_results, "inschrijvingen": kept_enrolments}
+        for name in ("voorschool", "bijzonder"):
+            table = self.read(school, name)
+            merged[name] = table.filter(pc.is_in(table.column("leerlingnummer"), still_here))
+        removed = {
+            name: self.read(school, name).num_rows - table.num_rows
+            for name, table in merged.items()
+        }
+        years = pc.unique(
+            pa.concat_arrays(
+                [
+                    kept_results.column("schooljaar").combine_chunks(),
+                    kept_enrolments.column("schooljaar").combine_chunks(),
+                ]
+            )
+        ).to_pylist()
+        if not years:
+            folder = self._folder(school)
+            return PreparedImport(school, folder, {"files": {}}, False, removed)
+        newest = max(SchoolYear.parse(y) for y in years)
+        prepared = self._write_generation(school, manifest, merged, newest, False)
+        return dataclasses.replace(prepared, removed=removed)
+
+    def years(self, school: SchoolCode) -> list[SchoolYear]:
+        """The school years the store holds results or enrolments of, in order."""
+        found: set[str] = set()
+        for table in ("toetsresultaten", "inschrijvingen"):
+            found.update(pc.unique(self.read(school, table).column("schooljaar")).to_pylist())
+        return sorted(SchoolYear.parse(y) for y in found)
+
+    def _write_generation(
+        self,
+        school: SchoolCode,
+        manifest: dict[str, object] | None,
+        tables: dict[str, pa.Table],
+        newest: SchoolYear,
+        newer: bool,
+    ) -> PreparedImport:
+        folder = self._folder(school)
+        generation = int(str(manifest["generation"])) + 1 if manifest else 1
         folder.mkdir(parents=True, exist_ok=True)
         files: dict[str, str] = {}
-        for name, table in merged.items():
+        for name, table in tables.items():
             filename = f"{name}.g{generation}.parquet"
             pq.write_table(table, folder / filename, compression="zstd")
             files[name] = filename
         new_manifest: dict[str, object] = {
             "generation": generation,
-            "latest_year": str(export.school_year if newer else latest),
+            "latest_year": str(newest),
             "files": files,
         }
         return PreparedImport(school, folder, new_manifest, newer)
@@ -131,12 +194,8 @@ class LvsStore:
         school = export.school
         year = str(export.school_year)
         results = self.read(school, "toetsresultaten")
-        export_years = pc.unique(export.toetsresultaten.column("schooljaar"))
-        keep = pc.invert(pc.is_in(results.column("schooljaar"), value_set=export_years))
-        results = pa.concat_tables([results.filter(keep), export.toetsresultaten])
-
+        new_results = export.toetsresultaten
         enrolments = self.read(school, "inschrijvingen")
-        enrolments = enrolments.filter(pc.not_equal(enrolments.column("schooljaar"), year))
         pupils = export.leerlingen
         enrolled = pa.table(
             {
@@ -146,6 +205,19 @@ class LvsStore:
             },
             schema=INSCHRIJVINGEN,
         )
+        if not newer:
+            # an older export only adds the school years the store does not hold yet
+            held = pc.unique(results.column("schooljaar"))
+            new_results = new_results.filter(
+                pc.invert(pc.is_in(new_results.column("schooljaar"), value_set=held))
+            )
+            if pc.any(pc.equal(enrolments.column("schooljaar"), year)).as_py():
+                enrolled = enrolled.slice(0, 0)
+        export_years = pc.unique(new_results.column("schooljaar"))
+        keep = pc.invert(pc.is_in(results.column("schooljaar"), value_set=export_years))
+        results = pa.concat_tables([results.filter(keep), new_results])
+        if enrolled.num_rows:
+            enrolments = enrolments.filter(pc.not_equal(enrolments.column("schooljaar"), year))
         enrolments = pa.concat_tables([enrolments, enrolled])
 
         in_export = pupils.column("leerlingnummer")
@@ -168,14 +240,22 @@ class LvsStore:
     def commit(self, prepared: PreparedImport) -> None:
         """Make the prepared generation current in one atomic step; drop the old files."""
         old = self._manifest(prepared.school)
-        payload = json.dumps(prepared.manifest, indent=1).encode()
-        write_atomic(prepared.folder / _MANIFEST, payload)
+        if prepared.manifest["files"]:
+            payload = json.dumps(prepared.manifest, indent=1).encode()
+            write_atomic(prepared.folder / _MANIFEST, payload)
+        else:
+            # nothing left: removing the manifest is the one atomic step, the files follow
+            with contextlib.suppress(FileNotFoundError):
+                (prepared.folder / _MANIFEST).unlink()
         if old:
             current = set(prepared.files())
             for path in LvsStore._files_of(prepared.folder, old):
                 if path not in current:
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
+        if not prepared.manifest["files"]:
+            with contextlib.suppress(OSError):
+                prepared.folder.rmdir()
 
     def discard(self, prepared: PreparedImport) -> None:
         """Remove a prepared generation that will not be committed."""

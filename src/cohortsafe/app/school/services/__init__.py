@@ -1,6 +1,7 @@
 """The school's use cases; the console and the web both call these and nothing else.
 
 - :mod:`.imports`: LVS exports into the registry and the columnar store;
+- :mod:`.import_removal`: undoing one school year's import;
 - :mod:`.registers`: schools, objections, studies and consents;
 - :mod:`.deliveries`: deliveries and retractions;
 - :mod:`.letters`: the information letter for parents.
@@ -12,6 +13,11 @@ from cohortsafe.app.school.services.deliveries import (
     RetractionReport,
     deliver,
     retract,
+)
+from cohortsafe.app.school.services.import_removal import (
+    ImportRemovalError,
+    RemovedImport,
+    remove_import,
 )
 from cohortsafe.app.school.services.imports import ImportReport, import_exports, lvs_store
 from cohortsafe.app.school.services.letters import parent_letter
@@ -34,9 +40,11 @@ from cohortsafe.app.school.services.registers import (
 
 __all__ = [
     "DeliveryReport",
+    "ImportRemovalError",
     "ImportReport",
     "ObjectionStatus",
     "RegisterError",
+    "RemovedImport",
     "RetractionReport",
     "add_study",
     "consents",
@@ -52,6 +60,7 @@ __all__ = [
     "objections",
     "parent_letter",
     "register_objection",
+    "remove_import",
     "retract",
     "set_school",
     "withdraw_consent",

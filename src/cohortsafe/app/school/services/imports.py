@@ -16,7 +16,7 @@ from cohortsafe.app.audit.services import record
 from cohortsafe.app.school.models import ExportImport, Pupil, School
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolYear
-from cohortsafe.lvs import Export, LvsStore, Problem, find_exports, read_export
+from cohortsafe.lvs import Export, LvsStore, Problem, find_exports, group_problems, read_export
 
 __all__ = ["ImportReport", "import_exports", "lvs_store"]
 
@@ -53,6 +53,7 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     newer: bool = True
+    replaced: bool = False  # imported with replace: an older export replaced its year
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,16 +63,23 @@ class ImportReport:
             "school_year": self.school_year,
             "rows": self.rows,
             "problems": [p.as_dict() for p in self.problems],
+            "problem_groups": [g.as_dict() for g in group_problems(self.problems)],
             "ignored_columns": self.ignored_columns,
+            "replaced": self.replaced,
         }
 
     def describe(self) -> str:
         if self.accepted:
             counts = ", ".join(f"{n} {name}" for name, n in self.rows.items())
-            note = "" if self.newer else " (older than what was held: only new years and pupils)"
+            if self.replaced and not self.newer:
+                note = " (older than what was held: replaced its school year and pupils)"
+            elif not self.newer:
+                note = " (older than what was held: only new years and pupils)"
+            else:
+                note = ""
             return f"imported {self.folder} as {self.school} {self.school_year}: {counts}{note}"
         lines = [f"rejected {self.folder}: {len(self.problems)} problem(s), nothing was written"]
-        lines += [f"  {p}" for p in self.problems]
+        lines += [f"  {g}" for g in group_problems(self.problems)]
         return "\n".join(lines)
 
 
@@ -81,8 +89,14 @@ def import_exports(
     school_year: SchoolYear | None = None,
     actor: str,
     today: dt.date | None = None,
+    replace: bool = False,
 ) -> list[ImportReport]:
-    """Import every export found under ``paths``, each all or nothing, in order."""
+    """Import every export found under ``paths``, each all or nothing, in order.
+
+    With ``replace`` an export older than the newest one held replaces what the
+    school holds for its school year (results, enrolments, its pupils' childcare
+    and special-category rows); without it an older export only fills gaps.
+    """
     folders = [folder for path in paths for folder in find_exports(Path(path))]
     missing = [Path(p) for p in paths if not Path(p).exists()]
     reports = [
@@ -111,14 +125,21 @@ def import_exports(
                 )
             )
             continue
-        reports.append(_store_export(store, outcome.export, actor, outcome.ignored_columns))
+        reports.append(
+            _store_export(store, outcome.export, actor, outcome.ignored_columns, replace=replace)
+        )
     return reports
 
 
 def _store_export(
-    store: LvsStore, export: Export, actor: str, ignored: dict[str, list[str]]
+    store: LvsStore,
+    export: Export,
+    actor: str,
+    ignored: dict[str, list[str]],
+    *,
+    replace: bool = False,
 ) -> ImportReport:
-    prepared = store.prepare(export)
+    prepared = store.prepare(export, replace=replace)
     try:
         with transaction.atomic():
             school, _ = School.objects.select_for_update().get_or_create(
@@ -138,6 +159,7 @@ def _store_export(
                 subject=school.code,
                 school_year=str(export.school_year),
                 rows=rows,
+                replaced=replace and not prepared.newer,
             )
             # Last step inside the transaction: if the switch fails, the registry rolls back.
             store.commit(prepared)
@@ -152,6 +174,7 @@ def _store_export(
         rows,
         ignored_columns=ignored,
         newer=prepared.newer,
+        replaced=replace and not prepared.newer,
     )
 
 

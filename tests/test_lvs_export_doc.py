@@ -1,0 +1,64 @@
+"""docs/lvs-export.md cannot drift: its code lists are the alias tables, its columns the files'."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cohortsafe.domain.codes import ALIASES
+from cohortsafe.lvs import EXPORT_FILES
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "lvs-export.md"
+BEGIN = "<!-- code lists: generated from cohortsafe.domain.codes.ALIASES, see tests -->"
+END = "<!-- end of code lists -->"
+
+
+def render_code_lists() -> str:
+    """The doc's code-list section as the alias tables give it."""
+    out = [BEGIN, ""]
+    for column, (codes, aliases) in ALIASES.items():
+        out += [f"**{column}**", "", "| code | accepted spellings |", "|---|---|"]
+        for code in codes:
+            spellings = sorted(a for a, c in aliases.items() if c == code)
+            written = ", ".join(f"`{s}`" for s in spellings) or "(the code itself)"
+            out.append(f"| `{code}` | {written} |")
+        out.append("")
+    out.append(END)
+    return "\n".join(out)
+
+
+def _section(text: str) -> str:
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    return text[start:end]
+
+
+def test_the_code_lists_are_those_of_the_alias_tables() -> None:
+    assert _section(DOC.read_text(encoding="utf-8")) == render_code_lists(), (
+        "docs/lvs-export.md's code lists differ from domain/codes.py: paste "
+        "tests.test_lvs_export_doc.render_code_lists() between the markers"
+    )
+
+
+def test_every_alias_appears_in_the_doc() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    for _, aliases in ALIASES.values():
+        for alias in aliases:
+            assert f"`{alias}`" in text, alias
+
+
+def test_every_file_and_column_appears_with_whether_it_is_required() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    for name, (columns, optional) in EXPORT_FILES.items():
+        assert f"### {name}" in text, name
+        section = text.split(f"### {name}", 1)[1].split("### ", 1)[0]
+        for column in columns:
+            row = re.search(rf"^\| `{column}` \| (\w+) \|", section, re.MULTILINE)
+            assert row is not None, f"{name}: {column}"
+            assert row.group(1) == ("optional" if column in optional else "required"), column
+
+
+def test_the_readme_links_the_doc_from_the_import_row() -> None:
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    row_start = "| school | `school import DIR…"
+    (row,) = [line for line in readme.splitlines() if line.startswith(row_start)]
+    assert "docs/lvs-export.md" in row
