@@ -45,7 +45,7 @@ def test_import_remove_and_its_refusal(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["school", "import-remove", "--schooljaar", "2024-2025", "--json"]) == 1
     error = _json(capsys)["error"]
     assert error == {
-        "kind": "ImportRemovalError",
+        "kind": "import_removal",
         "message": "12AB00 holds no import of 2024-2025: nothing to remove",
     }
     assert main(["school", "import-remove", "--schooljaar", "2025-2026", "--json"]) == 0

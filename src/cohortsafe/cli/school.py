@@ -181,12 +181,7 @@ def register(groups: Subparsers) -> None:
         _import_remove,
         "undo the import of one school year (refused once that year was delivered)",
     )
-    p.add_argument(
-        "--schooljaar",
-        type=SchoolYear.parse,
-        required=True,
-        help="the school year whose import to remove, as 2025-2026",
-    )
+    add_school_year(p, required=True, help="the school year whose import to remove")
     _school_option(p)
 
 
