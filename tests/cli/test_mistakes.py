@@ -225,6 +225,8 @@ def test_every_command_has_help_with_an_example_or_its_formats() -> None:
         for command, sub in subparsers:
             text = sub.format_help()
             assert "--json" in text or command == "demo", f"{name} {command}"
+            if name not in ("synth", "demo"):
+                assert "example:\n  cohortsafe " in text, f"{name} {command} has no example"
             for action in sub._actions:
                 if action.option_strings and action.dest not in ("help",):
                     assert action.help, f"{name} {command} {action.option_strings} lacks help"

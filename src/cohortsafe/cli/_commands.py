@@ -126,6 +126,12 @@ def add_command(
     return parser
 
 
+def add_examples(subparsers: Subparsers, examples: dict[str, str]) -> None:
+    """Show each command's example under its help (kept in one table per group)."""
+    for name, example in examples.items():
+        subparsers.choices[name].epilog = f"example:\n  {example}"
+
+
 def add_group(subparsers: Subparsers, name: str, help: str) -> Subparsers:
     parser = subparsers.add_parser(name, help=help, description=help)
     _home_option(parser)

@@ -13,7 +13,7 @@ from cohortsafe.cli._report import Report
 def register(groups: Subparsers) -> None:
     parser = add_command(groups, "demo", _demo, "run the chain on a handful of synthetic schools")
     parser.add_argument("--schools", type=int, default=5, help="number of synthetic schools")
-    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic data")
     parser.add_argument(
         "--keep",
         type=Path,

@@ -6,9 +6,11 @@ import argparse
 import re
 from pathlib import Path
 
-from cohortsafe.cli._commands import Subparsers, add_command, add_group
+from cohortsafe.cli._commands import Subparsers, add_command, add_examples, add_group
 from cohortsafe.cli._report import Report
 from cohortsafe.errors import ConfigurationError
+
+EXAMPLES = {"new": "cohortsafe keys new --name school --out .cohortsafe"}
 
 
 def register(groups: Subparsers) -> None:
@@ -20,8 +22,11 @@ def register(groups: Subparsers) -> None:
         "write NAME.key (private, mode 0600) and NAME.pub: ML-KEM-768+X25519 for "
         "encryption, Ed25519 and ML-DSA-65 for signatures",
     )
-    p.add_argument("--name", required=True)
-    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    p.add_argument("--name", required=True, help="file name of the pair, e.g. school")
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder to write the two files to"
+    )
+    add_examples(keys, EXAMPLES)
 
 
 def _new(args: argparse.Namespace) -> Report:

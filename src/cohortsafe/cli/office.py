@@ -5,9 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cohortsafe.cli._commands import Subparsers, add_command, add_group
+from cohortsafe.cli._commands import Subparsers, add_command, add_examples, add_group
 from cohortsafe.cli._home import open_home
 from cohortsafe.cli._report import Report
+
+EXAMPLES = {
+    "init": "cohortsafe --home office office init",
+    "school-add": "cohortsafe office school-add 12AB00 --key school.pub",
+    "receive": "cohortsafe office receive packages/",
+    "status": "cohortsafe office status --json",
+    "scan": "cohortsafe office scan",
+    "rotate-key": "cohortsafe office rotate-key --purpose pupil",
+}
 
 
 def register(groups: Subparsers) -> None:
@@ -20,7 +29,9 @@ def register(groups: Subparsers) -> None:
     )
     p = add_command(office, "school-add", _school_add, "register a school's public key")
     p.add_argument("school", metavar="BRINVEST")
-    p.add_argument("--key", type=Path, required=True, metavar="school.pub")
+    p.add_argument(
+        "--key", type=Path, required=True, metavar="school.pub", help="the school's public key"
+    )
     p = add_command(
         office,
         "receive",
@@ -37,7 +48,13 @@ def register(groups: Subparsers) -> None:
     add_command(office, "status", _status, "deliveries, pupils, results, retractions, linkage")
     add_command(office, "scan", _scan, "look through every vault file for identifiers")
     p = add_command(office, "rotate-key", _rotate, "re-key every pseudonym with a new key")
-    p.add_argument("--purpose", choices=["pupil", "school", "link"], default="pupil")
+    p.add_argument(
+        "--purpose",
+        choices=["pupil", "school", "link"],
+        default="pupil",
+        help="which pseudonyms to re-key",
+    )
+    add_examples(office, EXAMPLES)
 
 
 def _services(*, create: bool = False):  # type: ignore[no-untyped-def]

@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cohortsafe.cli._commands import Subparsers, add_command, add_group
+from cohortsafe.cli._commands import Subparsers, add_command, add_examples, add_group
 from cohortsafe.cli._report import Report
+
+EXAMPLES = {
+    "open": "cohortsafe package open 12AB00-2025-2026-1.nco --office-key office.key "
+    "--school-key school.pub --out opened"
+}
 
 
 def register(groups: Subparsers) -> None:
@@ -18,9 +23,28 @@ def register(groups: Subparsers) -> None:
         "verify, decrypt and unpack a package into DIR (manifest.json + tables)",
     )
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--office-key", type=Path, required=True, metavar="office.key")
-    p.add_argument("--school-key", type=Path, required=True, metavar="school.pub")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    p.add_argument(
+        "--office-key",
+        type=Path,
+        required=True,
+        metavar="office.key",
+        help="the office's private key",
+    )
+    p.add_argument(
+        "--school-key",
+        type=Path,
+        required=True,
+        metavar="school.pub",
+        help="the public key of the school that signed the package",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="new folder for the unpacked tables (they hold identifiers: keep it private)",
+    )
+    add_examples(package, EXAMPLES)
 
 
 def _open(args: argparse.Namespace) -> Report:

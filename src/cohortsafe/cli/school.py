@@ -9,6 +9,7 @@ from pathlib import Path
 from cohortsafe.cli._commands import (
     Subparsers,
     add_command,
+    add_examples,
     add_group,
     add_school_year,
     output_file,
@@ -46,8 +47,34 @@ def _school_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _pupil_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pupil", required=True, metavar="LEERLINGNUMMER")
+    parser.add_argument(
+        "--pupil",
+        required=True,
+        metavar="LEERLINGNUMMER",
+        help="the pupil's number in the school's administration (never a BSN)",
+    )
     _school_option(parser)
+
+
+EXAMPLES = {
+    "import": "cohortsafe school import exports/2025-2026",
+    "import-remove": "cohortsafe school import-remove --schooljaar 2025-2026 --school 12AB00",
+    "set": "cohortsafe school set --name 'OBS De Linde' --contact bezwaar@delinde.example",
+    "object": "cohortsafe school object --pupil 1002 --received 03-02-2026 --from 'ouder van …'",
+    "object-withdraw": "cohortsafe school object-withdraw --pupil 1002",
+    "objections": "cohortsafe school objections --active",
+    "objections-import": "cohortsafe school objections-import bezwaren.csv --school 12AB00",
+    "study-add": "cohortsafe school study-add --code DYS-2026 --title 'Dyslexie en lezen' "
+    "--categories dyslexie --from 01-01-2026 --until 31-12-2027",
+    "consent": "cohortsafe school consent --pupil 1002 --study DYS-2026 --categories dyslexie "
+    "--given-by 'ouder van …' --date 01-09-2026",
+    "consent-withdraw": "cohortsafe school consent-withdraw --pupil 1002 --study DYS-2026",
+    "consents": "cohortsafe school consents --study DYS-2026",
+    "deliver": "cohortsafe school deliver --schooljaar 2025-2026 --office-key office.pub "
+    "--out packages",
+    "retract": "cohortsafe school retract --pupil 1002 --office-key office.pub --out retractions",
+    "letter": "cohortsafe school letter --format html --out brief-ouders.html",
+}
 
 
 def register(groups: Subparsers) -> None:
@@ -75,12 +102,21 @@ def register(groups: Subparsers) -> None:
 
     p = add_command(school, "set", _set, "record the school's name and contact for objections")
     _school_option(p)
-    p.add_argument("--name", default=None)
-    p.add_argument("--contact", default=None, help="who parents contact to object")
+    p.add_argument("--name", default=None, help="the school's name as parents know it")
+    p.add_argument(
+        "--contact",
+        default=None,
+        help="who parents contact to object: a name, office or e-mail address",
+    )
 
     p = add_command(school, "object", _object, "register a parent's objection")
     _pupil_options(p)
-    p.add_argument("--received", type=_date, required=True, help="date the objection came in")
+    p.add_argument(
+        "--received",
+        type=_date,
+        required=True,
+        help="date the objection came in, dd-mm-jjjj or jjjj-mm-dd",
+    )
     p.add_argument(
         "--from",
         dest="from_",
@@ -89,13 +125,16 @@ def register(groups: Subparsers) -> None:
         help="the parent or guardian who objected",
     )
     p.add_argument(
-        "--channel", default="brief", choices=["brief", "email", "formulier", "mondeling"]
+        "--channel",
+        default="brief",
+        choices=["brief", "email", "formulier", "mondeling"],
+        help="how the objection came in",
     )
-    p.add_argument("--note", default="")
+    p.add_argument("--note", default="", help="a note for the register (no health data)")
 
     p = add_command(school, "object-withdraw", _object_withdraw, "withdraw an objection")
     _pupil_options(p)
-    p.add_argument("--note", default="")
+    p.add_argument("--note", default="", help="a note for the register, e.g. who asked")
 
     p = add_command(school, "objections", _objections, "the objection register")
     _school_option(p)
@@ -111,41 +150,52 @@ def register(groups: Subparsers) -> None:
     _school_option(p)
 
     p = add_command(school, "study-add", _study_add, "add a study that asks for special data")
-    p.add_argument("--code", required=True)
-    p.add_argument("--title", required=True)
+    p.add_argument("--code", required=True, help="the study's code, e.g. DYS-2026")
+    p.add_argument("--title", required=True, help="the study's title")
     p.add_argument(
         "--categories",
         type=_categories,
         required=True,
         help=f"comma-separated, among {', '.join(SPECIAL_CATEGORIES)}",
     )
-    p.add_argument("--from", dest="from_", type=_date, required=True, help="first day")
-    p.add_argument("--until", type=_date, required=True, help="last day")
+    p.add_argument("--from", dest="from_", type=_date, required=True, help="first day, dd-mm-jjjj")
+    p.add_argument("--until", type=_date, required=True, help="last day, dd-mm-jjjj")
 
     p = add_command(school, "consent", _consent, "register explicit consent for a study")
     _pupil_options(p)
-    p.add_argument("--study", required=True, metavar="CODE")
-    p.add_argument("--categories", type=_categories, required=True)
-    p.add_argument("--given-by", required=True, metavar="NAAM")
-    p.add_argument("--date", type=_date, required=True)
+    p.add_argument("--study", required=True, metavar="CODE", help="the study's code")
+    p.add_argument(
+        "--categories",
+        type=_categories,
+        required=True,
+        help=f"comma-separated, among {', '.join(SPECIAL_CATEGORIES)}",
+    )
+    p.add_argument("--given-by", required=True, metavar="NAAM", help="the parent who consented")
+    p.add_argument("--date", type=_date, required=True, help="date consent was given, dd-mm-jjjj")
     p.add_argument("--evidence", default="", metavar="REF", help="where the signed form is kept")
 
     p = add_command(school, "consent-withdraw", _consent_withdraw, "withdraw consent")
     _pupil_options(p)
-    p.add_argument("--study", required=True, metavar="CODE")
+    p.add_argument("--study", required=True, metavar="CODE", help="the study's code")
     p.add_argument(
         "--categories", type=_categories, default=None, help="only these categories (default: all)"
     )
 
     p = add_command(school, "consents", _consents, "the consent register")
     _school_option(p)
-    p.add_argument("--study", default=None, metavar="CODE")
+    p.add_argument("--study", default=None, metavar="CODE", help="only this study")
 
     p = add_command(
         school, "deliver", _deliver, "write signed, encrypted delivery packages for the office"
     )
     add_school_year(p, required=True, help="school year to deliver")
-    p.add_argument("--office-key", type=Path, required=True, metavar="office.pub")
+    p.add_argument(
+        "--office-key",
+        type=Path,
+        required=True,
+        metavar="office.pub",
+        help="the office's public key, as the office gave it",
+    )
     _school_option(p)
     p.add_argument(
         "--study",
@@ -159,21 +209,34 @@ def register(groups: Subparsers) -> None:
         default=None,
         help="school's private key (default: school.key in the home)",
     )
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="folder to write the packages into")
 
     p = add_command(
         school, "retract", _retract, "a signed, encrypted retraction after a late objection"
     )
     _pupil_options(p)
-    p.add_argument("--office-key", type=Path, required=True, metavar="office.pub")
-    p.add_argument("--signing-key", type=Path, default=None)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--office-key",
+        type=Path,
+        required=True,
+        metavar="office.pub",
+        help="the office's public key, as the office gave it",
+    )
+    p.add_argument(
+        "--signing-key",
+        type=Path,
+        default=None,
+        help="school's private key (default: school.key in the home)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder to write the retraction into")
 
     p = add_command(school, "letter", _letter, "the information letter for parents")
     _school_option(p)
-    p.add_argument("--format", choices=["html", "md"], default="html")
-    p.add_argument("--lang", choices=["nl", "en"], default="nl")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--format", choices=["html", "md"], default="html", help="HTML or Markdown")
+    p.add_argument(
+        "--lang", choices=["nl", "en"], default="nl", help="Dutch, or English for parents"
+    )
+    p.add_argument("--out", type=Path, required=True, help="file to write, e.g. brief.html")
 
     p = add_command(
         school,
@@ -183,6 +246,7 @@ def register(groups: Subparsers) -> None:
     )
     add_school_year(p, required=True, help="the school year whose import to remove")
     _school_option(p)
+    add_examples(school, EXAMPLES)
 
 
 def _services(*, create: bool = False):  # type: ignore[no-untyped-def]

@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import argparse
 
-from cohortsafe.cli._commands import Subparsers, add_command, add_group
+from cohortsafe.cli._commands import Subparsers, add_command, add_examples, add_group
 from cohortsafe.cli._report import Report
+
+EXAMPLES = {
+    "crosstab": "cohortsafe sdc crosstab results.parquet --index leergebied --columns jaargroep "
+    "--values vaardigheidsscore --pupil pupil --school school --suppress",
+    "policy": "cohortsafe sdc policy research",
+}
 
 
 def register(groups: Subparsers) -> None:
@@ -74,6 +80,7 @@ def register(groups: Subparsers) -> None:
         metavar="NAME|FILE",
         help="research (default), school_report, or a policy TOML file",
     )
+    add_examples(commands, EXAMPLES)
 
 
 def _crosstab(args: argparse.Namespace) -> Report:
