@@ -128,3 +128,33 @@ def test_postcodes_are_made_canonical(text: str, expected: str) -> None:
 def test_invalid_postcodes_are_refused(text: str) -> None:
     with pytest.raises(IdentifierError):
         canonical_postcode(text)
+
+
+@given(st.text(alphabet="0123456789 .-", min_size=1, max_size=12))
+def test_a_bsn_has_nine_digits_or_eight_with_a_lost_leading_zero(text: str) -> None:
+    """python-stdnum pads short numbers with zeros; "12" or "1000007" is no BSN."""
+    digits = "".join(c for c in text if c.isdigit())
+    try:
+        pgn = canonical_pgn(text, None)
+    except IdentifierError:
+        return
+    assert len(digits) in (8, 9)
+    assert pgn.number == digits.zfill(9)
+    assert is_bsn(pgn.number)
+
+
+@pytest.mark.parametrize("text", ["12", "1000007", "12 34 56", "0", "1 2", "１１１２２２３３３"])
+def test_short_or_spaced_numbers_are_refused(text: str) -> None:
+    with pytest.raises(IdentifierError, match="9 digits"):
+        canonical_pgn(text, None)
+
+
+def test_an_eight_digit_bsn_gets_its_leading_zero_back() -> None:
+    # 012345611 passes the eleven test; a spreadsheet shows it as 12345611
+    assert is_bsn("012345611")
+    assert canonical_pgn("12345611", None).number == "012345611"
+
+
+def test_an_onderwijsnummer_has_exactly_nine_digits() -> None:
+    with pytest.raises(IdentifierError, match="9 digits"):
+        canonical_pgn(None, "10000007")

@@ -13,12 +13,16 @@ Error messages name the check that failed, never the number.
 
 >>> canonical_pgn(bsn="1112.22.333", onderwijsnummer=None)
 Pgn(kind='bsn', number='111222333')
+>>> canonical_pgn(bsn="12 34 56", onderwijsnummer=None)
+Traceback (most recent call last):
+cohortsafe.errors.IdentifierError: bsn must have 9 digits (or 8, when a leading zero was lost)
 >>> SchoolCode.parse("00aa 01")
 SchoolCode(brin='00AA', vestiging='01')
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -81,16 +85,34 @@ def canonical_pgn(bsn: str | None, onderwijsnummer: str | None) -> Pgn:
     bsn = (bsn or "").strip()
     onderwijsnummer = (onderwijsnummer or "").strip()
     if bsn:
+        digits = _digits(bsn)
+        # python-stdnum pads any short number with zeros; only a lost leading zero is a BSN
+        if len(digits) == 8:
+            digits = "0" + digits
+        if len(digits) != 9:
+            raise IdentifierError("bsn must have 9 digits (or 8, when a leading zero was lost)")
         try:
-            return Pgn("bsn", _bsn.validate(bsn))
+            return Pgn("bsn", _bsn.validate(digits))
         except ValidationError:
             raise IdentifierError("bsn fails the eleven test") from None
     if onderwijsnummer:
+        digits = _digits(onderwijsnummer)
+        if len(digits) != 9:
+            raise IdentifierError("onderwijsnummer must have 9 digits")
         try:
-            return Pgn("onderwijsnummer", _onderwijsnummer.validate(onderwijsnummer))
+            return Pgn("onderwijsnummer", _onderwijsnummer.validate(digits))
         except ValidationError:
             raise IdentifierError("onderwijsnummer fails its check") from None
     raise IdentifierError("neither a bsn nor an onderwijsnummer is given")
+
+
+_SEPARATORS = re.compile(r"[\s.\-]")
+
+
+def _digits(value: str) -> str:
+    """``value`` without the dots, dashes and spaces a spreadsheet may add; "" unless digits."""
+    compact = _SEPARATORS.sub("", value)
+    return compact if compact.isascii() and compact.isdigit() else ""
 
 
 def canonical_postcode(value: str) -> str:
