@@ -139,6 +139,14 @@ def test_a_truncated_package_is_refused(package: Path, tmp_path: Path) -> None:
         open_package(cut, office_key=OFFICE, school_key=SCHOOL.public)
 
 
+@pytest.mark.parametrize("extra", [b"\0", b"x" * 4096, b"\0\0\0\x10" + b"y" * 16])
+def test_bytes_after_the_last_part_are_refused(package: Path, tmp_path: Path, extra: bytes) -> None:
+    longer = tmp_path / "longer.nco"
+    longer.write_bytes(package.read_bytes() + extra)
+    with pytest.raises(IntegrityError, match="bytes follow its last part"):
+        open_package(longer, office_key=OFFICE, school_key=SCHOOL.public)
+
+
 def test_a_large_package_streams_in_many_parts(tmp_path: Path) -> None:
     path = tmp_path / "big.nco"
     manifest = write_delivery(

@@ -178,10 +178,11 @@ def decrypt_chunks(source: BinaryIO, envelope: Envelope, key: KeyPair) -> Iterat
             except InvalidTag:
                 raise IntegrityError(f"the package was altered (part {counter + 1})") from None
         counter += 1
+        # checked before the last part is handed on: a reader may stop as soon as it has it
+        if last and source.read(1):
+            raise IntegrityError("the package was altered: bytes follow its last part")
         yield plain
         if last:
-            if source.read(1):
-                raise IntegrityError("the package was altered: bytes follow its last part")
             return
 
 

@@ -272,6 +272,9 @@ def open_package(
             spools[table] = spool
         if expected:
             raise IntegrityError(f"tables missing from the package: {', '.join(expected)}")
+        # read to the end of the stream, so its last part and what follows it are checked
+        while reader.read(1 << 20):
+            pass
         tables = _load_tables(spools, manifest)
         if out is not None:
             _publish(spools, manifest_bytes, out)
