@@ -287,3 +287,15 @@ def test_no_problem_quotes_an_identifier_or_a_name(tmp_path: Path) -> None:
     text = " ".join(str(p) for p in problems)
     for secret in ("123456789", BSNS[0], "9999", "xxxx", "Meer"):
         assert secret not in text
+
+
+def test_a_very_long_quoted_value_is_refused_with_its_line(tmp_path: Path) -> None:
+    """Valid CSV with a field over the csv module's 131,072-character limit: a problem, no crash."""
+    kit = ExportKit.valid().set("leerlingen.csv", 3, "achternaam", "lang\n" + "x" * 200_000)
+    outcome = read_export(kit.write(tmp_path / "x", quote=True), today=TODAY)
+    assert outcome.export is None
+    assert [(p.file, p.line, p.column) for p in outcome.problems] == [
+        ("leerlingen.csv", 3, "achternaam")
+    ]
+    assert "longer than" in outcome.problems[0].reason
+    assert "x" * 20 not in str(outcome.problems[0])

@@ -9,8 +9,11 @@ value spanning lines makes its row start on its first line.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,11 +79,25 @@ def _record_lines(text: str, delimiter: str) -> np.ndarray:
     lines: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     previous_end = 0
-    for record in reader:
-        if record:
-            lines.append(previous_end + 1)
-        previous_end = reader.line_num
+    with _any_field_size():
+        for record in reader:
+            if record:
+                lines.append(previous_end + 1)
+            previous_end = reader.line_num
     return np.asarray(lines, dtype=np.int64)
+
+
+@contextlib.contextmanager
+def _any_field_size() -> Iterator[None]:
+    """Lift the csv module's 131,072-character limit on a field while a file is read.
+
+    A long quoted value is valid CSV; the column checks refuse it with its line.
+    """
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def read_columns(path: Path) -> CsvColumns:
@@ -115,7 +132,8 @@ def read_columns(path: Path) -> CsvColumns:
         return "skip"
 
     try:
-        header = next(csv.reader([header_line.rstrip("\r")], delimiter=delimiter))
+        with _any_field_size():
+            header = next(csv.reader([header_line.rstrip("\r")], delimiter=delimiter))
     except csv.Error:
         return _failed(name, Problem(name, 1, None, "header line cannot be read"))
     names = [h.strip().lower() for h in header]
