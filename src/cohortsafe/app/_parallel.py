@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -14,6 +16,28 @@ R = TypeVar("R")
 
 #: Below this many items, starting worker processes costs more than it saves.
 PARALLEL_FROM = 8
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker as soon as the process that started it is gone."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _start_worker(
+    parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]
+) -> None:
+    # A worker must not outlive a killed caller, nor hold the caller's output open: a
+    # caller reading through a pipe would wait for it. Results and errors come back
+    # pickled, so the worker needs no stdout or stderr of its own.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def ordered_map(
@@ -41,7 +65,10 @@ def ordered_map(
     workers = max(1, min(4, os.cpu_count() or 1))
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getpid(), initializer, initargs),
     ) as pool:
         pending: deque[Future[R]] = deque()
         for item in todo:
