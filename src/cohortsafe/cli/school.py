@@ -148,6 +148,12 @@ def register(groups: Subparsers) -> None:
         help="school's private key (default: school.key in the home)",
     )
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--before-deadline",
+        action="store_true",
+        help="deliver although parents can still object to this period (until 7 March of its "
+        "second year by default); objections registered later then need a retraction",
+    )
 
     p = add_command(
         school, "retract", _retract, "a signed, encrypted retraction after a late objection"
@@ -370,6 +376,7 @@ def _deliver(args: argparse.Namespace) -> Report:
         school=args.school,
         study=args.study,
         signing_key_path=args.signing_key,
+        before_deadline=args.before_deadline,
     )
     data = {"deliveries": [r.as_dict() for r in reports]}
     text = "\n".join(r.describe() for r in reports)
