@@ -312,7 +312,7 @@ def _study_add(args: argparse.Namespace) -> Report:
 def _consent(args: argparse.Namespace) -> Report:
     services = _services()
     pupil = services.find_pupil(args.pupil, args.school)
-    made = services.give_consent(
+    outcome = services.register_consent(
         pupil,
         study=args.study,
         categories=args.categories,
@@ -321,11 +321,12 @@ def _consent(args: argparse.Namespace) -> Report:
         evidence=args.evidence,
         actor=services.console_actor(),
     )
-    categories = [c.category for c in made]
-    return Report.ok(
-        {"leerlingnummer": pupil.leerlingnummer, "study": args.study, "categories": categories},
+    text = (
         f"consent registered for pupil {pupil.leerlingnummer}, study {args.study}: "
-        f"{', '.join(categories)}",
+        f"{', '.join(outcome.categories)}"
+    )
+    return Report.ok(
+        outcome.as_dict(), "\n".join([text, *(f"warning: {w}" for w in outcome.warnings)])
     )
 
 

@@ -7,6 +7,7 @@
 """
 
 from cohortsafe.app.audit.services import console_actor
+from cohortsafe.app.school.services.consents import ConsentOutcome, register_consent
 from cohortsafe.app.school.services.deliveries import (
     DeliveryReport,
     RetractionReport,
@@ -33,6 +34,7 @@ from cohortsafe.app.school.services.registers import (
 )
 
 __all__ = [
+    "ConsentOutcome",
     "DeliveryReport",
     "ImportReport",
     "ObjectionStatus",
@@ -51,6 +53,7 @@ __all__ = [
     "objection_deadline",
     "objections",
     "parent_letter",
+    "register_consent",
     "register_objection",
     "retract",
     "set_school",
