@@ -53,8 +53,8 @@ NL: list[Block] = [
     ("ul", NL_DELIVERED),
     (
         "p",
-        "De nummers, de geboortedatum, de postcode en het huisnummer zijn alleen nodig om de "
-        "gegevens van uw kind over de jaren te koppelen. Namen en straatnamen geven we nooit "
+        "Het nummer, de geboortedatum, de postcode en het huisnummer dienen alleen om de "
+        "gegevens van uw kind te koppelen. Zo zijn ze over de jaren te volgen. Namen en straatnamen geven we nooit "
         "door. Notities van leerkrachten en andere vrije tekst geven we ook nooit door.",
     ),
     ("h2", "Waarom we geen toestemming vragen"),
@@ -142,8 +142,8 @@ EN: list[Block] = [
     ("ul", EN_DELIVERED),
     (
         "p",
-        "The numbers, the date of birth, the postcode and the house number are needed only to "
-        "link your child's data over the years. We never pass on names or street names. We never "
+        "The number, the date of birth, the postcode and the house number serve only to link "
+        "your child's data. That way they can be followed over the years. We never pass on names or street names. We never "
         "pass on teachers' notes or other free text either.",
     ),
     ("h2", "Why we do not ask for consent"),
