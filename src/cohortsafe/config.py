@@ -58,8 +58,7 @@ def _domains(text: str) -> tuple[str, ...]:
     codes = {part.strip() for part in text.split(",") if part.strip()}
     if not codes or not codes <= set(NCO_DOMAINS):
         raise ConfigurationError(
-            "delivery domains may only narrow the NCO set: one or more of "
-            f"{', '.join(NCO_DOMAINS)}"
+            f"delivery domains may only narrow the NCO set: one or more of {', '.join(NCO_DOMAINS)}"
         )
     return tuple(code for code in NCO_DOMAINS if code in codes)
 

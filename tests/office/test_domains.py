@@ -32,7 +32,7 @@ def _package(office: Office, raw: dict[str, pa.Table], domains: tuple[str, ...])
 def _with_leergebied(domain: str) -> dict[str, pa.Table]:
     raw = tables(pupils(2), SchoolYear(2024))
     results = raw["toetsresultaten"]
-    column = pa.array([domain] + results.column("leergebied").to_pylist()[1:])
+    column = pa.array([domain, *results.column("leergebied").to_pylist()[1:]])
     raw["toetsresultaten"] = results.set_column(2, "leergebied", column)
     return raw
 

@@ -35,5 +35,6 @@ def test_consent_with_an_objection_in_force_warns_that_nothing_is_delivered(
     outcome = _register()
     assert outcome.categories == ["dyslexie"]
     (warning,) = outcome.warnings
-    assert "objection in force" in warning and "nothing" in warning
+    assert "objection in force" in warning
+    assert "nothing" in warning
     assert outcome.as_dict()["warnings"] == [warning]

@@ -270,7 +270,7 @@ def test_objection_list_from_the_las_is_all_or_nothing(school: SchoolSetup) -> N
 def test_a_delivery_before_the_deadline_is_refused_without_the_flag(
     school: SchoolSetup, today: dt.date
 ) -> None:
-    with pytest.raises(services.RegisterError, match="until 2026-03-07.*--before-deadline"):
+    with pytest.raises(services.RegisterError, match=r"until 2026-03-07.*--before-deadline"):
         school.deliver(today=today)
 
 

@@ -54,8 +54,9 @@ NL: list[Block] = [
     (
         "p",
         "Het nummer, de geboortedatum, de postcode en het huisnummer dienen alleen om de "
-        "gegevens van uw kind te koppelen. Zo zijn ze over de jaren te volgen. Namen en straatnamen geven we nooit "
-        "door. Notities van leerkrachten en andere vrije tekst geven we ook nooit door.",
+        "gegevens van uw kind te koppelen. Zo zijn ze over de jaren te volgen. Namen en "
+        "straatnamen geven we nooit door. Notities van leerkrachten en andere vrije tekst geven "
+        "we ook nooit door.",
     ),
     ("h2", "Waarom we geen toestemming vragen"),
     (
@@ -143,8 +144,8 @@ EN: list[Block] = [
     (
         "p",
         "The number, the date of birth, the postcode and the house number serve only to link "
-        "your child's data. That way they can be followed over the years. We never pass on names or street names. We never "
-        "pass on teachers' notes or other free text either.",
+        "your child's data. That way they can be followed over the years. We never pass on "
+        "names or street names. We never pass on teachers' notes or other free text either.",
     ),
     ("h2", "Why we do not ask for consent"),
     (

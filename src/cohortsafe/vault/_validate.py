@@ -135,8 +135,7 @@ def validate_deliveries(items: Sequence[Delivery]) -> list[list[str]]:
         claimed = list(claimed) if isinstance(claimed, (list, tuple)) else []
         if any(d not in NCO_DOMAINS for d in claimed):
             problems[index].append(
-                "manifest.domains: domains outside the accepted set "
-                f"({', '.join(NCO_DOMAINS)})"
+                f"manifest.domains: domains outside the accepted set ({', '.join(NCO_DOMAINS)})"
             )
         domains = tuple(d for d in claimed if d in NCO_DOMAINS)
         contexts[index] = _Context(school.brin, school.vestiging, period, domains)
