@@ -20,7 +20,8 @@ def test_delivering_a_period_parents_can_still_object_to_is_refused_with_the_fix
     assert main(["school", "import", str(ExportKit.valid().write(tmp_path / "x"))]) == 0
     assert main(["keys", "new", "--name", "school", "--out", str(school)]) == 0
     capsys.readouterr()
-    argv = ["school", "deliver", "--period", "2099-2100", "--office-key", str(school / "school.pub")]
+    key = str(school / "school.pub")
+    argv = ["school", "deliver", "--period", "2099-2100", "--office-key", key]
     status = main([*argv, "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert status != 0
