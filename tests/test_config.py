@@ -46,3 +46,25 @@ def test_overrides_by_name() -> None:
     assert load({}, home=Path("/x")).home == Path("/x")
     with pytest.raises(ConfigurationError):
         load({}, colour="blue")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["technisch_lezen", "rekenen_wiskunde,woordenschat", "spelling,gym", "", " , "],
+)
+def test_delivery_domains_can_never_be_extended(value: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        load({"COHORTSAFE_DELIVERY_DOMAINS": value})
+    assert "rekenen_wiskunde, begrijpend_lezen, spelling" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["spelling", "begrijpend_lezen, rekenen_wiskunde", "spelling,spelling,rekenen_wiskunde"],
+)
+def test_delivery_domains_may_be_narrowed(value: str) -> None:
+    from cohortsafe.domain import NCO_DOMAINS
+
+    domains = load({"COHORTSAFE_DELIVERY_DOMAINS": value}).delivery_domains
+    assert set(domains) == {part.strip() for part in value.split(",")}
+    assert set(domains) <= set(NCO_DOMAINS)

@@ -66,7 +66,8 @@ def test_workers_end_when_their_parent_is_killed() -> None:
         assert _wait(lambda: not any(_alive(w) for w in workers), 30), "a worker outlived it"
         # and nobody holds the pipe any more: reading it ends
         ready, _, _ = select.select([parent.stdout], [], [], 30)
-        assert ready and parent.stdout.read() == b""
+        assert ready
+        assert parent.stdout.read() == b""
     finally:
         parent.kill()
         for pid in workers + _children(parent.pid):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from cohortsafe.domain.codes import DELIVERABLE_DOMAINS, DOMAINS
+from cohortsafe.domain.codes import NCO_DOMAINS
 from cohortsafe.errors import ConfigurationError
 
 __all__ = ["SETTINGS", "Config", "MonthDay", "Setting", "load"]
@@ -54,11 +54,13 @@ class MonthDay:
 
 
 def _domains(text: str) -> tuple[str, ...]:
-    codes = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [code for code in codes if code not in DOMAINS]
-    if unknown or not codes:
-        raise ConfigurationError(f"delivery domains must be among {', '.join(DOMAINS)}")
-    return codes
+    """A non-empty subset of the NCO domains, in their order: a setting may only narrow it."""
+    codes = {part.strip() for part in text.split(",") if part.strip()}
+    if not codes or not codes <= set(NCO_DOMAINS):
+        raise ConfigurationError(
+            f"delivery domains may only narrow the NCO set: one or more of {', '.join(NCO_DOMAINS)}"
+        )
+    return tuple(code for code in NCO_DOMAINS if code in codes)
 
 
 def _flag(text: str) -> bool:
@@ -123,8 +125,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "delivery_domains",
         "COHORTSAFE_DELIVERY_DOMAINS",
-        ",".join(DELIVERABLE_DOMAINS),
-        "Comma-separated learning domains whose results a delivery may carry.",
+        ",".join(NCO_DOMAINS),
+        "Comma-separated learning domains whose results a delivery carries: one or more of the "
+        "NCO domains (the default). It can only narrow that set; any other code is refused.",
         _domains,
     ),
     Setting(

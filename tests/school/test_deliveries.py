@@ -264,3 +264,30 @@ def test_objection_list_from_the_las_is_all_or_nothing(school: SchoolSetup) -> N
     assert (accepted.registered, accepted.already_active) == (2, 0)
     again = services.import_objection_list(good, None, actor="test")
     assert (again.registered, again.already_active) == (0, 2)
+
+
+@pytest.mark.parametrize("today", [dt.date(2025, 9, 1), dt.date(2026, 3, 7)])
+def test_a_delivery_before_the_deadline_is_refused_without_the_flag(
+    school: SchoolSetup, today: dt.date
+) -> None:
+    with pytest.raises(services.RegisterError, match=r"until 2026-03-07.*--before-deadline"):
+        school.deliver(today=today)
+
+
+def test_a_delivery_before_the_deadline_with_the_flag_warns(school: SchoolSetup) -> None:
+    (report,) = school.deliver(today=dt.date(2026, 3, 7), before_deadline=True)
+    assert report.delivered
+    assert report.warnings == [
+        "parents can still object until 2026-03-07; objections registered later will need "
+        "a retraction"
+    ]
+    assert report.as_dict()["warnings"] == report.warnings
+    assert "warning: parents can still object" in report.describe()
+
+
+def test_a_delivery_after_the_deadline_needs_no_flag_and_carries_no_warning(
+    school: SchoolSetup,
+) -> None:
+    (report,) = school.deliver(today=dt.date(2026, 3, 8))
+    assert report.delivered
+    assert report.warnings == []

@@ -210,6 +210,12 @@ def register(groups: Subparsers) -> None:
         help="school's private key (default: school.key in the home)",
     )
     p.add_argument("--out", type=Path, required=True, help="folder to write the packages into")
+    p.add_argument(
+        "--before-deadline",
+        action="store_true",
+        help="deliver although parents can still object to this period (until 7 March of its "
+        "second year by default); objections registered later then need a retraction",
+    )
 
     p = add_command(
         school, "retract", _retract, "a signed, encrypted retraction after a late objection"
@@ -398,7 +404,7 @@ def _study_add(args: argparse.Namespace) -> Report:
 def _consent(args: argparse.Namespace) -> Report:
     services = _services()
     pupil = services.find_pupil(args.pupil, args.school)
-    made = services.give_consent(
+    outcome = services.register_consent(
         pupil,
         study=args.study,
         categories=args.categories,
@@ -407,11 +413,12 @@ def _consent(args: argparse.Namespace) -> Report:
         evidence=args.evidence,
         actor=services.console_actor(),
     )
-    categories = [c.category for c in made]
-    return Report.ok(
-        {"leerlingnummer": pupil.leerlingnummer, "study": args.study, "categories": categories},
+    text = (
         f"consent registered for pupil {pupil.leerlingnummer}, study {args.study}: "
-        f"{', '.join(categories)}",
+        f"{', '.join(outcome.categories)}"
+    )
+    return Report.ok(
+        outcome.as_dict(), "\n".join([text, *(f"warning: {w}" for w in outcome.warnings)])
     )
 
 
@@ -462,6 +469,7 @@ def _deliver(args: argparse.Namespace) -> Report:
         school=args.school,
         study=args.study,
         signing_key_path=args.signing_key,
+        before_deadline=args.before_deadline,
     )
     data = {"deliveries": [r.as_dict() for r in reports]}
     text = "\n".join(r.describe() for r in reports)

@@ -29,6 +29,7 @@ __all__ = [
     "JAARGROEPEN",
     "LEVELS",
     "MOMENTS",
+    "NCO_DOMAINS",
     "SEXES",
     "SPECIAL_CATEGORIES",
     "SchoolYear",
@@ -39,7 +40,7 @@ __all__ = [
     "special_category_code",
 ]
 
-#: Every learning domain an LVS may hold. Only some are delivered (see DELIVERABLE_DOMAINS).
+#: Every learning domain an LVS may hold. Only the NCO ones are ever delivered (NCO_DOMAINS).
 DOMAINS: tuple[str, ...] = (
     "rekenen_wiskunde",
     "begrijpend_lezen",
@@ -49,8 +50,13 @@ DOMAINS: tuple[str, ...] = (
     "studievaardigheden",
 )
 
-#: The domains NCO collects; the default allow-list of a delivery.
-DELIVERABLE_DOMAINS: tuple[str, ...] = ("rekenen_wiskunde", "begrijpend_lezen", "spelling")
+#: The domains NCO collects: the single source of truth for what may leave a school and what
+#: the office accepts. A setting may only narrow it, never add to it (the parents' letter
+#: promises these and no others).
+NCO_DOMAINS: tuple[str, ...] = ("rekenen_wiskunde", "begrijpend_lezen", "spelling")
+
+#: The older name of :data:`NCO_DOMAINS`, kept for code that imports it.
+DELIVERABLE_DOMAINS: tuple[str, ...] = NCO_DOMAINS
 
 _DOMAIN_ALIASES: dict[str, str] = {
     "rekenen wiskunde": "rekenen_wiskunde",

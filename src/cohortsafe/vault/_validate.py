@@ -24,10 +24,10 @@ import pyarrow.compute as pc
 
 from cohortsafe.domain import (
     CHILDCARE_KINDS,
-    DOMAINS,
     JAARGROEPEN,
     LEVELS,
     MOMENTS,
+    NCO_DOMAINS,
     SEXES,
     SPECIAL_CATEGORIES,
     SchoolCode,
@@ -130,7 +130,14 @@ def validate_deliveries(items: Sequence[Delivery]) -> list[list[str]]:
             continue
         if "bijzonder" in tables and not manifest.get("study"):
             problems[index].append("bijzonder: special-category data without a study")
-        domains = tuple(d for d in manifest.get("domains", DOMAINS) if d in DOMAINS)
+        # The office accepts only the NCO domains, whatever the manifest claims.
+        claimed = manifest.get("domains", NCO_DOMAINS)
+        claimed = list(claimed) if isinstance(claimed, (list, tuple)) else []
+        if any(d not in NCO_DOMAINS for d in claimed):
+            problems[index].append(
+                f"manifest.domains: domains outside the accepted set ({', '.join(NCO_DOMAINS)})"
+            )
+        domains = tuple(d for d in claimed if d in NCO_DOMAINS)
         contexts[index] = _Context(school.brin, school.vestiging, period, domains)
     members = sorted(contexts)
     if not members:
@@ -223,7 +230,7 @@ def validate_deliveries(items: Sequence[Delivery]) -> list[list[str]]:
     )
     count(
         "toetsresultaten.leergebied",
-        "values outside the delivered domains",
+        f"values outside the delivered domains (accepted: {', '.join(NCO_DOMAINS)})",
         results,
         ~_mask(pc.is_in(results.keyed("leergebied"), value_set=domain_keys)),
     )

@@ -8,6 +8,7 @@
 """
 
 from cohortsafe.app.audit.services import console_actor
+from cohortsafe.app.school.services.consents import ConsentOutcome, register_consent
 from cohortsafe.app.school.services.deliveries import (
     DeliveryReport,
     RetractionReport,
@@ -39,6 +40,7 @@ from cohortsafe.app.school.services.registers import (
 )
 
 __all__ = [
+    "ConsentOutcome",
     "DeliveryReport",
     "ImportRemovalError",
     "ImportReport",
@@ -59,6 +61,7 @@ __all__ = [
     "objection_deadline",
     "objections",
     "parent_letter",
+    "register_consent",
     "register_objection",
     "remove_import",
     "retract",

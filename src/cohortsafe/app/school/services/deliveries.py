@@ -37,7 +37,7 @@ from cohortsafe.app.school.models import (
 from cohortsafe.app.school.services.imports import lvs_store
 from cohortsafe.app.school.services.registers import RegisterError, find_pupil, find_school
 from cohortsafe.config import load
-from cohortsafe.domain import SchoolCode, SchoolYear
+from cohortsafe.domain import NCO_DOMAINS, SchoolCode, SchoolYear
 from cohortsafe.package import (
     DeliveryContents,
     KeyPair,
@@ -48,7 +48,14 @@ from cohortsafe.package import (
     write_retraction,
 )
 
-__all__ = ["DeliveryReport", "RetractionReport", "deliver", "retract", "signing_key"]
+__all__ = [
+    "DeliveryReport",
+    "RetractionReport",
+    "deliver",
+    "period_deadline",
+    "retract",
+    "signing_key",
+]
 
 
 def signing_key(path: Path | None) -> KeyPair:
@@ -66,6 +73,7 @@ class DeliveryReport:
     rows: dict[str, int] = field(default_factory=dict)
     exclusions: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +85,7 @@ class DeliveryReport:
             "rows": self.rows,
             "exclusions": self.exclusions,
             "reason": self.reason,
+            "warnings": self.warnings,
         }
 
     def describe(self) -> str:
@@ -84,7 +93,29 @@ class DeliveryReport:
             return f"{self.school} {self.period}: not delivered: {self.reason}"
         rows = ", ".join(f"{n} {t}" for t, n in self.rows.items())
         left_out = ", ".join(f"{n} {why}" for why, n in self.exclusions.items() if n) or "nothing"
-        return f"{self.school} {self.period}: {self.file} ({rows}); left out: {left_out}"
+        text = f"{self.school} {self.period}: {self.file} ({rows}); left out: {left_out}"
+        return "\n".join([text, *(f"warning: {w}" for w in self.warnings)])
+
+
+def period_deadline(period: SchoolYear) -> dt.date:
+    """The last day parents can object before ``period``'s delivery (in its second year)."""
+    return load().objection_deadline.in_year(period.start + 1)
+
+
+def _deadline_warnings(period: SchoolYear, today: dt.date, before_deadline: bool) -> list[str]:
+    """Nothing once the deadline has passed; before it, a refusal unless explicitly allowed."""
+    deadline = period_deadline(period)
+    if today > deadline:
+        return []
+    if not before_deadline:
+        raise RegisterError(
+            f"parents can still object to the delivery of {period} until {deadline}: deliver "
+            "after that day, or pass --before-deadline to deliver now anyway"
+        )
+    return [
+        f"parents can still object until {deadline}; objections registered later will need "
+        "a retraction"
+    ]
 
 
 @dataclass
@@ -209,9 +240,15 @@ def deliver(
     study: str | None = None,
     signing_key_path: Path | None = None,
     today: dt.date | None = None,
+    before_deadline: bool = False,
 ) -> list[DeliveryReport]:
-    """Write one package per school (or for ``school``) into ``out`` and record each."""
+    """Write one package per school (or for ``school``) into ``out`` and record each.
+
+    Before the period's objection deadline has passed this is refused unless
+    ``before_deadline`` is given; then each report carries a warning.
+    """
     today = today or dt.date.today()
+    warnings = _deadline_warnings(period, today, before_deadline)
     recipient = load_public(office_key)
     signer = signing_key(signing_key_path)
     the_study = None
@@ -227,6 +264,8 @@ def deliver(
     if not schools:
         raise RegisterError("no school yet: import an LVS export first")
     domains = load().delivery_domains
+    if not set(domains) <= set(NCO_DOMAINS):  # the setting cannot widen it; neither can code
+        raise RegisterError(f"delivery domains must be among {', '.join(NCO_DOMAINS)}")
     reports = []
     for each in schools:
         try:
@@ -236,7 +275,9 @@ def deliver(
                 raise
             reports.append(DeliveryReport(each.code, str(period), False, reason=str(error)))
             continue
-        reports.append(_write_and_record(each, built, the_study, signer, recipient, out, actor))
+        report = _write_and_record(each, built, the_study, signer, recipient, out, actor)
+        report.warnings.extend(warnings)
+        reports.append(report)
     return reports
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from cohortsafe.app.school.services.registers import RegisterError, find_school, objection_deadline
+from cohortsafe.config import load
 from cohortsafe.letters import LetterFacts, render_letter
 
 __all__ = ["parent_letter"]
@@ -17,5 +18,12 @@ def parent_letter(school: str | None, *, lang: str, fmt: str, today: dt.date | N
             f"first record {the_school.code}'s name and the contact for objections: "
             "cohortsafe school set --name … --contact …"
         )
-    facts = LetterFacts(the_school.name, the_school.contact, objection_deadline(today))
+    today = today or dt.date.today()
+    facts = LetterFacts(
+        the_school.name,
+        the_school.contact,
+        objection_deadline(today),
+        domains=load().delivery_domains,  # exactly what a delivery carries
+        made_on=today,
+    )
     return render_letter(facts, lang=lang, fmt=fmt)
