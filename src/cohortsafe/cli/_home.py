@@ -6,15 +6,17 @@ import os
 
 from cohortsafe.config import Config, load
 from cohortsafe.errors import ConfigurationError
+from cohortsafe.files import check_private_tree, private_dir
 
 
 def open_home() -> Config:
     """Set up Django on the home in ``$COHORTSAFE_HOME`` and apply pending migrations."""
     config = load()
     try:
-        config.home.mkdir(parents=True, exist_ok=True)
+        private_dir(config.home)
     except OSError as error:
         raise ConfigurationError(f"cannot create the home folder {config.home}: {error}") from None
+    check_private_tree(config.home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohortsafe.app.settings")
 
     import django

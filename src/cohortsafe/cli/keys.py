@@ -22,6 +22,13 @@ def register(groups: Subparsers) -> None:
     )
     p.add_argument("--name", required=True)
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    p.add_argument(
+        "--role",
+        choices=["school", "office"],
+        default="school",
+        help="who holds the key: a school signs deliveries, the office receives them "
+        "(default: school; `office init` makes the office's)",
+    )
 
 
 def _new(args: argparse.Namespace) -> Report:
@@ -29,10 +36,16 @@ def _new(args: argparse.Namespace) -> Report:
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", args.name):
         raise ConfigurationError("a key name is letters, digits, '.', '_' or '-'")
-    pair = KeyPair.generate(args.name)
+    pair = KeyPair.generate(args.name, role=args.role)
     private, public = write_key_pair(pair, args.out)
-    data = {"private": str(private), "public": str(public), "fingerprint": pair.public.fingerprint}
+    data = {
+        "private": str(private),
+        "public": str(public),
+        "fingerprint": pair.public.fingerprint,
+        "role": args.role,
+    }
     return Report.ok(
         data,
-        f"wrote {private} (keep it secret) and {public}; fingerprint {pair.public.fingerprint}",
+        f"wrote {args.role} key {private} (keep it secret) and {public}; "
+        f"fingerprint {pair.public.fingerprint}",
     )

@@ -20,7 +20,13 @@ def register(groups: Subparsers) -> None:
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--office-key", type=Path, required=True, metavar="office.key")
     p.add_argument("--school-key", type=Path, required=True, metavar="school.pub")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a new or empty folder; it will hold identifiers (PGN, birth dates, postcodes)",
+    )
 
 
 def _open(args: argparse.Namespace) -> Report:
@@ -36,11 +42,19 @@ def _open(args: argparse.Namespace) -> Report:
     lines = [
         f"{args.file.name}: a {opened.kind}, signature and every digest verified",
         f"unpacked into {args.out}",
+        "it holds identifiers (PGN, birth dates, postcodes): keep it private "
+        "and delete it after use",
     ]
     for name, entry in manifest.get("tables", {}).items():
         lines.append(f"  {name}: {entry['rows']} rows, sha256 {entry['sha256'][:16]}…")
     for reason, count in manifest.get("exclusions", {}).items():
         lines.append(f"  left out ({reason}): {count}")
     return Report.ok(
-        {"kind": opened.kind, "manifest": manifest, "out": str(args.out)}, "\n".join(lines)
+        {
+            "kind": opened.kind,
+            "manifest": manifest,
+            "out": str(args.out),
+            "holds_identifiers": True,
+        },
+        "\n".join(lines),
     )

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from cohortsafe.domain import SchoolCode, SchoolYear
 from cohortsafe.domain.schemas import LVS_BIJZONDER, LVS_TOETSRESULTATEN, LVS_VOORSCHOOL
 from cohortsafe.errors import ConfigurationError
-from cohortsafe.files import write_atomic
+from cohortsafe.files import make_private, private_dir, write_atomic
 from cohortsafe.lvs._export import Export
 
 __all__ = ["INSCHRIJVINGEN", "LvsStore", "PreparedImport"]
@@ -114,11 +114,13 @@ class LvsStore:
         latest = SchoolYear.parse(str(manifest["latest_year"])) if manifest else None
         newer = latest is None or export.school_year >= latest
         merged = self._merge(export, newer)
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         files: dict[str, str] = {}
         for name, table in merged.items():
             filename = f"{name}.g{generation}.parquet"
             pq.write_table(table, folder / filename, compression="zstd")
+            # pyarrow creates the file with the umask's mode; it holds pupils' data
+            make_private(folder / filename)
             files[name] = filename
         new_manifest: dict[str, object] = {
             "generation": generation,

@@ -1,0 +1,192 @@
+"""Every file a school or office command writes is private, whatever the caller's umask.
+
+The school home holds BSNs, names and addresses; packages and `package open`'s
+output hold PGNs, birth dates and postcodes: folders 0700, files 0600. Only
+public keys (*.pub) and the parents' letter may be readable by others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cohortsafe.cli import main
+from cohortsafe.errors import ConfigurationError
+from cohortsafe.files import check_private_tree, private_dir, write_atomic
+from tests.exportkit import ExportKit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def permissive_umask() -> Iterator[None]:
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
+    status = main([*argv, "--json"])
+    out = capsys.readouterr().out
+    return status, json.loads(out)
+
+
+def _loose(root: Path, public: set[Path]) -> list[str]:
+    """Every path under ``root`` whose mode is not 0700 (folder) or 0600 (file)."""
+    found = []
+    for path in [root, *root.rglob("*")]:
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if path.is_dir():
+            expected = {0o700}
+        elif path.suffix == ".pub" or path in public:
+            expected = {0o600, 0o644}
+        else:
+            expected = {0o600}
+        if mode not in expected:
+            found.append(f"{path.relative_to(root)} {mode:o}")
+    return found
+
+
+def test_every_file_a_school_or_office_command_writes_is_private(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    permissive_umask: None,
+) -> None:
+    school, office = tmp_path / "school", tmp_path / "office"
+    deliveries, opened, letter = tmp_path / "out", tmp_path / "opened", tmp_path / "brief.html"
+    synth = tmp_path / "synth"
+
+    def ok(*argv: str) -> dict[str, object]:
+        status, data = _run(capsys, *argv)
+        assert status == 0, data
+        return data
+
+    ok("synth", "--schools", "1", "--out", str(synth))
+    monkeypatch.setenv("COHORTSAFE_HOME", str(school))
+    ok("school", "import", str(ExportKit.valid().write(tmp_path / "export")))
+    ok("keys", "new", "--name", "school", "--out", str(school))
+    ok("school", "set", "--name", "De Regenboog", "--contact", "directie@example.org")
+    ok("school", "letter", "--out", str(letter))
+    ok("school", "object", "--pupil", "1002", "--received", "03-02-2026", "--from", "ouder")
+    monkeypatch.setenv("COHORTSAFE_HOME", str(office))
+    ok("office", "init")
+    ok("office", "school-add", "12AB00", "--key", str(school / "school.pub"))
+    monkeypatch.setenv("COHORTSAFE_HOME", str(school))
+    office_pub = str(office / "office.pub")
+    ok(
+        "school",
+        "deliver",
+        "--period",
+        "2025-2026",
+        "--office-key",
+        office_pub,
+        "--out",
+        str(deliveries),
+    )
+    ok("school", "object", "--pupil", "1003", "--received", "04-02-2026", "--from", "ouder")
+    ok("school", "retract", "--pupil", "1003", "--office-key", office_pub, "--out", str(deliveries))
+    monkeypatch.setenv("COHORTSAFE_HOME", str(office))
+    ok("office", "receive", str(deliveries))
+    (package,) = sorted(deliveries.glob("12AB00-2025-2026-*.nco"))
+    ok(
+        "package",
+        "open",
+        str(package),
+        "--office-key",
+        str(office / "office.key"),
+        "--school-key",
+        str(school / "school.pub"),
+        "--out",
+        str(opened),
+    )
+    ok("office", "status")
+    ok("office", "scan")
+    ok("office", "rotate-key", "--purpose", "pupil")
+
+    assert os.umask(0o022) == 0o077  # the console set it for what other libraries write
+    for root in (school, office, deliveries, opened, synth):
+        assert _loose(root, set()) == [], root
+    assert stat.S_IMODE(tmp_path.joinpath("brief.html").stat().st_mode) in {0o600, 0o644}
+
+
+def test_package_open_names_the_identifiers_and_never_overwrites(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["keys", "new", "--name", "school", "--out", str(tmp_path)])
+    main(["keys", "new", "--name", "office", "--role", "office", "--out", str(tmp_path)])
+    main(["school", "import", str(ExportKit.valid().write(tmp_path / "x"))])
+    main(
+        [
+            "school",
+            "deliver",
+            "--period",
+            "2025-2026",
+            "--office-key",
+            str(tmp_path / "office.pub"),
+            "--signing-key",
+            str(tmp_path / "school.key"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    capsys.readouterr()
+    (package,) = (tmp_path / "out").glob("*.nco")
+    argv = [
+        "package",
+        "open",
+        str(package),
+        "--office-key",
+        str(tmp_path / "office.key"),
+        "--school-key",
+        str(tmp_path / "school.pub"),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "identifiers (PGN, birth dates, postcodes)" in text
+    assert "delete it after use" in text
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "o").iterdir()}
+    status, refused = _run(capsys, *argv)
+    assert status != 0
+    assert "already holds files" in refused["error"]["message"]  # type: ignore[index]
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "o").iterdir()} == before
+
+
+def test_a_home_open_to_others_is_refused_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], home: Path
+) -> None:
+    assert main(["school", "objections"]) == 0
+    capsys.readouterr()
+    home.chmod(0o755)
+    status, refused = _run(capsys, "school", "objections")
+    assert status == 2
+    message = refused["error"]["message"]  # type: ignore[index]
+    assert f"chmod -R go-rwx {home}" in message
+    home.chmod(0o700)
+    assert main(["school", "objections"]) == 0
+
+
+def test_a_key_file_open_to_others_in_the_home_is_refused(home: Path) -> None:
+    private_dir(home)
+    write_atomic(home / "school.key", b"{}", mode=0o640)
+    with pytest.raises(ConfigurationError, match=r"school\.key"):
+        check_private_tree(home)
+    (home / "school.key").chmod(0o600)
+    check_private_tree(home)
+
+
+def test_private_dir_and_writes_ignore_the_umask(tmp_path: Path, permissive_umask: None) -> None:
+    folder = private_dir(tmp_path / "a" / "b")
+    write_atomic(folder / "f", b"x")
+    assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "f").stat().st_mode) == 0o600
