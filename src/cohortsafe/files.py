@@ -4,6 +4,8 @@ Secrets go through :func:`write_private`, which creates the file with mode
 0600 before a byte is written. Every file written here is 0600 unless the caller
 asks otherwise (a public key, a letter), and :func:`private_dir` makes folders
 0700 whatever the umask: what they hold is pupil data or keys.
+:func:`loose_paths` finds what is open to others (``cohortsafe.config`` refuses
+such a home).
 """
 
 from __future__ import annotations
@@ -15,14 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from cohortsafe.errors import ConfigurationError
-
 __all__ = [
     "HOME_PRIVATE",
     "PRIVATE_DIR",
     "PRIVATE_FILE",
     "atomic_writer",
-    "check_private_tree",
     "fsync_dir",
     "loose_paths",
     "make_private",
@@ -102,23 +101,6 @@ def loose_paths(root: Path, patterns: tuple[str, ...] = HOME_PRIVATE) -> list[Pa
         if mode & _SHARED:
             found.append(path)
     return found
-
-
-def check_private_tree(root: Path, patterns: tuple[str, ...] = HOME_PRIVATE) -> None:
-    """Refuse ``root`` when it, or what ``patterns`` match under it, is open to others.
-
-    Raises :class:`ConfigurationError` naming the paths (at most five) and the
-    command that fixes them.
-    """
-    loose = loose_paths(root, patterns)
-    if loose:
-        listed = ", ".join(str(path) for path in loose[:5])
-        if len(loose) > 5:
-            listed += f" and {len(loose) - 5} more"
-        raise ConfigurationError(
-            f"{root} holds pupil data or keys but others may read it ({listed}); "
-            f"make it private first: chmod -R go-rwx {root}"
-        )
 
 
 @contextlib.contextmanager

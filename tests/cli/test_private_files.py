@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from cohortsafe.cli import main
+from cohortsafe.config import check_private_home
 from cohortsafe.errors import ConfigurationError
-from cohortsafe.files import check_private_tree, private_dir, write_atomic
+from cohortsafe.files import private_dir, write_atomic
 from tests.exportkit import ExportKit
 
 pytestmark = pytest.mark.django_db
@@ -179,9 +180,9 @@ def test_a_key_file_open_to_others_in_the_home_is_refused(home: Path) -> None:
     private_dir(home)
     write_atomic(home / "school.key", b"{}", mode=0o640)
     with pytest.raises(ConfigurationError, match=r"school\.key"):
-        check_private_tree(home)
+        check_private_home(home)
     (home / "school.key").chmod(0o600)
-    check_private_tree(home)
+    check_private_home(home)
 
 
 def test_private_dir_and_writes_ignore_the_umask(tmp_path: Path, permissive_umask: None) -> None:
@@ -190,3 +191,56 @@ def test_private_dir_and_writes_ignore_the_umask(tmp_path: Path, permissive_umas
     assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((folder / "f").stat().st_mode) == 0o600
+
+
+def test_the_office_key_must_be_the_office_s_and_a_redelivery_names_the_earlier_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    school, office = tmp_path / "school", tmp_path / "office"
+    monkeypatch.setenv("COHORTSAFE_HOME", str(school))
+    main(["school", "import", str(ExportKit.valid().write(tmp_path / "x"))])
+    main(["keys", "new", "--name", "school", "--out", str(school)])
+    main(["keys", "new", "--name", "vendor", "--out", str(tmp_path)])
+    document = json.loads((school / "school.pub").read_text())
+    document.pop("role")  # a copy as an earlier version wrote it
+    (tmp_path / "old.pub").write_text(json.dumps(document))
+    monkeypatch.setenv("COHORTSAFE_HOME", str(office))
+    main(["office", "init"])
+    monkeypatch.setenv("COHORTSAFE_HOME", str(school))
+    capsys.readouterr()
+
+    def deliver(key: Path) -> tuple[int, dict[str, object]]:
+        return _run(
+            capsys, "school", "deliver", "--period", "2025-2026",
+            "--office-key", str(key), "--out", str(tmp_path / "out"),
+        )  # fmt: skip
+
+    for key, says in (
+        (school / "school.pub", "the school's own key"),
+        (tmp_path / "vendor.pub", "is a school key"),
+        (tmp_path / "old.pub", "the school's own key"),
+    ):
+        status, refused = deliver(key)
+        message = refused["error"]["message"]  # type: ignore[index]
+        assert status != 0
+        assert says in message
+        assert "use the office's office.pub" in message
+    assert not (tmp_path / "out").exists()
+
+    status, first = deliver(office / "office.pub")
+    assert status == 0
+    assert first["deliveries"][0]["replaces"] is None  # type: ignore[index]
+    status, second = deliver(office / "office.pub")
+    (again,) = second["deliveries"]  # type: ignore[misc]
+    assert again["replaces"].startswith("replaces delivery 12AB00-2025-2026-1.nco of ")
+    assert "the office keeps only the newest" in again["replaces"]
+
+    monkeypatch.setenv("COHORTSAFE_HOME", str(office))
+    (tmp_path / "empty").mkdir()
+    status, nothing = _run(capsys, "office", "receive", str(tmp_path / "empty"))
+    assert status == 1
+    assert nothing["empty_folders"] == [str(tmp_path / "empty")]
+    assert main(["office", "receive", str(tmp_path / "empty")]) == 1
+    assert "holds no *.nco files" in capsys.readouterr().out
+    status, _ = _run(capsys, "office", "school-add", "12AB00", "--key", str(office / "office.pub"))
+    assert status != 0

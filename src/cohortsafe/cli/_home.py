@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from cohortsafe.config import Config, load
+from cohortsafe.config import Config, check_private_home, load
 from cohortsafe.errors import ConfigurationError
-from cohortsafe.files import check_private_tree, private_dir
+from cohortsafe.files import private_dir
 
 
 def open_home() -> Config:
@@ -16,7 +16,7 @@ def open_home() -> Config:
         private_dir(config.home)
     except OSError as error:
         raise ConfigurationError(f"cannot create the home folder {config.home}: {error}") from None
-    check_private_tree(config.home)
+    check_private_home(config.home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohortsafe.app.settings")
 
     import django

@@ -257,7 +257,8 @@ def require_role(
             f"{given_as} is the {other}'s own key (fingerprint {key.fingerprint[:16]}…); {fix}"
         )
     if key.role is not None and key.role != role:
-        raise ConfigurationError(f"{given_as} is a {key.role} key, not the {role}'s; {fix}")
+        article = "an" if key.role[0] in "aeiou" else "a"
+        raise ConfigurationError(f"{given_as} is {article} {key.role} key, not the {role}'s; {fix}")
 
 
 def _algorithms(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
