@@ -244,3 +244,36 @@ def test_the_office_key_must_be_the_office_s_and_a_redelivery_names_the_earlier_
     assert "holds no *.nco files" in capsys.readouterr().out
     status, _ = _run(capsys, "office", "school-add", "12AB00", "--key", str(office / "office.pub"))
     assert status != 0
+
+
+def test_the_core_writes_privately_without_the_console(
+    tmp_path: Path, permissive_umask: None
+) -> None:
+    """Used as a library (no console, so no umask of 077), the core still writes 0600/0700."""
+    import datetime as dt
+
+    from cohortsafe.domain import SchoolCode, SchoolYear
+    from cohortsafe.lvs import LvsStore, read_export
+    from cohortsafe.synth import SynthSpec, write_exports
+    from cohortsafe.vault import Vault, prepare_deliveries
+    from tests.office.kit import pupils, tables
+    from tests.vault.test_batches import KEYS, _manifest
+
+    export = read_export(
+        ExportKit.valid().write(tmp_path / "x"), today=dt.date(2026, 11, 30)
+    ).export
+    assert export is not None
+    store = LvsStore(tmp_path / "lvs")
+    store.commit(store.prepare(export))
+    write_exports(SynthSpec(schools=1), tmp_path / "synth")
+    school = SchoolCode("12AB", "00")
+    (delivery,) = prepare_deliveries(
+        [(_manifest(school, SchoolYear(2024), 1), tables(pupils(3), SchoolYear(2024), school))],
+        KEYS,
+    )
+    with Vault(tmp_path / "vault", compact_after=0) as vault:
+        vault.add_deliveries([delivery])
+        assert _loose(tmp_path / "vault", set()) == []
+        vault.compact()
+    for root in (tmp_path / "lvs", tmp_path / "synth", tmp_path / "vault"):
+        assert _loose(root, set()) == [], root

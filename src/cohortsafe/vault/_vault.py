@@ -130,14 +130,10 @@ class Vault:
 
     def open(self) -> None:
         private_dir(self.data)
-        catalog = self.root / "catalog.duckdb"
         try:
-            self._con = duckdb.connect(str(catalog))
+            self._con = duckdb.connect(str(self.root / "catalog.duckdb"))
         except duckdb.Error as error:
             raise VaultError(f"the vault catalog cannot be opened: {error}") from None
-        # DuckDB creates its files with the umask's mode; the catalog lists the pupils' files
-        for path in (catalog, catalog.with_name(catalog.name + ".wal")):
-            make_private(path)
         self._con.execute(_CATALOG)
         for name, schema in VAULT_SCHEMAS.items():
             empty = self._empty(name)
@@ -147,11 +143,20 @@ class Vault:
                 make_private(empty)
         self._remove_orphans()
         self._refresh_views()
+        self._private_catalog()
+
+    def _private_catalog(self) -> None:
+        # DuckDB creates the catalog and its WAL with the umask's mode (the console's umask
+        # is 077, a library caller's may not be); the folder is 0700 in any case
+        catalog = self.root / "catalog.duckdb"
+        for path in (catalog, catalog.with_name(catalog.name + ".wal")):
+            make_private(path)
 
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
+            self._private_catalog()
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -282,6 +287,7 @@ class Vault:
             self._refresh_views()
             fault_point("before_commit")
             self.con.execute("COMMIT")
+            self._private_catalog()
         except BaseException:
             self.con.execute("ROLLBACK")
             self._remove_orphans()
