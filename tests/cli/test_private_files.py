@@ -277,3 +277,32 @@ def test_the_core_writes_privately_without_the_console(
         vault.compact()
     for root in (tmp_path / "lvs", tmp_path / "synth", tmp_path / "vault"):
         assert _loose(root, set()) == [], root
+
+
+def test_the_real_settings_make_the_database_and_secret_key_private(tmp_path: Path) -> None:
+    """SQLite gives -wal and -shm the database file's mode; settings create it 0600."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    script = (
+        "import os; os.umask(0o022); "
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'cohortsafe.app.settings'; "
+        "import django; django.setup(); "
+        "from django.core.management import call_command; "
+        "call_command('migrate', verbosity=0); "
+        "from django.db import connection; "
+        "connection.cursor().execute('CREATE TABLE t (x INTEGER)'); "
+        # while the connection is open, so the -wal and -shm files exist
+        "import pathlib, stat; home = pathlib.Path(os.environ['COHORTSAFE_HOME']); "
+        "names = sorted(p.name for p in home.iterdir()); "
+        "assert 'cohortsafe.sqlite3-wal' in names, names; "
+        "loose = [p.name for p in home.iterdir() if stat.S_IMODE(p.stat().st_mode) != 0o600]; "
+        "assert not loose, loose"
+    )
+    env = {**os.environ, "COHORTSAFE_HOME": str(home)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DATABASE_URL", None)
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=120)
+    assert (home / "cohortsafe.sqlite3").exists()
+    assert _loose(home, set()) == []
