@@ -22,8 +22,9 @@ from typing import Any
 
 from cohortsafe.domain.codes import NCO_DOMAINS
 from cohortsafe.errors import ConfigurationError
+from cohortsafe.files import HOME_PRIVATE, loose_paths
 
-__all__ = ["SETTINGS", "Config", "MonthDay", "Setting", "load"]
+__all__ = ["SETTINGS", "Config", "MonthDay", "Setting", "check_private_home", "load"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,3 +174,20 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
         raise ConfigurationError(f"unknown settings: {', '.join(sorted(unknown))}")
     values.update(overrides)
     return Config(**values)
+
+
+def check_private_home(root: Path, patterns: tuple[str, ...] = HOME_PRIVATE) -> None:
+    """Refuse ``root`` when it, or what ``patterns`` match under it, is open to others.
+
+    Raises :class:`ConfigurationError` naming the paths (at most five) and the
+    command that fixes them.
+    """
+    loose = loose_paths(root, patterns)
+    if loose:
+        listed = ", ".join(str(path) for path in loose[:5])
+        if len(loose) > 5:
+            listed += f" and {len(loose) - 5} more"
+        raise ConfigurationError(
+            f"{root} holds pupil data or keys but others may read it ({listed}); "
+            f"make it private first: chmod -R go-rwx {root}"
+        )

@@ -22,7 +22,7 @@ def test_delivering_a_period_parents_can_still_object_to_is_refused_with_the_fix
     assert main(["keys", "new", "--name", "school", "--out", str(school)]) == 0
     capsys.readouterr()
     key = str(school / "school.pub")
-    argv = ["school", "deliver", "--period", "2099-2100", "--office-key", key]
+    argv = ["school", "deliver", "--schooljaar", "2099-2100", "--office-key", key]
     status = main([*argv, "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert status != 0

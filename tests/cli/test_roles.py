@@ -92,7 +92,8 @@ def test_package_open_refuses_with_a_reason_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("school", "office", "other"):
-        main(["keys", "new", "--name", name, "--out", str(tmp_path)])
+        role = "office" if name == "office" else "school"
+        main(["keys", "new", "--name", name, "--role", role, "--out", str(tmp_path)])
     capsys.readouterr()
     monkeypatch.setenv("COHORTSAFE_HOME", str(tmp_path / "home"))
     main(["school", "import", str(ExportKit.valid().write(tmp_path / "x"))])

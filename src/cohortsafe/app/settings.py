@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 
 from cohortsafe.config import load
-from cohortsafe.files import write_private
+from cohortsafe.files import PRIVATE_FILE, private_dir, write_private
 
 CONFIG = load()
 HOME: Path = CONFIG.home.resolve()
@@ -21,7 +22,7 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
-HOME.mkdir(parents=True, exist_ok=True)
+private_dir(HOME)
 SECRET_KEY = _secret_key()
 DEBUG = CONFIG.debug
 ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
@@ -69,10 +70,13 @@ TEMPLATES = [
 if CONFIG.database_url:
     DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60)}
 else:
+    _DATABASE = HOME / "cohortsafe.sqlite3"
+    # SQLite gives its -wal and -shm files the mode of the database file: 0600 from the start
+    os.close(os.open(_DATABASE, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": HOME / "cohortsafe.sqlite3",
+            "NAME": _DATABASE,
             "OPTIONS": {
                 # IMMEDIATE serialises writers, which the hash-chained audit log relies on.
                 "transaction_mode": "IMMEDIATE",

@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status."""
+    # Files written by SQLite, DuckDB and pyarrow follow the umask; none may be shared.
+    os.umask(0o077)
     args_list = list(sys.argv[1:] if argv is None else argv)
     _current_argv[:] = args_list
     parser = build_parser()

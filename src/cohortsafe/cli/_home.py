@@ -14,9 +14,9 @@ import json
 import os
 from pathlib import Path
 
-from cohortsafe.config import Config, load
+from cohortsafe.config import Config, check_private_home, load
 from cohortsafe.errors import ConfigurationError
-from cohortsafe.files import write_atomic
+from cohortsafe.files import private_dir, write_atomic
 
 __all__ = ["ROLES", "home_role", "open_home"]
 
@@ -96,11 +96,12 @@ def open_home(role: str | None = None, *, create: bool = False) -> Config:
     config = load()
     role = _check_role(config.home, role, create=create and role is not None)
     try:
-        config.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(config.home)
     except OSError as error:
         raise ConfigurationError(
             f"cannot create the home folder {config.home}: {error.strerror}"
         ) from None
+    check_private_home(config.home)
     _mark(config.home, role)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohortsafe.app.settings")
 

@@ -26,6 +26,13 @@ def register(groups: Subparsers) -> None:
     p.add_argument(
         "--out", type=Path, required=True, metavar="DIR", help="folder to write the two files to"
     )
+    p.add_argument(
+        "--role",
+        choices=["school", "office"],
+        default="school",
+        help="who holds the key: a school signs deliveries, the office receives them "
+        "(`office init` makes the office's)",
+    )
     add_examples(keys, EXAMPLES)
 
 
@@ -34,10 +41,16 @@ def _new(args: argparse.Namespace) -> Report:
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", args.name):
         raise ConfigurationError("a key name is letters, digits, '.', '_' or '-'")
-    pair = KeyPair.generate(args.name)
+    pair = KeyPair.generate(args.name, role=args.role)
     private, public = write_key_pair(pair, args.out)
-    data = {"private": str(private), "public": str(public), "fingerprint": pair.public.fingerprint}
+    data = {
+        "private": str(private),
+        "public": str(public),
+        "fingerprint": pair.public.fingerprint,
+        "role": args.role,
+    }
     return Report.ok(
         data,
-        f"wrote {private} (keep it secret) and {public}; fingerprint {pair.public.fingerprint}",
+        f"wrote {args.role} key {private} (keep it secret) and {public}; "
+        f"fingerprint {pair.public.fingerprint}",
     )

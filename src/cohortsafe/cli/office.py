@@ -32,6 +32,11 @@ def register(groups: Subparsers) -> None:
     p.add_argument(
         "--key", type=Path, required=True, metavar="school.pub", help="the school's public key"
     )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the key registered for this school (the output names old and new)",
+    )
     p = add_command(
         office,
         "receive",
@@ -83,11 +88,8 @@ def _init(args: argparse.Namespace) -> Report:
 
 def _school_add(args: argparse.Namespace) -> Report:
     services = _services()
-    school = services.add_school(args.school, args.key, actor=_actor())
-    return Report.ok(
-        {"school": school.code, "fingerprint": school.fingerprint},
-        f"{school.code} registered with key {school.fingerprint[:16]}…",
-    )
+    added = services.add_school(args.school, args.key, actor=_actor(), replace=args.replace)
+    return Report.ok(added.as_dict(), added.describe())
 
 
 def _receive(args: argparse.Namespace) -> Report:
@@ -95,9 +97,15 @@ def _receive(args: argparse.Namespace) -> Report:
     files = [
         f for path in args.files for f in (sorted(path.glob("*.nco")) if path.is_dir() else [path])
     ]
+    empty = [str(path) for path in args.files if path.is_dir() and not any(path.glob("*.nco"))]
+    notes = [f"{folder} holds no *.nco files" for folder in empty]
+    if not files:
+        return Report.rejected(
+            {"packages": [], "empty_folders": empty}, "\n".join([*notes, "nothing to receive"])
+        )
     reports = services.receive(files, actor=_actor())
-    data = {"packages": [r.as_dict() for r in reports]}
-    text = "\n".join(r.describe() for r in reports)
+    data = {"packages": [r.as_dict() for r in reports], "empty_folders": empty}
+    text = "\n".join([*notes, *(r.describe() for r in reports)])
     if any(r.status == "refused" for r in reports):
         return Report.rejected(data, text)
     return Report.ok(data, text)

@@ -42,7 +42,7 @@ def register(groups: Subparsers) -> None:
         type=Path,
         required=True,
         metavar="DIR",
-        help="new folder for the unpacked tables (they hold identifiers: keep it private)",
+        help="a new or empty folder; it will hold identifiers (PGN, birth dates, postcodes)",
     )
     add_examples(package, EXAMPLES)
 
@@ -60,11 +60,19 @@ def _open(args: argparse.Namespace) -> Report:
     lines = [
         f"{args.file.name}: a {opened.kind}, signature and every digest verified",
         f"unpacked into {args.out}",
+        "it holds identifiers (PGN, birth dates, postcodes): keep it private "
+        "and delete it after use",
     ]
     for name, entry in manifest.get("tables", {}).items():
         lines.append(f"  {name}: {entry['rows']} rows, sha256 {entry['sha256'][:16]}…")
     for reason, count in manifest.get("exclusions", {}).items():
         lines.append(f"  left out ({reason}): {count}")
     return Report.ok(
-        {"kind": opened.kind, "manifest": manifest, "out": str(args.out)}, "\n".join(lines)
+        {
+            "kind": opened.kind,
+            "manifest": manifest,
+            "out": str(args.out),
+            "holds_identifiers": True,
+        },
+        "\n".join(lines),
     )

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from cohortsafe.domain import SchoolCode, SchoolYear
 from cohortsafe.domain.schemas import LVS_BIJZONDER, LVS_TOETSRESULTATEN, LVS_VOORSCHOOL
 from cohortsafe.errors import ConfigurationError
-from cohortsafe.files import write_atomic
+from cohortsafe.files import make_private, private_dir, write_atomic
 from cohortsafe.lvs._export import Export
 
 __all__ = ["INSCHRIJVINGEN", "LvsStore", "PreparedImport"]
@@ -177,11 +177,13 @@ class LvsStore:
     ) -> PreparedImport:
         folder = self._folder(school)
         generation = int(str(manifest["generation"])) + 1 if manifest else 1
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         files: dict[str, str] = {}
         for name, table in tables.items():
             filename = f"{name}.g{generation}.parquet"
             pq.write_table(table, folder / filename, compression="zstd")
+            # pyarrow creates the file with the umask's mode; it holds pupils' data
+            make_private(folder / filename)
             files[name] = filename
         new_manifest: dict[str, object] = {
             "generation": generation,

@@ -8,11 +8,13 @@ office's ML-KEM-768 + X25519 key. Retractions travel the same way.
 
 from cohortsafe.package._keys import (
     ENCRYPTION_SUITE,
+    ROLES,
     SIGNATURE_ALGORITHMS,
     KeyPair,
     PublicKey,
     load_private,
     load_public,
+    require_role,
     write_key_pair,
 )
 from cohortsafe.package._package import (
@@ -29,6 +31,7 @@ from cohortsafe.package._tables import allowed_table, check_delivered_table
 __all__ = [
     "ENCRYPTION_SUITE",
     "MANIFEST_FORMAT",
+    "ROLES",
     "SIGNATURE_ALGORITHMS",
     "DeliveryContents",
     "KeyPair",
@@ -40,6 +43,7 @@ __all__ = [
     "load_private",
     "load_public",
     "open_package",
+    "require_role",
     "write_delivery",
     "write_key_pair",
     "write_retraction",

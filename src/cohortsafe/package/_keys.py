@@ -11,6 +11,11 @@ without guessing what an old file holds. ``NAME.key`` (private, mode 0600)
 holds the seeds; ``NAME.pub`` the public halves. The fingerprint is SHA-256
 over the public halves and identifies a key in manifests and registries.
 
+Each file names its **role**, ``school`` (signs deliveries) or ``office``
+(receives them), so a school key given where the office's key belongs is
+refused by name. Files from earlier versions have no role and load with role
+``None``; callers then compare fingerprints instead (see :func:`require_role`).
+
 >>> pair = KeyPair.generate("school")
 >>> pub = PublicKey.from_json(pair.public.to_json())
 >>> pub.fingerprint == pair.public.fingerprint
@@ -36,17 +41,21 @@ from cohortsafe.files import write_atomic, write_private
 __all__ = [
     "ENCRYPTION_SUITE",
     "KEY_FORMAT",
+    "ROLES",
     "SIGNATURE_ALGORITHMS",
     "KeyPair",
     "PublicKey",
     "load_private",
     "load_public",
+    "require_role",
     "write_key_pair",
 ]
 
 KEY_FORMAT = 1
 ENCRYPTION_SUITE = "HPKE/ML-KEM-768+X25519/HKDF-SHA256/AES-256-GCM"
 SIGNATURE_ALGORITHMS = ("Ed25519", "ML-DSA-65")
+#: Who holds a key: a school signs deliveries, the office receives them.
+ROLES = ("school", "office")
 
 
 def _b64(data: bytes) -> str:
@@ -68,6 +77,7 @@ class PublicKey:
     x25519: x25519.X25519PublicKey
     ed25519: ed25519.Ed25519PublicKey
     mldsa: mldsa.MLDSA65PublicKey
+    role: str | None = None  # None: a file from before roles
 
     def _raw(self) -> dict[str, bytes]:
         return {
@@ -93,6 +103,7 @@ class PublicKey:
             "cohortsafe_key": KEY_FORMAT,
             "kind": "public",
             "name": self.name,
+            "role": self.role,
             "fingerprint": self.fingerprint,
             "encryption": {
                 "suite": ENCRYPTION_SUITE,
@@ -118,6 +129,7 @@ class PublicKey:
                 x25519=x25519.X25519PublicKey.from_public_bytes(_unb64(enc["x25519"])),
                 ed25519=ed25519.Ed25519PublicKey.from_public_bytes(_unb64(sig["ed25519"])),
                 mldsa=mldsa.MLDSA65PublicKey.from_public_bytes(_unb64(sig["ml-dsa-65"])),
+                role=_role(document),
             )
         except (KeyError, ValueError) as error:
             raise ConfigurationError(f"public key file is damaged: {error}") from None
@@ -135,15 +147,19 @@ class KeyPair:
     x25519: x25519.X25519PrivateKey
     ed25519: ed25519.Ed25519PrivateKey
     mldsa: mldsa.MLDSA65PrivateKey
+    role: str | None = None  # None: a file from before roles
 
     @classmethod
-    def generate(cls, name: str) -> KeyPair:
+    def generate(cls, name: str, role: str | None = None) -> KeyPair:
+        if role is not None and role not in ROLES:
+            raise ConfigurationError(f"a key's role is one of: {', '.join(ROLES)}")
         return cls(
             name,
             mlkem.MLKEM768PrivateKey.generate(),
             x25519.X25519PrivateKey.generate(),
             ed25519.Ed25519PrivateKey.generate(),
             mldsa.MLDSA65PrivateKey.generate(),
+            role,
         )
 
     @property
@@ -154,6 +170,7 @@ class KeyPair:
             self.x25519.public_key(),
             self.ed25519.public_key(),
             self.mldsa.public_key(),
+            self.role,
         )
 
     def hpke_key(self) -> hpke.MLKEM768X25519PrivateKey:
@@ -164,6 +181,7 @@ class KeyPair:
             "cohortsafe_key": KEY_FORMAT,
             "kind": "private",
             "name": self.name,
+            "role": self.role,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "fingerprint": self.public.fingerprint,
             "encryption": {
@@ -190,6 +208,7 @@ class KeyPair:
                 x25519=x25519.X25519PrivateKey.from_private_bytes(_unb64(enc["x25519"])),
                 ed25519=ed25519.Ed25519PrivateKey.from_private_bytes(_unb64(sig["ed25519"])),
                 mldsa=mldsa.MLDSA65PrivateKey.from_seed_bytes(_unb64(sig["ml-dsa-65-seed"])),
+                role=_role(document),
             )
         except (KeyError, ValueError) as error:
             raise ConfigurationError(f"private key file is damaged: {error}") from None
@@ -213,6 +232,41 @@ def _parse(text: str, kind: str) -> dict[str, Any]:
     return document
 
 
+def _role(document: dict[str, Any]) -> str | None:
+    role = document.get("role")
+    if role is not None and role not in ROLES:
+        raise ConfigurationError(f"key file names an unknown role; a role is one of {ROLES}")
+    return role if role is None else str(role)
+
+
+def require_role(
+    key: PublicKey,
+    role: str,
+    *,
+    given_as: str,
+    fix: str | None = None,
+    not_fingerprints: tuple[str, ...] = (),
+) -> None:
+    """Refuse ``key`` where a key of ``role`` belongs (``given_as`` names the option).
+
+    A key of another role is refused by name; so is a key whose fingerprint is
+    in ``not_fingerprints`` (one's own key, say), which catches a role-less copy
+    from an earlier version too. A role-less key that passes both is accepted,
+    so keys made before roles keep working.
+    """
+    other = next(r for r in ROLES if r != role)
+    fix = fix or (
+        "use the office's office.pub" if role == "office" else "use the school's school.pub"
+    )
+    if key.fingerprint in not_fingerprints:
+        raise ConfigurationError(
+            f"{given_as} is the {other}'s own key (fingerprint {key.fingerprint[:16]}…); {fix}"
+        )
+    if key.role is not None and key.role != role:
+        article = "an" if key.role[0] in "aeiou" else "a"
+        raise ConfigurationError(f"{given_as} is {article} {key.role} key, not the {role}'s; {fix}")
+
+
 def _algorithms(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     enc, sig = document.get("encryption"), document.get("signature")
     if not isinstance(enc, dict) or enc.get("suite") != ENCRYPTION_SUITE:
@@ -229,7 +283,8 @@ def write_key_pair(pair: KeyPair, folder: Path) -> tuple[Path, Path]:
     if private_path.exists():
         raise ExistsError(f"{private_path} exists already; a key is never overwritten")
     write_private(private_path, pair.to_json().encode())
-    write_atomic(public_path, pair.public.to_json().encode())
+    # the public half is meant to be handed out
+    write_atomic(public_path, pair.public.to_json().encode(), mode=0o644)
     return private_path, public_path
 
 

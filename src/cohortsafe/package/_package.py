@@ -31,8 +31,8 @@ import pyarrow.parquet as pq
 
 from cohortsafe import __version__
 from cohortsafe.domain import SchoolCode, SchoolYear
-from cohortsafe.errors import IntegrityError, PackageError
-from cohortsafe.files import atomic_writer, fsync_dir
+from cohortsafe.errors import ConfigurationError, IntegrityError, PackageError
+from cohortsafe.files import PRIVATE_DIR, PRIVATE_FILE, atomic_writer, fsync_dir, private_dir
 from cohortsafe.package._envelope import (
     ChunkReader,
     EncryptingWriter,
@@ -109,10 +109,13 @@ def _write(
 ) -> None:
     manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode()
     signature_bytes = json.dumps(sign(signing_key, manifest_bytes)).encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     partial = path.with_name(f".{path.name}.part")
     try:
-        with open(partial, "wb") as sink:
+        # created 0600 whatever the umask: the package holds pupils' identifiers
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        os.fchmod(fd, PRIVATE_FILE)
+        with os.fdopen(fd, "wb") as sink:
             writer = EncryptingWriter(sink, recipient, kind)
             with tarfile.open(fileobj=writer, mode="w|") as tar:
                 _add(tar, "manifest.json", io.BytesIO(manifest_bytes), len(manifest_bytes))
@@ -235,6 +238,8 @@ def open_package(
     (:class:`IntegrityError`), encrypted to another office
     (:class:`DecryptionError`) or signed by another key (:class:`SignatureError`).
     """
+    if out is not None:
+        _check_output(out)
     try:
         source = path.open("rb")
     except OSError as error:
@@ -309,9 +314,25 @@ def _load_tables(spools: dict[str, IO[bytes]], manifest: dict[str, Any]) -> dict
     return tables
 
 
+def _check_output(out: Path) -> None:
+    """Refuse an output that is not a folder or already holds files: nothing is overwritten."""
+    if out.exists() and not out.is_dir():
+        raise ConfigurationError(f"{out} is not a folder; give a new or empty folder as output")
+    if out.is_dir() and any(out.iterdir()):
+        raise ConfigurationError(
+            f"{out} already holds files; nothing is overwritten: give a new or empty folder"
+        )
+
+
 def _publish(spools: dict[str, IO[bytes]], manifest_bytes: bytes, out: Path) -> None:
-    """Write the verified files into ``out``: manifest.json and one Parquet file per table."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the verified files into ``out``: manifest.json and one Parquet file per table.
+
+    They hold the linking identifiers (PGN, birth date, postcode), so ``out`` is
+    made 0700 (an empty folder given is made private too) and every file 0600.
+    """
+    _check_output(out)
+    private_dir(out)
+    os.chmod(out, PRIVATE_DIR)
     with atomic_writer(out / "manifest.json") as sink:
         sink.write(manifest_bytes)
     for name, spool in spools.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pyarrow.csv as pacsv
 
 from cohortsafe.domain import SPECIAL_CATEGORIES, SchoolYear
 from cohortsafe.domain.names import FIRST_NAMES_BOYS, FIRST_NAMES_GIRLS, SURNAMES
+from cohortsafe.files import PRIVATE_FILE, private_dir
 from cohortsafe.synth._population import POSTCODE_LETTERS, TOEVOEGINGEN, Population
 from cohortsafe.synth._vendors import Vendor
 
@@ -249,7 +251,8 @@ def write_tables(folder: Path, tables: ExportTables, vendor: Vendor) -> None:
     }
     if tables.bijzonder.num_rows:
         files["bijzonder.csv"] = tables.bijzonder
-    folder.mkdir(parents=True, exist_ok=True)
+    # synthetic, but shaped like a real export: private like one
+    private_dir(folder)
     for name, table in files.items():
         buffer = io.BytesIO()
         pacsv.write_csv(table, buffer, write_options=options)
@@ -258,4 +261,12 @@ def write_tables(folder: Path, tables: ExportTables, vendor: Vendor) -> None:
             data = data.decode("utf-8").encode("cp1252")
         elif vendor.encoding == "utf-8-sig":
             data = b"\xef\xbb\xbf" + data
-        (folder / name).write_bytes(data)
+        _write_private(folder / name, data)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    # no fsync: a generated export can be generated again
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    os.fchmod(fd, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)

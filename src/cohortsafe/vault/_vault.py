@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cohortsafe.errors import VaultError
-from cohortsafe.files import fsync_dir
+from cohortsafe.files import fsync_dir, make_private, private_dir
 from cohortsafe.vault._prepare import KIND_BSN, KIND_ONDERWIJSNUMMER, PreparedDelivery
 from cohortsafe.vault._schemas import TABLES, VAULT_SCHEMAS
 
@@ -129,7 +129,7 @@ class Vault:
         self.close()
 
     def open(self) -> None:
-        self.data.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data)
         try:
             self._con = duckdb.connect(str(self.root / "catalog.duckdb"))
         except duckdb.Error as error:
@@ -138,15 +138,25 @@ class Vault:
         for name, schema in VAULT_SCHEMAS.items():
             empty = self._empty(name)
             if not empty.exists():
-                empty.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(empty.parent)
                 pq.write_table(schema.empty_table(), empty)
+                make_private(empty)
         self._remove_orphans()
         self._refresh_views()
+        self._private_catalog()
+
+    def _private_catalog(self) -> None:
+        # DuckDB creates the catalog and its WAL with the umask's mode (the console's umask
+        # is 077, a library caller's may not be); the folder is 0700 in any case
+        catalog = self.root / "catalog.duckdb"
+        for path in (catalog, catalog.with_name(catalog.name + ".wal")):
+            make_private(path)
 
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
+            self._private_catalog()
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -196,6 +206,13 @@ class Vault:
         ).fetchall()
         return bool(found[0][0])
 
+    def current_deliveries(self) -> set[str]:
+        """The ids of the deliveries the vault holds as current (not replaced)."""
+        rows = self.con.execute(
+            "SELECT delivery_id FROM deliveries WHERE status = 'current'"
+        ).fetchall()
+        return {str(row[0]) for row in rows}
+
     def tombstoned(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT pupil FROM tombstones").fetchall()}
 
@@ -242,8 +259,7 @@ class Vault:
         return generation
 
     def _write_file(self, table: pa.Table, name: str, period: str, tag: str) -> str:
-        folder = self.data / name / period
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(self.data / name / period)
         relative = f"data/{name}/{period}/{tag}.parquet"
         path = self.root / relative
         schema = VAULT_SCHEMAS[name]
@@ -256,6 +272,7 @@ class Vault:
             # a dictionary only pays for the few-valued columns, never for the pseudonyms
             use_dictionary=[f.name for f in schema if f.type == pa.string() and f.name != "pupil"],
         )
+        make_private(path)
         _fsync(path)
         fsync_dir(folder)
         return relative
@@ -270,6 +287,7 @@ class Vault:
             self._refresh_views()
             fault_point("before_commit")
             self.con.execute("COMMIT")
+            self._private_catalog()
         except BaseException:
             self.con.execute("ROLLBACK")
             self._remove_orphans()
@@ -336,13 +354,17 @@ class Vault:
                 outcomes.append(DeliveryOutcome(delivery.delivery_id, "superseded"))
                 continue
             outcome = DeliveryOutcome(delivery.delivery_id, "received")
-            if holder:
+            if holder and holder[0] in accepted:
+                # superseded before it was stored: it replaces nothing, and what it would
+                # have replaced in the vault is replaced by this newer one instead
+                earlier = accepted.pop(holder[0])[1]
+                earlier.status = "superseded"
+                outcome.replaced, earlier.replaced = earlier.replaced, None
+                if outcome.replaced is not None:
+                    replaced_in_vault[outcome.replaced] = delivery.delivery_id
+            elif holder:
                 outcome.replaced = holder[0]
-                if holder[0] in accepted:
-                    accepted[holder[0]][1].status = "superseded"
-                    del accepted[holder[0]]
-                else:
-                    replaced_in_vault[holder[0]] = delivery.delivery_id
+                replaced_in_vault[holder[0]] = delivery.delivery_id
             current[key] = (delivery.delivery_id, delivery.created_at)
             delivery, outcome.filtered = _without_tombstoned(delivery, tombstones)
             outcome.rows = delivery.rows
@@ -617,6 +639,7 @@ class Vault:
                     f"COPY (SELECT * FROM read_parquet([{listing}])) TO '{target}' "
                     f"(FORMAT parquet, COMPRESSION {_DUCKDB_CODEC.get(self.compression, 'zstd')})"
                 )
+                make_private(self.root / relative)
                 _fsync(self.root / relative)
                 fsync_dir(folder)
                 rows = con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()

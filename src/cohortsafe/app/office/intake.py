@@ -15,7 +15,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from cohortsafe.errors import ConfigurationError, PackageError, SignatureError
+from cohortsafe.domain import SchoolCode
+from cohortsafe.errors import CohortsafeError, ConfigurationError, PackageError, SignatureError
 from cohortsafe.package import KeyPair, PublicKey, open_package
 from cohortsafe.pseudonym import OfficePseudonyms
 from cohortsafe.vault import PreparedDelivery, prepare_deliveries, validate_deliveries
@@ -64,8 +65,15 @@ def _school_key(manifest: dict[str, Any]) -> PublicKey:
     code = f"{info.get('brin', '')}{info.get('vestiging', '')}"
     text = _worker["schools"].get(code)
     if text is None:
+        # the claim is not verified yet: echo it only once it is a well-formed school code
+        # (BRIN + vestiging names a school, not a person)
+        try:
+            named = SchoolCode.parse(code).code
+        except CohortsafeError:
+            raise SignatureError("the package names no valid school code") from None
         raise SignatureError(
-            "the package names a school whose key is not registered (cohortsafe office school-add)"
+            f"school {named} is not registered: "
+            f"cohortsafe office school-add {named} --key school.pub"
         )
     parsed: dict[str, PublicKey] = _worker["parsed"]
     if text not in parsed:

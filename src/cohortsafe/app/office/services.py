@@ -30,6 +30,7 @@ from cohortsafe.package import (
     KeyPair,
     load_private,
     load_public,
+    require_role,
     write_key_pair,
 )
 from cohortsafe.pseudonym import (
@@ -52,6 +53,7 @@ __all__ = [
     "BATCH_SIZE",
     "OfficeError",
     "ReceiveReport",
+    "SchoolAdded",
     "add_school",
     "init_office",
     "open_vault",
@@ -90,7 +92,7 @@ def init_office(*, actor: str) -> dict[str, Any]:
         raise ExistsError(f"{home} holds an office already; keys are never replaced by init")
     with open_vault():
         pass  # creates the vault, so a failure here leaves no keys behind
-    pair = KeyPair.generate("office")
+    pair = KeyPair.generate("office", role="office")
     write_key_pair(pair, home)
     made = []
     with transaction.atomic():
@@ -127,11 +129,74 @@ def pseudonyms() -> OfficePseudonyms:
     return OfficePseudonyms(chains["pupil"], chains["school"], chains["link"])
 
 
-def add_school(code: str, key_path: Path, *, actor: str) -> RegisteredSchool:
+@dataclass(frozen=True)
+class SchoolAdded:
+    """What ``add_school`` did: ``added``, ``replaced`` (old key named) or ``unchanged``."""
+
+    school: RegisteredSchool
+    outcome: str
+    old_fingerprint: str | None = None
+
+    @property
+    def code(self) -> str:
+        return self.school.code
+
+    @property
+    def fingerprint(self) -> str:
+        return self.school.fingerprint
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "school": self.code,
+            "outcome": self.outcome,
+            "fingerprint": self.fingerprint,
+            "old_fingerprint": self.old_fingerprint,
+        }
+
+    def describe(self) -> str:
+        new = f"{self.fingerprint[:16]}…"
+        if self.outcome == "unchanged":
+            return f"{self.code} is registered with this key already ({new}); nothing changed"
+        if self.outcome == "replaced":
+            old = f"{(self.old_fingerprint or '')[:16]}…"
+            return f"{self.code}: key {old} replaced by {new}"
+        return f"{self.code} registered with key {new}"
+
+
+def _own_fingerprint() -> tuple[str, ...]:
+    path = _home() / "office.pub"
+    return (load_public(path).fingerprint,) if path.exists() else ()
+
+
+def add_school(code: str, key_path: Path, *, actor: str, replace: bool = False) -> SchoolAdded:
+    """Register ``code``'s public key; replacing another key needs ``replace``.
+
+    An office key (by role, or the office's own by fingerprint) is refused; the
+    same key again changes nothing and says so.
+    """
     school = SchoolCode.parse(code)
     public = load_public(key_path)
+    require_role(
+        public,
+        "school",
+        given_as=f"--key {key_path.name}",
+        not_fingerprints=_own_fingerprint(),
+    )
     with transaction.atomic():
-        registered, created = RegisteredSchool.objects.update_or_create(
+        existing = (
+            RegisteredSchool.objects.select_for_update()
+            .filter(brin=school.brin, vestiging=school.vestiging)
+            .first()
+        )
+        if existing is not None and existing.fingerprint == public.fingerprint:
+            return SchoolAdded(existing, "unchanged")
+        if existing is not None and not replace:
+            raise OfficeError(
+                f"{school.code} is registered with another key ({existing.fingerprint[:16]}…); "
+                f"to replace it by {public.fingerprint[:16]}…, add --replace"
+            )
+        old = existing.fingerprint if existing is not None else None
+        registered, _ = RegisteredSchool.objects.update_or_create(
             brin=school.brin,
             vestiging=school.vestiging,
             defaults={
@@ -145,9 +210,10 @@ def add_school(code: str, key_path: Path, *, actor: str) -> RegisteredSchool:
             actor=actor,
             subject=school.code,
             fingerprint=public.fingerprint,
-            replaced=not created,
+            replaced=old is not None,
+            old_fingerprint=old,
         )
-    return registered
+    return SchoolAdded(registered, "replaced" if old else "added", old)
 
 
 @dataclass
@@ -212,7 +278,8 @@ def receive(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
             outcomes = vault.add_deliveries([d for d, _ in pending])
             for (_, report), outcome in zip(pending, outcomes, strict=True):
                 report.status = outcome.status
-                report.replaced = outcome.replaced or ""
+                # a delivery superseded within the batch replaced nothing, whatever it named
+                report.replaced = (outcome.replaced or "") if outcome.status == "received" else ""
                 if outcome.status == "received":
                     report.counts = {
                         **outcome.rows,
@@ -352,9 +419,13 @@ def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
 def status() -> dict[str, Any]:
     with open_vault() as vault:
         counts: VaultCounts = vault.counts()
+        current = vault.current_deliveries()
     packages = ReceivedPackage.objects.all()
     per_school: dict[str, dict[str, int]] = {}
+    # what the vault holds as current, so the counts agree with deliveries_current
     for package in packages.filter(kind="delivery", status="received"):
+        if package.package_id not in current:
+            continue
         per_school.setdefault(package.school, {}).setdefault(package.period, 0)
         per_school[package.school][package.period] += 1
     return {

@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection, transaction
+from django.utils import timezone
 
 from cohortsafe.app.audit.services import record
 from cohortsafe.app.school.models import (
@@ -44,6 +45,7 @@ from cohortsafe.package import (
     PublicKey,
     load_private,
     load_public,
+    require_role,
     write_delivery,
     write_retraction,
 )
@@ -63,6 +65,26 @@ def signing_key(path: Path | None) -> KeyPair:
     return load_private(path or load().home / "school.key")
 
 
+def _keys(office_key: Path, signing_key_path: Path | None) -> tuple[PublicKey, KeyPair]:
+    """The office's key to encrypt to and the school's to sign with, each checked for its role.
+
+    The school's own key is refused as the office's by fingerprint too, so a copy
+    without a role (made before keys had one) is caught as well.
+    """
+    recipient = load_public(office_key)
+    signer = signing_key(signing_key_path)
+    require_role(
+        recipient,
+        "office",
+        given_as=f"--office-key {office_key.name}",
+        not_fingerprints=(signer.public.fingerprint,),
+    )
+    require_role(
+        signer.public, "school", given_as="the signing key", fix="sign with the school's key"
+    )
+    return recipient, signer
+
+
 @dataclass
 class DeliveryReport:
     school: str
@@ -74,6 +96,8 @@ class DeliveryReport:
     exclusions: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # the earlier delivery of this school and period that this one replaces at the office
+    replaces: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +110,7 @@ class DeliveryReport:
             "exclusions": self.exclusions,
             "reason": self.reason,
             "warnings": self.warnings,
+            "replaces": self.replaces,
         }
 
     def describe(self) -> str:
@@ -94,6 +119,8 @@ class DeliveryReport:
         rows = ", ".join(f"{n} {t}" for t, n in self.rows.items())
         left_out = ", ".join(f"{n} {why}" for why, n in self.exclusions.items() if n) or "nothing"
         text = f"{self.school} {self.period}: {self.file} ({rows}); left out: {left_out}"
+        if self.replaces:
+            text += f"; {self.replaces}"
         return "\n".join([text, *(f"warning: {w}" for w in self.warnings)])
 
 
@@ -249,8 +276,7 @@ def deliver(
     """
     today = today or dt.date.today()
     warnings = _deadline_warnings(period, today, before_deadline)
-    recipient = load_public(office_key)
-    signer = signing_key(signing_key_path)
+    recipient, signer = _keys(office_key, signing_key_path)
     the_study = None
     if study is not None:
         the_study = Study.objects.filter(code=study).first()
@@ -294,7 +320,9 @@ def _write_and_record(
     delivery_id = str(uuid.uuid4())
     with transaction.atomic():
         School.objects.select_for_update().get(pk=school.pk)
-        seq = Delivery.objects.filter(school=school, period=period).count() + 1
+        earlier = Delivery.objects.filter(school=school, period=period)
+        seq = earlier.count() + 1
+        replaces = _replaces(earlier.order_by("-seq").first())
         path = out / f"{school.code}-{period}-{seq}.nco"
         manifest = write_delivery(
             built.contents,
@@ -342,8 +370,23 @@ def _write_and_record(
             path.unlink(missing_ok=True)  # no record, no package
             raise
     return DeliveryReport(
-        school.code, period, True, path.name, delivery_id, rows, dict(manifest["exclusions"])
+        school.code,
+        period,
+        True,
+        path.name,
+        delivery_id,
+        rows,
+        dict(manifest["exclusions"]),
+        replaces=replaces,
     )
+
+
+def _replaces(previous: Delivery | None) -> str | None:
+    """The note that a new delivery replaces ``previous`` (the office keeps only the newest)."""
+    if previous is None:
+        return None
+    made = timezone.localdate(previous.created_at).isoformat()
+    return f"replaces delivery {previous.file_name} of {made} (the office keeps only the newest)"
 
 
 def _insert_delivered(delivery: Delivery, pupils: Iterable[tuple[int, str]]) -> None:
@@ -399,8 +442,7 @@ def retract(
     held = list(DeliveredPupil.objects.filter(pupil=pupil).select_related("delivery"))
     if not held:
         raise RegisterError(f"pupil {leerlingnummer} was never delivered: nothing to retract")
-    recipient = load_public(office_key)
-    signer = signing_key(signing_key_path)
+    recipient, signer = _keys(office_key, signing_key_path)
     deliveries = sorted({str(h.delivery.delivery_id) for h in held})
     pgns = sorted({h.pgn for h in held})
     code = SchoolCode(pupil.school.brin, pupil.school.vestiging)
