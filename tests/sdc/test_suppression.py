@@ -143,7 +143,9 @@ def test_exact_suppression_is_optimal_on_small_tables(case: dict[str, object]) -
     assert result.cost == pytest.approx(best, rel=1e-6)
 
 
-@SETTINGS
+# derandomized until the known disagreement above is mended (issue 11): a random draw
+# of that case would fail any unrelated change's CI run
+@settings(SETTINGS, derandomize=True)
 @given(tables(), st.data())
 def test_cuts_are_exact_duals_and_shortcuts_are_sound(
     case: dict[str, object], data: st.DataObject
@@ -282,3 +284,28 @@ def test_squares_in_many_buckets_hold_each_cells_own_need(
         assert grid.protected(
             int(cell), np.isin(np.arange(len(coords)), corners), room, upper=level, lower=level
         )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known (issue 11): the cube shortcut ignores the a-priori upper bound that the "
+    "separation programme uses, so the two disagree when a level exceeds a cell's room to rise",
+)
+def test_a_cube_proves_nothing_beyond_the_a_priori_room_to_rise() -> None:
+    """Found by the property below: a rising corner is held by the a-priori bound too.
+
+    Cell 0 (value 1, upper level 3) and the total (2) suppressed; with the a-priori range
+    [0, 4] the separation programme lets cell 0 rise by 2 only, yet the cube claims 3.
+    (The release audit, which has no upper bound, passes the pattern.)
+    """
+    cells, values = table_from_array(np.array([1.0, 1.0]), totals="all")
+    primary = np.zeros(values.size, dtype=bool)
+    primary[0] = True
+    problem = _problem({"cells": cells, "values": values, "primary": primary, "cost": "value"})
+    pattern = primary.copy()
+    pattern[int(np.argmax(values))] = True
+    separation = _Separation(problem)
+    assert problem.upper[0] == 3.0
+    reach = separation.attacker.components(pattern)
+    rising = min(c.reach(0, +1).deviation for c in reach if 0 in c.cells)
+    assert separation.cube_protected(0, pattern) == (rising >= problem.upper[0])
