@@ -23,6 +23,8 @@ import pyarrow.compute as pc
 from django.db import connection, transaction
 
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.progress import Progress
+from cohortsafe.app.progress import report as report_progress
 from cohortsafe.app.school.models import (
     Consent,
     DeliveredPupil,
@@ -209,11 +211,18 @@ def deliver(
     study: str | None = None,
     signing_key_path: Path | None = None,
     today: dt.date | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> list[DeliveryReport]:
-    """Write one package per school (or for ``school``) into ``out`` and record each."""
+    """Write one package per school (or for ``school``) into ``out`` and record each.
+
+    With ``dry_run`` every delivery is built in memory and reported, but no package is
+    written and nothing is recorded as delivered (the run is audited as a read).
+    ``progress(done, total)`` is called as each school is done.
+    """
     today = today or dt.date.today()
     recipient = load_public(office_key)
-    signer = signing_key(signing_key_path)
+    signer = None if dry_run else signing_key(signing_key_path)
     the_study = None
     if study is not None:
         the_study = Study.objects.filter(code=study).first()
@@ -228,16 +237,43 @@ def deliver(
         raise RegisterError("no school yet: import an LVS export first")
     domains = load().delivery_domains
     reports = []
-    for each in schools:
+    for done, each in enumerate(schools, start=1):
         try:
             built = _build(each, period, the_study, domains)
         except RegisterError as error:
             if school:
                 raise
             reports.append(DeliveryReport(each.code, str(period), False, reason=str(error)))
+            report_progress(progress, done, len(schools))
             continue
-        reports.append(_write_and_record(each, built, the_study, signer, recipient, out, actor))
+        if signer is None:
+            reports.append(_dry_run_report(each, built))
+        else:
+            reports.append(_write_and_record(each, built, the_study, signer, recipient, out, actor))
+        report_progress(progress, done, len(schools))
+    if dry_run:
+        record(
+            "school.deliver_dry_run",
+            actor=actor,
+            subject=school or "",
+            period=str(period),
+            study=study,
+            schools=len(schools),
+            buildable=sum(r.delivered for r in reports),
+        )
     return reports
+
+
+def _dry_run_report(school: School, built: _Built) -> DeliveryReport:
+    """What a delivery would hold; ``delivered`` says it could be built, no file is named."""
+    rows = {name: table.num_rows for name, table in built.contents.tables.items()}
+    return DeliveryReport(
+        school.code,
+        str(built.contents.period),
+        True,
+        rows=rows,
+        exclusions=dict(built.contents.exclusions),
+    )
 
 
 def _write_and_record(
