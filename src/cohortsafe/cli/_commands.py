@@ -141,7 +141,7 @@ def add_group(subparsers: Subparsers, name: str, help: str) -> Subparsers:
 
 
 def register_all(groups: Subparsers) -> None:
-    from cohortsafe.cli import demo, keys, office, package, school, sdc, synth
+    from cohortsafe.cli import audit, demo, keys, office, package, school, sdc, synth
 
-    for module in (synth, school, keys, package, office, sdc, demo):
+    for module in (synth, school, keys, package, office, sdc, audit, demo):
         module.register(groups)

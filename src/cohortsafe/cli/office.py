@@ -5,9 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cohortsafe.cli._commands import Subparsers, add_command, add_examples, add_group
+from cohortsafe.cli._commands import (
+    Subparsers,
+    add_command,
+    add_examples,
+    add_group,
+    add_school_year,
+)
 from cohortsafe.cli._home import open_home
+from cohortsafe.cli._progress import progress_bar
 from cohortsafe.cli._report import Report
+from cohortsafe.errors import UsageError
 
 EXAMPLES = {
     "init": "cohortsafe --home office office init",
@@ -28,14 +36,22 @@ def register(groups: Subparsers) -> None:
         "create the office key pair (office.pub for schools) and the pseudonym keys",
     )
     p = add_command(office, "school-add", _school_add, "register a school's public key")
-    p.add_argument("school", metavar="BRINVEST")
+    p.add_argument("school", metavar="BRINVEST", nargs="?", default=None, help="school location")
     p.add_argument(
-        "--key", type=Path, required=True, metavar="school.pub", help="the school's public key"
+        "--key", type=Path, default=None, metavar="school.pub", help="the school's public key"
     )
     p.add_argument(
         "--replace",
         action="store_true",
         help="replace the key registered for this school (the output names old and new)",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="CSV with columns school,key (key path relative to the CSV); all or nothing",
     )
     p = add_command(
         office,
@@ -50,6 +66,11 @@ def register(groups: Subparsers) -> None:
         metavar="FILE",
         help="package or retraction files, or folders of *.nco files",
     )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="verify, decrypt and check; report what would happen; store nothing",
+    )
     add_command(office, "status", _status, "deliveries, pupils, results, retractions, linkage")
     add_command(office, "scan", _scan, "look through every vault file for identifiers")
     p = add_command(office, "rotate-key", _rotate, "re-key every pseudonym with a new key")
@@ -59,6 +80,14 @@ def register(groups: Subparsers) -> None:
         default="pupil",
         help="which pseudonyms to re-key",
     )
+    p.add_argument("--yes", action="store_true", help="do it (without: show what it would do)")
+    add_command(office, "schools", _schools, "registered schools with key fingerprints")
+    p = add_command(
+        office, "deliveries", _deliveries, "deliveries received and what became of them"
+    )
+    p.add_argument("--school", metavar="BRINVEST", default=None, help="only this school")
+    add_school_year(p, required=False, help="only this school year")
+    add_command(office, "retractions", _retractions, "retractions received")
     add_examples(office, EXAMPLES)
 
 
@@ -88,8 +117,30 @@ def _init(args: argparse.Namespace) -> Report:
 
 def _school_add(args: argparse.Namespace) -> Report:
     services = _services()
-    added = services.add_school(args.school, args.key, actor=_actor(), replace=args.replace)
-    return Report.ok(added.as_dict(), added.describe())
+    if args.from_ is not None:
+        if args.school or args.key or args.replace:
+            raise UsageError("--from takes no BRINVEST, --key or --replace")
+        from cohortsafe.app.office import listings
+
+        added = listings.add_schools_from_list(args.from_, actor=_actor())
+        data = {
+            "accepted": added.accepted,
+            "added": added.added,
+            "unchanged": added.unchanged,
+            "problems": [p.as_dict() for p in added.problems],
+        }
+        if not added.accepted:
+            lines = [f"rejected {args.from_}: no school was registered"]
+            return Report.rejected(data, "\n".join(lines + [f"  {p}" for p in added.problems]))
+        return Report.ok(
+            data,
+            f"{len(added.added)} school(s) registered, {len(added.unchanged)} already registered"
+            " with the same key",
+        )
+    if args.school is None or args.key is None:
+        raise UsageError("give BRINVEST --key school.pub, or --from FILE.csv")
+    added_one = services.add_school(args.school, args.key, actor=_actor(), replace=args.replace)
+    return Report.ok(added_one.as_dict(), added_one.describe())
 
 
 def _receive(args: argparse.Namespace) -> Report:
@@ -103,9 +154,23 @@ def _receive(args: argparse.Namespace) -> Report:
         return Report.rejected(
             {"packages": [], "empty_folders": empty}, "\n".join([*notes, "nothing to receive"])
         )
-    reports = services.receive(files, actor=_actor())
-    data = {"packages": [r.as_dict() for r in reports], "empty_folders": empty}
+    if args.check:
+        from cohortsafe.app.office import listings
+
+        reports = listings.check_files(files, actor=_actor())
+    else:
+        with progress_bar("receiving") as progress:
+            reports = services.receive(files, actor=_actor(), progress=progress)
+    data = {
+        "check": args.check,
+        "packages": [r.as_dict() for r in reports],
+        "empty_folders": empty,
+    }
     text = "\n".join([*notes, *(r.describe() for r in reports)])
+    outcomes = {s: sum(r.status == s for r in reports) for s in sorted({r.status for r in reports})}
+    text += f"\n{len(reports)} file(s): " + ", ".join(f"{n} {s}" for s, n in outcomes.items())
+    if args.check:
+        text += " (check only: nothing was stored)"
     if any(r.status == "refused" for r in reports):
         return Report.rejected(data, text)
     return Report.ok(data, text)
@@ -143,9 +208,65 @@ def _scan(args: argparse.Namespace) -> Report:
 
 def _rotate(args: argparse.Namespace) -> Report:
     services = _services()
+    if not args.yes:
+        from cohortsafe.app.office import listings
+
+        preview = listings.rotation_preview(args.purpose)
+        return Report.rejected(
+            {"preview": preview},
+            f"would add a new {preview['purpose']} key after {preview['current']} and re-key "
+            f"{preview['files_to_rewrite']} vault file(s); run again with --yes to do it",
+        )
     done = services.rotate_key(args.purpose, actor=_actor())
     return Report.ok(
         done,
         f"{done['purpose']} key {done['old']} → {done['new']}; "
         f"{done['files_rewritten']} vault files re-keyed",
+    )
+
+
+def _listings():  # type: ignore[no-untyped-def]
+    open_home("office")
+    from cohortsafe.app.office import listings
+
+    return listings
+
+
+def _schools(args: argparse.Namespace) -> Report:
+    items = _listings().registered_schools()
+    lines = [
+        f"{i['school']}: key {i['fingerprint']} added {i['added_at']:%Y-%m-%d %H:%M} by "
+        f"{i['added_by']}"
+        for i in items
+    ] or ["no school registered"]
+    return Report.ok({"schools": items}, "\n".join(lines))
+
+
+def _received_lines(items: list[dict[str, object]]) -> list[str]:
+    lines = []
+    for i in items:
+        line = f"{i['file']}: {i['school']} {i['period'] or ''} {i['status']} {i['received_at']}"
+        if i["reason"]:
+            line += f" ({i['reason']})"
+        if i["replaced"]:
+            line += f", replacing {str(i['replaced'])[:8]}…"
+        counts = i["counts"] or {}
+        if counts:
+            line += "; " + ", ".join(f"{k} {v}" for k, v in counts.items())  # type: ignore[attr-defined]
+        lines.append(line)
+    return lines
+
+
+def _deliveries(args: argparse.Namespace) -> Report:
+    period = str(args.schooljaar) if args.schooljaar else None
+    items = _listings().received("delivery", args.school, period)
+    return Report.ok(
+        {"deliveries": items}, "\n".join(_received_lines(items) or ["no delivery received"])
+    )
+
+
+def _retractions(args: argparse.Namespace) -> Report:
+    items = _listings().received("retraction")
+    return Report.ok(
+        {"retractions": items}, "\n".join(_received_lines(items) or ["no retraction received"])
     )

@@ -16,8 +16,10 @@ from cohortsafe.cli._commands import (
     output_folder,
 )
 from cohortsafe.cli._home import open_home
+from cohortsafe.cli._progress import progress_bar
 from cohortsafe.cli._report import Report
 from cohortsafe.domain import SPECIAL_CATEGORIES
+from cohortsafe.errors import UsageError
 
 
 def _date(text: str) -> dt.date:
@@ -102,6 +104,14 @@ def register(groups: Subparsers) -> None:
 
     p = add_command(school, "set", _set, "record the school's name and contact for objections")
     _school_option(p)
+    p.add_argument(
+        "--from",
+        dest="from_",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="CSV with columns school,name,contact for many schools, all or nothing",
+    )
     p.add_argument("--name", default=None, help="the school's name as parents know it")
     p.add_argument(
         "--contact",
@@ -209,12 +219,22 @@ def register(groups: Subparsers) -> None:
         default=None,
         help="school's private key (default: school.key in the home)",
     )
-    p.add_argument("--out", type=Path, required=True, help="folder to write the packages into")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder to write the packages into (not with --dry-run)",
+    )
     p.add_argument(
         "--before-deadline",
         action="store_true",
         help="deliver although parents can still object to this period (until 7 March of its "
         "second year by default); objections registered later then need a retraction",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="build every delivery in memory and report it; write and record nothing",
     )
 
     p = add_command(
@@ -242,7 +262,12 @@ def register(groups: Subparsers) -> None:
     p.add_argument(
         "--lang", choices=["nl", "en"], default="nl", help="Dutch, or English for parents"
     )
-    p.add_argument("--out", type=Path, required=True, help="file to write, e.g. brief.html")
+    p.add_argument(
+        "--out", type=Path, required=True, help="file to write (brief.html), or a folder with --all"
+    )
+    p.add_argument(
+        "--all", action="store_true", help="a letter for every school: DIR/<BRINVEST>.html or .md"
+    )
 
     p = add_command(
         school,
@@ -252,6 +277,15 @@ def register(groups: Subparsers) -> None:
     )
     add_school_year(p, required=True, help="the school year whose import to remove")
     _school_option(p)
+
+    p = add_command(
+        school, "status", _status, "per school: pupils, imports, deliveries, objections"
+    )
+    _school_option(p)
+
+    p = add_command(school, "deliveries", _deliveries, "every delivery made")
+    _school_option(p)
+    add_school_year(p, required=False, help="only this school year")
     add_examples(school, EXAMPLES)
 
 
@@ -264,16 +298,24 @@ def _services(*, create: bool = False):  # type: ignore[no-untyped-def]
 
 def _import(args: argparse.Namespace) -> Report:
     services = _services(create=True)
-    reports = services.import_exports(
-        args.folders,
-        school_year=args.schooljaar,
-        actor=services.console_actor(),
-        replace=args.replace,
-    )
+    with progress_bar("importing") as progress:
+        reports = services.import_exports(
+            args.folders,
+            school_year=args.schooljaar,
+            actor=services.console_actor(),
+            replace=args.replace,
+            progress=progress,
+        )
     data = {"exports": [r.as_dict() for r in reports]}
     if not reports:
         return Report.rejected(data, "no LVS export (leerlingen.csv) found in the folders given")
     text = "\n".join(r.describe() for r in reports)
+    accepted = sum(r.accepted for r in reports)
+    rows = sum(sum(r.rows.values()) for r in reports)
+    text += (
+        f"\n{len(reports)} export(s): {accepted} imported, {len(reports) - accepted} rejected;"
+        f" {rows:,} rows"
+    )
     if all(r.accepted for r in reports):
         return Report.ok(data, text)
     return Report.rejected(data, text)
@@ -281,6 +323,19 @@ def _import(args: argparse.Namespace) -> Report:
 
 def _set(args: argparse.Namespace) -> Report:
     services = _services()
+    if args.from_ is not None:
+        if args.school or args.name or args.contact:
+            raise UsageError("--from takes no --school, --name or --contact")
+        update = services.set_schools_from_list(args.from_, actor=services.console_actor())
+        data = {
+            "accepted": update.accepted,
+            "updated": update.updated,
+            "problems": [p.as_dict() for p in update.problems],
+        }
+        if not update.accepted:
+            lines = [f"rejected {args.from_}: nothing was changed"]
+            return Report.rejected(data, "\n".join(lines + [f"  {p}" for p in update.problems]))
+        return Report.ok(data, f"name and contact recorded for {len(update.updated)} school(s)")
     school = services.set_school(
         args.school, name=args.name, contact=args.contact, actor=services.console_actor()
     )
@@ -460,19 +515,37 @@ def _consents(args: argparse.Namespace) -> Report:
 
 
 def _deliver(args: argparse.Namespace) -> Report:
+    if args.out is None and not args.dry_run:
+        return Report.failure(2, "usage", "say where the packages go with --out DIR")
     services = _services()
-    reports = services.deliver(
-        period=args.schooljaar,
-        office_key=args.office_key,
-        out=output_folder(args.out),
-        actor=services.console_actor(),
-        school=args.school,
-        study=args.study,
-        signing_key_path=args.signing_key,
-        before_deadline=args.before_deadline,
+    if not args.dry_run and args.out is None:
+        raise UsageError("--out FOLDER is needed (or --dry-run to only look)")
+    with progress_bar("delivering") as progress:
+        reports = services.deliver(
+            period=args.schooljaar,
+            office_key=args.office_key,
+            out=output_folder(args.out) if args.out else Path("."),
+            actor=services.console_actor(),
+            school=args.school,
+            study=args.study,
+            signing_key_path=args.signing_key,
+            before_deadline=args.before_deadline,
+            dry_run=args.dry_run,
+            progress=progress,
+        )
+    data = {"dry_run": args.dry_run, "deliveries": [r.as_dict() for r in reports]}
+    if args.dry_run:
+        text = "\n".join(_would(r) for r in reports)
+    else:
+        text = "\n".join(r.describe() for r in reports)
+    built = sum(r.delivered for r in reports)
+    rows = sum(r.rows.get("leerlingen", 0) for r in reports)
+    verb = "could be delivered" if args.dry_run else "delivered"
+    text += (
+        f"\n{len(reports)} school(s): {built} {verb}, {len(reports) - built} not; {rows:,} pupils"
     )
-    data = {"deliveries": [r.as_dict() for r in reports]}
-    text = "\n".join(r.describe() for r in reports)
+    if args.dry_run:
+        text += " (dry run: nothing written or recorded)"
     if any(r.delivered for r in reports):
         return Report.ok(data, text)
     return Report.rejected(data, text)
@@ -493,6 +566,17 @@ def _retract(args: argparse.Namespace) -> Report:
 
 def _letter(args: argparse.Namespace) -> Report:
     services = _services()
+    if args.all:
+        if args.school:
+            raise UsageError("--all takes no --school")
+        output_folder(args.out)
+        files = services.letters_for_all(
+            args.out, lang=args.lang, fmt=args.format, actor=services.console_actor()
+        )
+        return Report.ok(
+            {"files": [str(f) for f in files]},
+            f"{len(files)} letter(s) written to {args.out}",
+        )
     output_file(args.out)
     text = services.parent_letter(args.school, lang=args.lang, fmt=args.format)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -504,3 +588,57 @@ def _import_remove(args: argparse.Namespace) -> Report:
     services = _services()
     removed = services.remove_import(args.schooljaar, args.school, actor=services.console_actor())
     return Report.ok(removed.as_dict(), removed.describe())
+
+
+def _would(report: object) -> str:
+    r = report  # a DeliveryReport; the dry run names no file
+    if not r.delivered:  # type: ignore[attr-defined]
+        return r.describe()  # type: ignore[attr-defined]
+    rows = ", ".join(f"{n} {t}" for t, n in r.rows.items())  # type: ignore[attr-defined]
+    left_out = (
+        ", ".join(f"{n} {why}" for why, n in r.exclusions.items() if n)  # type: ignore[attr-defined]
+        or "nothing"
+    )
+    return f"{r.school} {r.period}: would deliver {rows}; left out: {left_out}"  # type: ignore[attr-defined]
+
+
+def _status(args: argparse.Namespace) -> Report:
+    services = _services()
+    schools = services.school_status(args.school, actor=services.console_actor())
+    lines = []
+    for s in schools:
+        imports = ", ".join(
+            f"{year} x{i['count']} (last {i['last_imported_at']:%Y-%m-%d %H:%M})"
+            for year, i in s["imports"].items()
+        )
+        deliveries = ", ".join(
+            f"{period} x{d['count']} (newest {d['newest_file']})"
+            for period, d in s["deliveries"].items()
+        )
+        lines.append(
+            f"{s['school']}: pupils {s['pupils']['current']} current / {s['pupils']['total']} "
+            f"total; imports: {imports or 'none'}; deliveries: {deliveries or 'none'}; "
+            f"objections {s['objections']['active']} active, "
+            f"{s['objections']['withdrawn']} withdrawn"
+        )
+        if s["pending_retractions"]:
+            lines.append(f"  RETRACTION NEEDED for pupil(s) {', '.join(s['pending_retractions'])}")
+    if not schools:
+        lines.append("no school yet: import an LVS export first")
+    return Report.ok({"schools": schools}, "\n".join(lines))
+
+
+def _deliveries(args: argparse.Namespace) -> Report:
+    services = _services()
+    items = services.deliveries_made(args.school, args.schooljaar, actor=services.console_actor())
+    lines = [
+        f"{d['school']} {d['period']} {d['file']}: {d['created_at']:%Y-%m-%d %H:%M} by "
+        f"{d['created_by']}"
+        + (f", study {d['study']}" if d["study"] else "")
+        + "; "
+        + ", ".join(f"{n} {t}" for t, n in d["rows"].items())
+        + "; left out: "
+        + (", ".join(f"{n} {w}" for w, n in d["exclusions"].items() if n) or "nothing")
+        for d in items
+    ] or ["no deliveries made"]
+    return Report.ok({"deliveries": items}, "\n".join(lines))

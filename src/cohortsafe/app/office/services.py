@@ -23,6 +23,8 @@ from cohortsafe.app._parallel import ordered_map
 from cohortsafe.app.audit.services import record, record_many
 from cohortsafe.app.office.intake import IntakeKeys, open_many, start_worker
 from cohortsafe.app.office.models import KeyRecord, ReceivedPackage, RegisteredSchool
+from cohortsafe.app.progress import Progress
+from cohortsafe.app.progress import report as report_progress
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolCode
 from cohortsafe.errors import CohortsafeError, ConfigurationError, ExistsError
@@ -259,8 +261,12 @@ def _intake_keys() -> IntakeKeys:
     return IntakeKeys(office_key.to_json(), schools, pseudonyms())
 
 
-def receive(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
+def receive(
+    paths: Iterable[Path], *, actor: str, progress: Progress | None = None
+) -> list[ReceiveReport]:
     """Take in packages and retractions, in order; every one is recorded and audited.
+
+    ``progress(done, total)`` is called as each file has been opened and checked.
 
     Opening, checking and pseudonymising run in worker processes; the main
     process commits deliveries to the vault in batches (one transaction each)
@@ -311,6 +317,7 @@ def receive(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
                 sha256=opened.sha256,
             )
             reports.append(report)
+            report_progress(progress, len(reports), len(files))
             if opened.refused:
                 report.reason = opened.refused
                 _record([report], actor)

@@ -4,7 +4,8 @@
 - :mod:`.import_removal`: undoing one school year's import;
 - :mod:`.registers`: schools, objections, studies and consents;
 - :mod:`.deliveries`: deliveries and retractions;
-- :mod:`.letters`: the information letter for parents.
+- :mod:`.letters`: the information letter for parents;
+- :mod:`.listings`: status and delivery listings, and changes for many schools at once.
 """
 
 from cohortsafe.app.audit.services import console_actor
@@ -22,6 +23,13 @@ from cohortsafe.app.school.services.import_removal import (
 )
 from cohortsafe.app.school.services.imports import ImportReport, import_exports, lvs_store
 from cohortsafe.app.school.services.letters import parent_letter
+from cohortsafe.app.school.services.listings import (
+    SchoolsUpdate,
+    deliveries_made,
+    letters_for_all,
+    school_status,
+    set_schools_from_list,
+)
 from cohortsafe.app.school.services.registers import (
     ObjectionStatus,
     RegisterError,
@@ -48,15 +56,18 @@ __all__ = [
     "RegisterError",
     "RemovedImport",
     "RetractionReport",
+    "SchoolsUpdate",
     "add_study",
     "consents",
     "console_actor",
     "deliver",
+    "deliveries_made",
     "find_pupil",
     "find_school",
     "give_consent",
     "import_exports",
     "import_objection_list",
+    "letters_for_all",
     "lvs_store",
     "objection_deadline",
     "objections",
@@ -65,7 +76,9 @@ __all__ = [
     "register_objection",
     "remove_import",
     "retract",
+    "school_status",
     "set_school",
+    "set_schools_from_list",
     "withdraw_consent",
     "withdraw_objection",
 ]

@@ -24,6 +24,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.progress import Progress
+from cohortsafe.app.progress import report as report_progress
 from cohortsafe.app.school.models import (
     Consent,
     DeliveredPupil,
@@ -268,15 +270,24 @@ def deliver(
     signing_key_path: Path | None = None,
     today: dt.date | None = None,
     before_deadline: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> list[DeliveryReport]:
     """Write one package per school (or for ``school``) into ``out`` and record each.
 
     Before the period's objection deadline has passed this is refused unless
-    ``before_deadline`` is given; then each report carries a warning.
+    ``before_deadline`` is given; then each report carries a warning. With
+    ``dry_run`` every delivery is built in memory and reported, but no package is
+    written and nothing is recorded as delivered (the run is audited as a read).
+    ``progress(done, total)`` is called as each school is done.
     """
     today = today or dt.date.today()
-    warnings = _deadline_warnings(period, today, before_deadline)
-    recipient, signer = _keys(office_key, signing_key_path)
+    # a dry run changes nothing, so it may look ahead of the deadline (with the warning)
+    warnings = _deadline_warnings(period, today, before_deadline or dry_run)
+    if dry_run:
+        recipient, signer = load_public(office_key), None
+    else:
+        recipient, signer = _keys(office_key, signing_key_path)
     the_study = None
     if study is not None:
         the_study = Study.objects.filter(code=study).first()
@@ -293,18 +304,45 @@ def deliver(
     if not set(domains) <= set(NCO_DOMAINS):  # the setting cannot widen it; neither can code
         raise RegisterError(f"delivery domains must be among {', '.join(NCO_DOMAINS)}")
     reports = []
-    for each in schools:
+    for done, each in enumerate(schools, start=1):
         try:
             built = _build(each, period, the_study, domains)
         except RegisterError as error:
             if school:
                 raise
             reports.append(DeliveryReport(each.code, str(period), False, reason=str(error)))
+            report_progress(progress, done, len(schools))
             continue
-        report = _write_and_record(each, built, the_study, signer, recipient, out, actor)
+        if signer is None:
+            report = _dry_run_report(each, built)
+        else:
+            report = _write_and_record(each, built, the_study, signer, recipient, out, actor)
         report.warnings.extend(warnings)
         reports.append(report)
+        report_progress(progress, done, len(schools))
+    if dry_run:
+        record(
+            "school.deliver_dry_run",
+            actor=actor,
+            subject=school or "",
+            period=str(period),
+            study=study,
+            schools=len(schools),
+            buildable=sum(r.delivered for r in reports),
+        )
     return reports
+
+
+def _dry_run_report(school: School, built: _Built) -> DeliveryReport:
+    """What a delivery would hold; ``delivered`` says it could be built, no file is named."""
+    rows = {name: table.num_rows for name, table in built.contents.tables.items()}
+    return DeliveryReport(
+        school.code,
+        str(built.contents.period),
+        True,
+        rows=rows,
+        exclusions=dict(built.contents.exclusions),
+    )
 
 
 def _write_and_record(

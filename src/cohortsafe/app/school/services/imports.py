@@ -13,6 +13,8 @@ from django.db import connection, transaction
 
 from cohortsafe.app._parallel import ordered_map
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.progress import Progress
+from cohortsafe.app.progress import report as report_progress
 from cohortsafe.app.school.models import ExportImport, Pupil, School
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolYear
@@ -90,12 +92,14 @@ def import_exports(
     actor: str,
     today: dt.date | None = None,
     replace: bool = False,
+    progress: Progress | None = None,
 ) -> list[ImportReport]:
     """Import every export found under ``paths``, each all or nothing, in order.
 
     With ``replace`` an export older than the newest one held replaces what the
     school holds for its school year (results, enrolments, its pupils' childcare
     and special-category rows); without it an older export only fills gaps.
+    ``progress(done, total)`` is called as each export is stored or rejected.
     """
     folders = [folder for path in paths for folder in find_exports(Path(path))]
     missing = [Path(p) for p in paths if not Path(p).exists()]
@@ -107,7 +111,7 @@ def import_exports(
     # Reading is pure (no database), so it runs in workers beside the storing of earlier ones;
     # the workers import only the core, so what they run must come from it.
     read = functools.partial(read_export, school_year=school_year, today=today or dt.date.today())
-    for outcome in ordered_map(read, folders):
+    for done, outcome in enumerate(ordered_map(read, folders), start=1):
         folder = outcome.folder
         if outcome.export is None:
             record(
@@ -124,10 +128,12 @@ def import_exports(
                     ignored_columns=outcome.ignored_columns,
                 )
             )
+            report_progress(progress, done, len(folders))
             continue
         reports.append(
             _store_export(store, outcome.export, actor, outcome.ignored_columns, replace=replace)
         )
+        report_progress(progress, done, len(folders))
     return reports
 
 
