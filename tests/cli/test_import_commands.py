@@ -29,7 +29,8 @@ def test_a_systematic_error_prints_one_line_and_json_keeps_every_line(
     assert main(["school", "import", str(folder)]) == 1
     out = capsys.readouterr().out
     assert out.splitlines()[1:] == [
-        "  toetsresultaten.csv [vaardigheidsscore]: not a number — 36 rows, lines 2, 3, 4, 5, 6 …"
+        "  toetsresultaten.csv [vaardigheidsscore]: not a number — 36 rows, lines 2, 3, 4, 5, 6 …",
+        "1 export(s): 0 imported, 1 rejected; 0 rows",
     ]
     assert main(["school", "import", str(folder), "--json"]) == 1
     (export,) = _json(capsys)["exports"]  # type: ignore[misc]

@@ -36,7 +36,7 @@ def test_school_listings_dry_run_and_office_listings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     school, office = _school_and_office(tmp_path, capsys, monkeypatch)
-    deliver = ["school", "deliver", "--period", "2025-2026", "--office-key"]
+    deliver = ["school", "deliver", "--schooljaar", "2025-2026", "--office-key"]
     deliver += [str(office / "office.pub")]
     status, dry = _run(capsys, *deliver, "--dry-run")
     assert status == 0
@@ -47,11 +47,11 @@ def test_school_listings_dry_run_and_office_listings(
 
     status, made = _run(capsys, *deliver, "--out", str(tmp_path / "out"))
     assert status == 0
-    status, listed = _run(capsys, "school", "deliveries", "--period", "2025-2026")
+    status, listed = _run(capsys, "school", "deliveries", "--schooljaar", "2025-2026")
     (item,) = listed["deliveries"]
     assert item["file"] == made["deliveries"][0]["file"]
     assert item["rows"]["leerlingen"] == 3
-    assert _run(capsys, "school", "deliveries", "--period", "2024-2025")[1]["deliveries"] == []
+    assert _run(capsys, "school", "deliveries", "--schooljaar", "2024-2025")[1]["deliveries"] == []
 
     status, state = _run(capsys, "school", "status")
     (one,) = state["schools"]
@@ -127,7 +127,7 @@ def test_progress_callback_counts_up_and_no_bar_off_a_terminal(
 ) -> None:
     from cohortsafe.cli._home import open_home
 
-    open_home()
+    open_home("school", create=True)
     from cohortsafe.app.school import services
 
     calls: list[tuple[int, int]] = []

@@ -110,7 +110,7 @@ def test_every_file_a_school_or_office_command_writes_is_private(
     )
     ok("office", "status")
     ok("office", "scan")
-    ok("office", "rotate-key", "--purpose", "pupil")
+    ok("office", "rotate-key", "--purpose", "pupil", "--yes")
 
     assert os.umask(0o022) == 0o077  # the console set it for what other libraries write
     for root in (school, office, deliveries, opened, synth):

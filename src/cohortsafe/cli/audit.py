@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cohortsafe.cli._commands import Subparsers, add_command, add_group
+from cohortsafe.cli._commands import Subparsers, add_command, add_examples, add_group
 from cohortsafe.cli._home import open_home
 from cohortsafe.cli._report import Report
 
@@ -12,6 +12,7 @@ from cohortsafe.cli._report import Report
 def register(groups: Subparsers) -> None:
     audit = add_group(groups, "audit", "the audit log of this home")
     add_command(audit, "verify", _verify, "recompute the hash chain; exit 1 at the first break")
+    add_examples(audit, {"verify": "cohortsafe --home office audit verify"})
 
 
 def _verify(args: argparse.Namespace) -> Report:

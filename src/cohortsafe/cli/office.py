@@ -19,11 +19,14 @@ from cohortsafe.errors import UsageError
 
 EXAMPLES = {
     "init": "cohortsafe --home office office init",
-    "school-add": "cohortsafe office school-add 12AB00 --key school.pub",
+    "school-add": "cohortsafe office school-add --from schools.csv",
     "receive": "cohortsafe office receive packages/",
     "status": "cohortsafe office status --json",
     "scan": "cohortsafe office scan",
-    "rotate-key": "cohortsafe office rotate-key --purpose pupil",
+    "rotate-key": "cohortsafe office rotate-key --purpose pupil --yes",
+    "schools": "cohortsafe office schools",
+    "deliveries": "cohortsafe office deliveries --school 12AB00",
+    "retractions": "cohortsafe office retractions --json",
 }
 
 

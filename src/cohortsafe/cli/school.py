@@ -76,6 +76,8 @@ EXAMPLES = {
     "--out packages",
     "retract": "cohortsafe school retract --pupil 1002 --office-key office.pub --out retractions",
     "letter": "cohortsafe school letter --format html --out brief-ouders.html",
+    "status": "cohortsafe school status",
+    "deliveries": "cohortsafe school deliveries --schooljaar 2025-2026 --json",
 }
 
 
