@@ -184,6 +184,22 @@ def register(groups: Subparsers) -> None:
     add_school_year(p, required=True, help="the school year whose import to remove")
     _school_option(p)
 
+    p = add_command(
+        school,
+        "reinstate",
+        _reinstate,
+        "a signed, encrypted reinstatement after an objection withdrawn following a retraction",
+    )
+    _pupil_options(p)
+    p.add_argument("--office-key", type=Path, required=True, metavar="office.pub")
+    p.add_argument(
+        "--signing-key",
+        type=Path,
+        default=None,
+        help="school's private key (default: school.key in the home)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder for the reinstatement file")
+
 
 def _services(*, create: bool = False):  # type: ignore[no-untyped-def]
     open_home("school", create=create)
@@ -254,10 +270,22 @@ def _object(args: argparse.Namespace) -> Report:
 def _object_withdraw(args: argparse.Namespace) -> Report:
     services = _services()
     pupil = services.find_pupil(args.pupil, args.school)
-    services.withdraw_objection(pupil, note=args.note, actor=services.console_actor())
+    objection = services.withdraw_objection(pupil, note=args.note, actor=services.console_actor())
+    needed = objection.needs_reinstatement
+    text = f"objection withdrawn for pupil {pupil.leerlingnummer}"
+    if needed:
+        text += (
+            "; the pupil was retracted, so the office still keeps the pupil out: make a "
+            f"reinstatement with `cohortsafe school reinstate --pupil {pupil.leerlingnummer} "
+            "--office-key office.pub --out DIR` and send it to the office"
+        )
     return Report.ok(
-        {"school": pupil.school.code, "leerlingnummer": pupil.leerlingnummer},
-        f"objection withdrawn for pupil {pupil.leerlingnummer}",
+        {
+            "school": pupil.school.code,
+            "leerlingnummer": pupil.leerlingnummer,
+            "needs_reinstatement": needed,
+        },
+        text,
     )
 
 
@@ -278,6 +306,10 @@ def _objections(args: argparse.Namespace) -> Report:
         )
         if s.needs_retraction:
             line += f" — RETRACTION NEEDED (delivered in {', '.join(s.delivered_in)})"
+        elif s.needs_reinstatement:
+            line += f" — REINSTATEMENT NEEDED (retracted in {', '.join(s.retracted_in)})"
+        elif s.reinstated_in:
+            line += f" — reinstated ({', '.join(s.reinstated_in)})"
         elif s.retracted_in:
             line += f" — retracted ({', '.join(s.retracted_in)})"
         lines.append(line)
@@ -287,6 +319,7 @@ def _objections(args: argparse.Namespace) -> Report:
         "deadline": deadline.isoformat(),
         "objections": [s.as_dict() for s in statuses],
         "needs_retraction": sum(s.needs_retraction for s in statuses),
+        "needs_reinstatement": sum(s.needs_reinstatement for s in statuses),
     }
     return Report.ok(data, "\n".join(lines))
 
@@ -432,3 +465,16 @@ def _import_remove(args: argparse.Namespace) -> Report:
     services = _services()
     removed = services.remove_import(args.schooljaar, args.school, actor=services.console_actor())
     return Report.ok(removed.as_dict(), removed.describe())
+
+
+def _reinstate(args: argparse.Namespace) -> Report:
+    services = _services()
+    report = services.reinstate(
+        leerlingnummer=args.pupil,
+        school=args.school,
+        office_key=args.office_key,
+        out=output_folder(args.out),
+        actor=services.console_actor(),
+        signing_key_path=args.signing_key,
+    )
+    return Report.ok(report.as_dict(), report.describe())

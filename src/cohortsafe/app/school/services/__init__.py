@@ -4,6 +4,7 @@
 - :mod:`.import_removal`: undoing one school year's import;
 - :mod:`.registers`: schools, objections, studies and consents;
 - :mod:`.deliveries`: deliveries and retractions;
+- :mod:`.reinstatements`: lifting a retraction after a withdrawn objection;
 - :mod:`.letters`: the information letter for parents.
 """
 
@@ -37,6 +38,7 @@ from cohortsafe.app.school.services.registers import (
     withdraw_consent,
     withdraw_objection,
 )
+from cohortsafe.app.school.services.reinstatements import ReinstatementReport, reinstate
 
 __all__ = [
     "DeliveryReport",
@@ -44,6 +46,7 @@ __all__ = [
     "ImportReport",
     "ObjectionStatus",
     "RegisterError",
+    "ReinstatementReport",
     "RemovedImport",
     "RetractionReport",
     "add_study",
@@ -60,6 +63,7 @@ __all__ = [
     "objections",
     "parent_letter",
     "register_objection",
+    "reinstate",
     "remove_import",
     "retract",
     "set_school",
