@@ -73,6 +73,7 @@ def test_a_reinstatement_lifts_the_tombstone_and_the_next_delivery_brings_the_pu
     (still_out,) = office.receive(office.delivery(pupils(3)))
     assert still_out.counts["filtered_retracted_pupils"] == 1  # the tombstone holds
     assert back not in _pupils_in("2024-2025")
+    assert services.status()["reinstatements"] == 0
 
     (report,) = office.receive(_reinstatement(office, [pgns[0]]))
     assert report.status == "reinstated"
