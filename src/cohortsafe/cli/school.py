@@ -191,7 +191,13 @@ def register(groups: Subparsers) -> None:
         "a signed, encrypted reinstatement after an objection withdrawn following a retraction",
     )
     _pupil_options(p)
-    p.add_argument("--office-key", type=Path, required=True, metavar="office.pub")
+    p.add_argument(
+        "--office-key",
+        type=Path,
+        required=True,
+        metavar="office.pub",
+        help="the office's public key file, e.g. office.pub",
+    )
     p.add_argument(
         "--signing-key",
         type=Path,
