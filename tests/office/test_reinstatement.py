@@ -13,7 +13,13 @@ import pytest
 from cohortsafe.app.audit.models import AuditEvent
 from cohortsafe.app.office import services
 from cohortsafe.domain import SchoolCode, SchoolYear
-from cohortsafe.package import KeyPair, load_public, write_key_pair, write_reinstatement
+from cohortsafe.package import (
+    KeyPair,
+    load_public,
+    write_key_pair,
+    write_reinstatement,
+    write_retraction,
+)
 from cohortsafe.pseudonym import load_key
 from cohortsafe.vault import _vault as vault_module
 from tests.office.kit import SCHOOL, Office, pupils
@@ -77,7 +83,11 @@ def test_a_reinstatement_lifts_the_tombstone_and_the_next_delivery_brings_the_pu
 
     (report,) = office.receive(_reinstatement(office, [pgns[0]]))
     assert report.status == "reinstated"
-    assert report.counts == {"pupils_lifted": 1, "not_tombstoned_by_this_school": 0}
+    assert report.counts == {
+        "pupils_lifted": 1,
+        "not_tombstoned_by_this_school": 0,
+        "still_tombstoned_by_another_school": 0,
+    }
     assert "not restored" in report.reason
     assert "next delivery" in report.reason
     assert "next delivery" in report.describe()
@@ -100,17 +110,55 @@ def test_another_school_cannot_lift_a_tombstone_it_did_not_leave(
     pgns = _retracted(office)
     (report,) = office.receive(_reinstatement(office, [pgns[0]], OTHER, other_key))
     assert report.status == "reinstated"
-    assert report.counts == {"pupils_lifted": 0, "not_tombstoned_by_this_school": 1}
+    assert report.counts == {
+        "pupils_lifted": 0,
+        "not_tombstoned_by_this_school": 1,
+        "still_tombstoned_by_another_school": 0,
+    }
     assert services.status()["tombstones"] == 1
     (later,) = office.receive(office.delivery(pupils(3)))
     assert later.counts["filtered_retracted_pupils"] == 1
     assert _pseudonym(home, pgns[0]) not in _pupils_in("2024-2025")
 
 
+def test_a_tombstone_another_school_also_left_stays_when_one_school_reinstates(
+    office: Office, home: Path, tmp_path: Path
+) -> None:
+    other_key = KeyPair.generate("school")
+    write_key_pair(other_key, tmp_path / "other")
+    services.add_school(OTHER.code, tmp_path / "other" / "school.pub", actor="test")
+    pgns = _retracted(office)  # the pupil is retracted by SCHOOL, then by OTHER too
+    retraction = office.root / "packages" / "other-retraction.nco"
+    write_retraction(
+        school=OTHER,
+        pgns=[pgns[0]],
+        deliveries=[],
+        reason="objection",
+        signing_key=other_key,
+        recipient=load_public(office.office_pub),
+        path=retraction,
+    )
+    assert office.receive(retraction)[0].status == "retracted"
+    assert services.status()["tombstones"] == 1  # one pupil, two retractions
+    (report,) = office.receive(_reinstatement(office, [pgns[0]]))
+    assert report.counts["pupils_lifted"] == 1
+    assert report.counts["still_tombstoned_by_another_school"] == 1
+    (later,) = office.receive(office.delivery(pupils(3)))
+    assert later.counts["filtered_retracted_pupils"] == 1
+    assert _pseudonym(home, pgns[0]) not in _pupils_in("2024-2025")
+    (theirs,) = office.receive(_reinstatement(office, [pgns[0]], OTHER, other_key))
+    assert theirs.counts["still_tombstoned_by_another_school"] == 0
+    assert services.status()["tombstones"] == 0
+
+
 def test_a_pupil_never_tombstoned_is_reported_and_nothing_else_changes(office: Office) -> None:
     pgns = _retracted(office)
     (report,) = office.receive(_reinstatement(office, [pgns[1]]))
-    assert report.counts == {"pupils_lifted": 0, "not_tombstoned_by_this_school": 1}
+    assert report.counts == {
+        "pupils_lifted": 0,
+        "not_tombstoned_by_this_school": 1,
+        "still_tombstoned_by_another_school": 0,
+    }
     assert services.status()["tombstones"] == 1
 
 

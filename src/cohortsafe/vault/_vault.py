@@ -101,6 +101,8 @@ class ReinstatementOutcome:
     pupils_lifted: int = 0
     # named pupils no retraction of this school tombstoned: nothing lifted for them
     not_tombstoned: int = 0
+    # lifted pupils another school's retraction still keeps out
+    still_tombstoned: int = 0
 
 
 @dataclass
@@ -236,7 +238,7 @@ class Vault:
             ),
             rows=rows,
             retractions=one("SELECT count(*) FROM retractions"),
-            tombstones=one("SELECT count(*) FROM tombstones"),
+            tombstones=one("SELECT count(DISTINCT pupil) FROM tombstones"),
             linked=one("SELECT count(*) FROM aliases"),
             unlinked=one(
                 "SELECT count(*) FROM linkage WHERE pupil NOT IN (SELECT alias FROM aliases)"
@@ -518,12 +520,10 @@ class Vault:
                 )
             fault_point("retraction_rewritten")
             now = _now()
-            tombstoned = self.tombstoned()
+            # one row per pupil and retraction, even if already tombstoned: a reinstatement
+            # lifts only its own school's rows, so another school's retraction still holds
             for pupil in targets:
-                if pupil not in tombstoned:
-                    con.execute(
-                        "INSERT INTO tombstones VALUES (?, ?, ?)", [pupil, retraction_id, now]
-                    )
+                con.execute("INSERT INTO tombstones VALUES (?, ?, ?)", [pupil, retraction_id, now])
             con.execute(
                 "INSERT INTO retractions VALUES (?, ?, ?, ?, ?)",
                 [retraction_id, school, now, len(pupils), removed],
@@ -549,8 +549,9 @@ class Vault:
 
         Only a tombstone left by a retraction of the same school (its pseudonym, as
         stored with the retraction) is lifted: one school cannot bring back a pupil
-        another school retracted. The removed rows are not restored: the vault does
-        not keep them; they come back with the school's next delivery of a period.
+        another school retracted, and a tombstone another school also left stays (the pupil
+        is then counted as ``still_tombstoned``). The removed rows are not restored: the
+        vault does not keep them; they come back with the school's next delivery of a period.
         ``retractions`` (the ids the school says it lifts) is kept for the audit only:
         the school's own retractions decide.
         """
@@ -561,36 +562,43 @@ class Vault:
         ).fetchall()
         if done[0][0]:
             return ReinstatementOutcome(reinstatement_id, "duplicate")
-        own = {
+        own = [
             str(r[0])
             for r in con.execute(
                 "SELECT retraction_id FROM retractions WHERE school = ?", [school]
             ).fetchall()
-        }
-        stones = {
-            str(pupil): str(retraction)
-            for pupil, retraction in con.execute(
-                "SELECT pupil, retraction_id FROM tombstones"
-            ).fetchall()
-        }
+        ]
+        stones: dict[str, set[str]] = {}
+        for pupil, retraction in con.execute(
+            "SELECT pupil, retraction_id FROM tombstones"
+        ).fetchall():
+            stones.setdefault(str(pupil), set()).add(str(retraction))
+        mine = set(own)
         lift: set[str] = set()
-        lifted = 0
+        lifted = still = 0
         for pupil in sorted(set(pupils)):
-            group = {p for p in self._with_aliases([pupil]) if stones.get(p) in own}
-            if group:
-                lift |= group
-                lifted += 1
+            group = self._with_aliases([pupil])
+            if not any(stones.get(p, set()) & mine for p in group):
+                continue
+            lift |= group
+            lifted += 1
+            still += any(stones.get(p, set()) - mine for p in group)
         with self._transaction():
-            if lift:
-                marks = ", ".join("?" * len(lift))
-                con.execute(f"DELETE FROM tombstones WHERE pupil IN ({marks})", sorted(lift))
+            if lift and own:
+                pupil_marks = ", ".join("?" * len(lift))
+                own_marks = ", ".join("?" * len(own))
+                con.execute(
+                    f"DELETE FROM tombstones WHERE pupil IN ({pupil_marks}) "
+                    f"AND retraction_id IN ({own_marks})",
+                    [*sorted(lift), *own],
+                )
             fault_point("reinstatement_lifted")
             con.execute(
                 "INSERT INTO reinstatements VALUES (?, ?, ?, ?)",
                 [reinstatement_id, school, _now(), lifted],
             )
         return ReinstatementOutcome(
-            reinstatement_id, "reinstated", lifted, len(set(pupils)) - lifted
+            reinstatement_id, "reinstated", lifted, len(set(pupils)) - lifted, still
         )
 
     def rekey(self, purpose: str, new_key_id: str, rekey: Callable[[pa.Array], pa.Array]) -> int:

@@ -263,6 +263,7 @@ def receive(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
                     report.counts = {
                         "pupils_lifted": lifted.pupils_lifted,
                         "not_tombstoned_by_this_school": lifted.not_tombstoned,
+                        "still_tombstoned_by_another_school": lifted.still_tombstoned,
                     }
                     # the vault does not keep removed rows: the school delivers them again
                     report.reason = REINSTATED_NOTE
