@@ -189,6 +189,7 @@ def _status(args: argparse.Namespace) -> Report:
         f"pupils: {data['pupils']}",
         "rows: " + ", ".join(f"{k} {v}" for k, v in data["rows"].items()),
         f"retractions: {data['retractions']} (pupils tombstoned: {data['tombstones']})",
+        f"reinstatements: {data['reinstatements']}",
         f"onderwijsnummer pupils linked to a later BSN: {data['linked']}, still unlinked: "
         f"{data['unlinked']}, ambiguous matches left unlinked: {data['ambiguous']}",
     ]

@@ -76,6 +76,8 @@ EXAMPLES = {
     "--out packages",
     "retract": "cohortsafe school retract --pupil 1002 --office-key office.pub --out retractions",
     "letter": "cohortsafe school letter --format html --out brief-ouders.html",
+    "reinstate": "cohortsafe school reinstate --pupil 1002 --office-key office.pub "
+    "--out reinstatements",
     "status": "cohortsafe school status",
     "deliveries": "cohortsafe school deliveries --schooljaar 2025-2026 --json",
 }
@@ -281,6 +283,28 @@ def register(groups: Subparsers) -> None:
     _school_option(p)
 
     p = add_command(
+        school,
+        "reinstate",
+        _reinstate,
+        "a signed, encrypted reinstatement after an objection withdrawn following a retraction",
+    )
+    _pupil_options(p)
+    p.add_argument(
+        "--office-key",
+        type=Path,
+        required=True,
+        metavar="office.pub",
+        help="the office's public key file, e.g. office.pub",
+    )
+    p.add_argument(
+        "--signing-key",
+        type=Path,
+        default=None,
+        help="school's private key (default: school.key in the home)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder for the reinstatement file")
+
+    p = add_command(
         school, "status", _status, "per school: pupils, imports, deliveries, objections"
     )
     _school_option(p)
@@ -381,10 +405,22 @@ def _object(args: argparse.Namespace) -> Report:
 def _object_withdraw(args: argparse.Namespace) -> Report:
     services = _services()
     pupil = services.find_pupil(args.pupil, args.school)
-    services.withdraw_objection(pupil, note=args.note, actor=services.console_actor())
+    objection = services.withdraw_objection(pupil, note=args.note, actor=services.console_actor())
+    needed = objection.needs_reinstatement
+    text = f"objection withdrawn for pupil {pupil.leerlingnummer}"
+    if needed:
+        text += (
+            "; the pupil was retracted, so the office still keeps the pupil out: make a "
+            f"reinstatement with `cohortsafe school reinstate --pupil {pupil.leerlingnummer} "
+            "--office-key office.pub --out DIR` and send it to the office"
+        )
     return Report.ok(
-        {"school": pupil.school.code, "leerlingnummer": pupil.leerlingnummer},
-        f"objection withdrawn for pupil {pupil.leerlingnummer}",
+        {
+            "school": pupil.school.code,
+            "leerlingnummer": pupil.leerlingnummer,
+            "needs_reinstatement": needed,
+        },
+        text,
     )
 
 
@@ -405,6 +441,10 @@ def _objections(args: argparse.Namespace) -> Report:
         )
         if s.needs_retraction:
             line += f" — RETRACTION NEEDED (delivered in {', '.join(s.delivered_in)})"
+        elif s.needs_reinstatement:
+            line += f" — REINSTATEMENT NEEDED (retracted in {', '.join(s.retracted_in)})"
+        elif s.reinstated_in:
+            line += f" — reinstated ({', '.join(s.reinstated_in)})"
         elif s.retracted_in:
             line += f" — retracted ({', '.join(s.retracted_in)})"
         lines.append(line)
@@ -414,6 +454,7 @@ def _objections(args: argparse.Namespace) -> Report:
         "deadline": deadline.isoformat(),
         "objections": [s.as_dict() for s in statuses],
         "needs_retraction": sum(s.needs_retraction for s in statuses),
+        "needs_reinstatement": sum(s.needs_reinstatement for s in statuses),
     }
     return Report.ok(data, "\n".join(lines))
 
@@ -644,3 +685,16 @@ def _deliveries(args: argparse.Namespace) -> Report:
         for d in items
     ] or ["no deliveries made"]
     return Report.ok({"deliveries": items}, "\n".join(lines))
+
+
+def _reinstate(args: argparse.Namespace) -> Report:
+    services = _services()
+    report = services.reinstate(
+        leerlingnummer=args.pupil,
+        school=args.school,
+        office_key=args.office_key,
+        out=output_folder(args.out),
+        actor=services.console_actor(),
+        signing_key_path=args.signing_key,
+    )
+    return Report.ok(report.as_dict(), report.describe())

@@ -3,7 +3,7 @@
 What leaves a school travels as one file per school and period: tables limited
 to the allow-list (:mod:`cohortsafe.domain.schemas`), a manifest with the
 SHA-256 of each, signed with Ed25519 and ML-DSA-65, all encrypted to the
-office's ML-KEM-768 + X25519 key. Retractions travel the same way.
+office's ML-KEM-768 + X25519 key. Retractions and reinstatements travel the same way.
 """
 
 from cohortsafe.package._keys import (
@@ -24,6 +24,7 @@ from cohortsafe.package._package import (
     SchoolKeyLookup,
     open_package,
     write_delivery,
+    write_reinstatement,
     write_retraction,
 )
 from cohortsafe.package._tables import allowed_table, check_delivered_table
@@ -46,5 +47,6 @@ __all__ = [
     "require_role",
     "write_delivery",
     "write_key_pair",
+    "write_reinstatement",
     "write_retraction",
 ]

@@ -50,6 +50,7 @@ __all__ = [
     "SchoolKeyLookup",
     "open_package",
     "write_delivery",
+    "write_reinstatement",
     "write_retraction",
 ]
 
@@ -205,6 +206,33 @@ def write_retraction(
         "recipient": recipient.fingerprint,
     }
     _write(path, "retraction", manifest, signing_key, recipient, {})
+    return manifest
+
+
+def write_reinstatement(
+    *,
+    school: SchoolCode,
+    pgns: list[str],
+    retractions: list[str],
+    signing_key: KeyPair,
+    recipient: PublicKey,
+    path: Path,
+) -> dict[str, Any]:
+    """Write a signed, encrypted reinstatement: withdrawn objections lift ``retractions``."""
+    manifest = {
+        "format_version": MANIFEST_FORMAT,
+        "kind": "reinstatement",
+        "reinstatement_id": str(uuid.uuid4()),
+        "school": {"brin": school.brin, "vestiging": school.vestiging},
+        "created_at": _now(),
+        "software": f"cohortsafe {__version__}",
+        "pgns": sorted(pgns),
+        "retractions": sorted(retractions),
+        "algorithms": _algorithms(),
+        "signer": signing_key.public.fingerprint,
+        "recipient": recipient.fingerprint,
+    }
+    _write(path, "reinstatement", manifest, signing_key, recipient, {})
     return manifest
 
 

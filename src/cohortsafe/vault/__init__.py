@@ -18,6 +18,7 @@ from cohortsafe.vault._schemas import TABLES, VAULT_SCHEMAS
 from cohortsafe.vault._validate import pgn_kinds, validate_deliveries, validate_delivery
 from cohortsafe.vault._vault import (
     DeliveryOutcome,
+    ReinstatementOutcome,
     RetractionOutcome,
     Vault,
     VaultCounts,
@@ -30,6 +31,7 @@ __all__ = [
     "DeliveryOutcome",
     "PreparedDelivery",
     "Pseudonymiser",
+    "ReinstatementOutcome",
     "RetractionOutcome",
     "ScanFinding",
     "Vault",

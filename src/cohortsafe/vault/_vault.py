@@ -39,6 +39,7 @@ from cohortsafe.vault._schemas import TABLES, VAULT_SCHEMAS
 
 __all__ = [
     "DeliveryOutcome",
+    "ReinstatementOutcome",
     "RetractionOutcome",
     "Vault",
     "VaultCounts",
@@ -54,6 +55,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE TABLE IF NOT EXISTS tombstones (pupil VARCHAR, retraction_id VARCHAR, done_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS retractions (
     retraction_id VARCHAR, school VARCHAR, done_at TIMESTAMP, pupils BIGINT, rows_removed BIGINT);
+CREATE TABLE IF NOT EXISTS reinstatements (
+    reinstatement_id VARCHAR, school VARCHAR, done_at TIMESTAMP, pupils_lifted BIGINT);
 CREATE TABLE IF NOT EXISTS aliases (
     alias VARCHAR, canonical VARCHAR, delivery_id VARCHAR, done_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS linkage (
@@ -92,6 +95,17 @@ class RetractionOutcome:
 
 
 @dataclass
+class ReinstatementOutcome:
+    reinstatement_id: str
+    status: str  # reinstated | duplicate
+    pupils_lifted: int = 0
+    # named pupils no retraction of this school tombstoned: nothing lifted for them
+    not_tombstoned: int = 0
+    # lifted pupils another school's retraction still keeps out
+    still_tombstoned: int = 0
+
+
+@dataclass
 class VaultCounts:
     deliveries: int
     replaced: int
@@ -103,6 +117,7 @@ class VaultCounts:
     unlinked: int
     ambiguous: int
     by_period: dict[str, dict[str, int]]
+    reinstatements: int = 0
 
 
 def _now() -> dt.datetime:
@@ -240,13 +255,14 @@ class Vault:
             ),
             rows=rows,
             retractions=one("SELECT count(*) FROM retractions"),
-            tombstones=one("SELECT count(*) FROM tombstones"),
+            tombstones=one("SELECT count(DISTINCT pupil) FROM tombstones"),
             linked=one("SELECT count(*) FROM aliases"),
             unlinked=one(
                 "SELECT count(*) FROM linkage WHERE pupil NOT IN (SELECT alias FROM aliases)"
             ),
             ambiguous=one("SELECT coalesce(sum(ambiguous), 0) FROM deliveries"),
             by_period=by_period,
+            reinstatements=one("SELECT count(*) FROM reinstatements"),
         )
 
     # -- writing ---------------------------------------------------------------------------
@@ -526,17 +542,86 @@ class Vault:
                 )
             fault_point("retraction_rewritten")
             now = _now()
-            tombstoned = self.tombstoned()
+            # one row per pupil and retraction, even if already tombstoned: a reinstatement
+            # lifts only its own school's rows, so another school's retraction still holds
             for pupil in targets:
-                if pupil not in tombstoned:
-                    con.execute(
-                        "INSERT INTO tombstones VALUES (?, ?, ?)", [pupil, retraction_id, now]
-                    )
+                con.execute("INSERT INTO tombstones VALUES (?, ?, ?)", [pupil, retraction_id, now])
             con.execute(
                 "INSERT INTO retractions VALUES (?, ?, ?, ?, ?)",
                 [retraction_id, school, now, len(pupils), removed],
             )
         return RetractionOutcome(retraction_id, "retracted", len(pupils), removed)
+
+    def _with_aliases(self, pupils: list[str]) -> set[str]:
+        everyone = set(pupils)
+        if pupils:
+            marks = ", ".join("?" * len(pupils))
+            for alias, canonical in self.con.execute(
+                f"SELECT alias, canonical FROM aliases WHERE alias IN ({marks}) "
+                f"OR canonical IN ({marks})",
+                [*pupils, *pupils],
+            ).fetchall():
+                everyone |= {alias, canonical}
+        return everyone
+
+    def reinstate(
+        self, reinstatement_id: str, school: str, pupils: list[str], retractions: list[str]
+    ) -> ReinstatementOutcome:
+        """Lift the tombstones this school's retractions left on these pupils (and aliases).
+
+        Only a tombstone left by a retraction of the same school (its pseudonym, as
+        stored with the retraction) is lifted: one school cannot bring back a pupil
+        another school retracted, and a tombstone another school also left stays (the pupil
+        is then counted as ``still_tombstoned``). The removed rows are not restored: the
+        vault does not keep them; they come back with the school's next delivery of a period.
+        ``retractions`` (the ids the school says it lifts) is kept for the audit only:
+        the school's own retractions decide.
+        """
+        del retractions  # the school pseudonym decides; see the docstring
+        con = self.con
+        done = con.execute(
+            "SELECT count(*) FROM reinstatements WHERE reinstatement_id = ?", [reinstatement_id]
+        ).fetchall()
+        if done[0][0]:
+            return ReinstatementOutcome(reinstatement_id, "duplicate")
+        own = [
+            str(r[0])
+            for r in con.execute(
+                "SELECT retraction_id FROM retractions WHERE school = ?", [school]
+            ).fetchall()
+        ]
+        stones: dict[str, set[str]] = {}
+        for pupil, retraction in con.execute(
+            "SELECT pupil, retraction_id FROM tombstones"
+        ).fetchall():
+            stones.setdefault(str(pupil), set()).add(str(retraction))
+        mine = set(own)
+        lift: set[str] = set()
+        lifted = still = 0
+        for pupil in sorted(set(pupils)):
+            group = self._with_aliases([pupil])
+            if not any(stones.get(p, set()) & mine for p in group):
+                continue
+            lift |= group
+            lifted += 1
+            still += any(stones.get(p, set()) - mine for p in group)
+        with self._transaction():
+            if lift and own:
+                pupil_marks = ", ".join("?" * len(lift))
+                own_marks = ", ".join("?" * len(own))
+                con.execute(
+                    f"DELETE FROM tombstones WHERE pupil IN ({pupil_marks}) "
+                    f"AND retraction_id IN ({own_marks})",
+                    [*sorted(lift), *own],
+                )
+            fault_point("reinstatement_lifted")
+            con.execute(
+                "INSERT INTO reinstatements VALUES (?, ?, ?, ?)",
+                [reinstatement_id, school, _now(), lifted],
+            )
+        return ReinstatementOutcome(
+            reinstatement_id, "reinstated", lifted, len(set(pupils)) - lifted, still
+        )
 
     def rekey(self, purpose: str, new_key_id: str, rekey: Callable[[pa.Array], pa.Array]) -> int:
         """Replace every pseudonym of ``purpose`` by ``rekey(old)``; returns files rewritten."""
@@ -577,7 +662,11 @@ class Vault:
                     ("aliases", "canonical"),
                     ("linkage", "pupil"),
                 ],
-                "school": [("deliveries", "school"), ("retractions", "school")],
+                "school": [
+                    ("deliveries", "school"),
+                    ("retractions", "school"),
+                    ("reinstatements", "school"),
+                ],
                 "link": [("linkage", "link_hash")],
             }[purpose]
             for table, column in columns:

@@ -3,7 +3,7 @@
 Nothing here touches the database or the vault: a worker is given the keys
 once (:func:`start_worker`), opens a file, and returns what the main process
 needs to commit it in order: a prepared delivery, the pseudonyms a retraction
-names, or the reason the file is refused.
+(or reinstatement) names, or the reason the file is refused.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class Opened:
     delivery: PreparedDelivery | None = None
     school_pseudonym: str = ""
     pupils: list[str] = field(default_factory=list)  # pseudonyms a retraction names
+    retractions: list[str] = field(default_factory=list)  # what a reinstatement lifts
     sha256: str = ""  # of the file as received
 
 
@@ -110,8 +111,9 @@ def open_many(paths: list[Path]) -> list[Opened]:
         result.kind = opened.kind
         result.school = f"{info.get('brin', '')}{info.get('vestiging', '')}"
         result.period = str(manifest.get("period", ""))
-        if opened.kind == "retraction":
-            result.package_id = str(manifest.get("retraction_id", ""))
+        if opened.kind in ("retraction", "reinstatement"):
+            result.package_id = str(manifest.get(f"{opened.kind}_id", ""))
+            result.retractions = [str(r) for r in manifest.get("retractions", [])]
             pgns = pa.array([str(p) for p in manifest.get("pgns", [])], pa.string())
             result.pupils = [str(p) for p in keys.pupils(pgns).to_pylist()]
             result.school_pseudonym = keys.school(result.school)

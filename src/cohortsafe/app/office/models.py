@@ -60,6 +60,7 @@ class ReceivedPackage(models.Model):
         SUPERSEDED = "superseded"
         REFUSED = "refused"
         RETRACTED = "retracted"
+        REINSTATED = "reinstated"
 
     file_name = models.CharField(max_length=300)
     sha256 = models.CharField(max_length=64)

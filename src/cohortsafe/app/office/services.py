@@ -327,6 +327,21 @@ def receive(
                 report.status = outcome.status
                 report.counts = {"pupils": outcome.pupils, "rows_removed": outcome.rows_removed}
                 _record([report], actor)
+            elif opened.kind == "reinstatement":
+                flush()
+                lifted = vault.reinstate(
+                    opened.package_id, opened.school_pseudonym, opened.pupils, opened.retractions
+                )
+                report.status = lifted.status
+                if lifted.status == "reinstated":
+                    report.counts = {
+                        "pupils_lifted": lifted.pupils_lifted,
+                        "not_tombstoned_by_this_school": lifted.not_tombstoned,
+                        "still_tombstoned_by_another_school": lifted.still_tombstoned,
+                    }
+                    # the vault does not keep removed rows: the school delivers them again
+                    report.reason = REINSTATED_NOTE
+                _record([report], actor)
             elif opened.delivery is not None:
                 pending.append((opened.delivery, report))
                 if len(pending) >= BATCH_SIZE:
@@ -342,7 +357,13 @@ _ACTIONS = {
     "duplicate": "office.duplicate",
     "superseded": "office.superseded",
     "retracted": "office.retracted",
+    "reinstated": "office.reinstated",
 }
+
+REINSTATED_NOTE = (
+    "tombstone lifted; the removed rows are not restored: "
+    "they come back with the school's next delivery of each period"
+)
 
 
 def _record(reports: list[ReceiveReport], actor: str) -> None:
@@ -446,6 +467,7 @@ def status() -> dict[str, Any]:
         "by_period": counts.by_period,
         "retractions": counts.retractions,
         "tombstones": counts.tombstones,
+        "reinstatements": counts.reinstatements,
         "linked": counts.linked,
         "unlinked": counts.unlinked,
         "ambiguous": counts.ambiguous,

@@ -121,6 +121,13 @@ class Objection(models.Model):
     def active(self) -> bool:
         return self.withdrawn_at is None
 
+    @property
+    def needs_reinstatement(self) -> bool:
+        """Withdrawn after a retraction the office still holds: a reinstatement must follow."""
+        if self.active or self.pupil.objections.filter(withdrawn_at__isnull=True).exists():
+            return False
+        return self.retractions.filter(reinstatements__isnull=True).exists()
+
 
 class Study(models.Model):
     """A study that asks for special-category data, with the categories and period it covers."""
@@ -233,6 +240,23 @@ class Retraction(models.Model):
     pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="retractions")
     objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="retractions")
     deliveries = models.ManyToManyField(Delivery, related_name="retractions")
+    file_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Reinstatement(models.Model):
+    """A signed reinstatement sent after a withdrawn objection: the office lifts its tombstone."""
+
+    reinstatement_id = models.UUIDField(unique=True)
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="reinstatements")
+    objection = models.ForeignKey(
+        Objection, on_delete=models.PROTECT, related_name="reinstatements"
+    )
+    retractions = models.ManyToManyField(Retraction, related_name="reinstatements")
     file_name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=200)

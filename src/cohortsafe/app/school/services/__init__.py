@@ -4,6 +4,7 @@
 - :mod:`.import_removal`: undoing one school year's import;
 - :mod:`.registers`: schools, objections, studies and consents;
 - :mod:`.deliveries`: deliveries and retractions;
+- :mod:`.reinstatements`: lifting a retraction after a withdrawn objection;
 - :mod:`.letters`: the information letter for parents;
 - :mod:`.listings`: status and delivery listings, and changes for many schools at once.
 """
@@ -46,6 +47,7 @@ from cohortsafe.app.school.services.registers import (
     withdraw_consent,
     withdraw_objection,
 )
+from cohortsafe.app.school.services.reinstatements import ReinstatementReport, reinstate
 
 __all__ = [
     "ConsentOutcome",
@@ -54,6 +56,7 @@ __all__ = [
     "ImportReport",
     "ObjectionStatus",
     "RegisterError",
+    "ReinstatementReport",
     "RemovedImport",
     "RetractionReport",
     "SchoolsUpdate",
@@ -74,6 +77,7 @@ __all__ = [
     "parent_letter",
     "register_consent",
     "register_objection",
+    "reinstate",
     "remove_import",
     "retract",
     "school_status",

@@ -9,7 +9,7 @@ Audit details name leerlingnummers and codes, never a name.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from cohortsafe.app.school.models import (
     DeliveredPupil,
     Objection,
     Pupil,
+    Reinstatement,
     Retraction,
     School,
     Study,
@@ -152,6 +153,8 @@ def register_objection(
 
 
 def withdraw_objection(pupil: Pupil, *, note: str = "", actor: str) -> Objection:
+    """Withdraw the active objection; ``.needs_reinstatement`` on the result says whether the
+    office still holds a retraction's tombstone (then `school reinstate` must follow)."""
     with transaction.atomic():
         objection = (
             Objection.objects.select_for_update()
@@ -226,6 +229,8 @@ class ObjectionStatus:
     objection: Objection
     delivered_in: list[str]
     retracted_in: list[str]
+    reinstated_in: list[str] = field(default_factory=list)
+    needs_reinstatement: bool = False
 
     @property
     def needs_retraction(self) -> bool:
@@ -246,6 +251,8 @@ class ObjectionStatus:
             "delivered_in": self.delivered_in,
             "retracted_in": self.retracted_in,
             "needs_retraction": self.needs_retraction,
+            "reinstated_in": self.reinstated_in,
+            "needs_reinstatement": self.needs_reinstatement,
         }
 
 
@@ -266,7 +273,18 @@ def objections(
         held = DeliveredPupil.objects.filter(pupil=objection.pupil).select_related("delivery")
         delivered = sorted({d.delivery.file_name for d in held})
         retracted = sorted(r.file_name for r in Retraction.objects.filter(objection=objection))
-        result.append(ObjectionStatus(objection, delivered, retracted))
+        reinstated = sorted(
+            set(
+                Reinstatement.objects.filter(retractions__objection=objection).values_list(
+                    "file_name", flat=True
+                )
+            )
+        )
+        result.append(
+            ObjectionStatus(
+                objection, delivered, retracted, reinstated, objection.needs_reinstatement
+            )
+        )
     record("school.view_objections", actor=actor, subject=school or "", shown=len(result))
     return result
 
