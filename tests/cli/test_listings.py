@@ -83,7 +83,7 @@ def test_school_listings_dry_run_and_office_listings(
     assert checked["packages"][0]["status"] == "duplicate"
     (received,) = _run(capsys, "office", "deliveries", "--school", "12AB00")[1]["deliveries"]
     assert received["status"] == "received"
-    assert received["counts"]["leerlingen"] == 3
+    assert received["rows"]["leerlingen"] == 3
     assert _run(capsys, "office", "retractions")[1]["retractions"] == []
     assert _run(capsys, "office", "receive", "--check", str(tmp_path / "nope.nco"))[0] == 1
 

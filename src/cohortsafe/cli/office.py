@@ -254,7 +254,7 @@ def _received_lines(items: list[dict[str, object]]) -> list[str]:
             line += f" ({i['reason']})"
         if i["replaced"]:
             line += f", replacing {str(i['replaced'])[:8]}…"
-        counts = i["counts"] or {}
+        counts = {**(i["rows"] or {}), **(i["counts"] or {})}  # type: ignore[dict-item]
         if counts:
             line += "; " + ", ".join(f"{k} {v}" for k, v in counts.items())  # type: ignore[attr-defined]
         lines.append(line)

@@ -24,6 +24,7 @@ from cohortsafe.domain import SchoolCode
 from cohortsafe.errors import CohortsafeError
 from cohortsafe.lvs import Problem
 from cohortsafe.package import load_public
+from cohortsafe.vault import TABLES
 
 __all__ = [
     "SchoolsAdded",
@@ -59,13 +60,14 @@ def received(
     return [
         {
             "file": p.file_name,
-            "school": p.school,
+            "school": p.school or None,
             "period": p.period or None,
-            "package_id": p.package_id,
+            "package_id": p.package_id or None,
             "status": p.status,
             "reason": p.reason or None,
             "received_at": p.received_at,
-            "counts": p.counts,
+            "rows": {k: v for k, v in p.counts.items() if k in TABLES},
+            "counts": {k: v for k, v in p.counts.items() if k not in TABLES},
             "replaced": p.replaced or None,
         }
         for p in query

@@ -44,6 +44,7 @@ from cohortsafe.pseudonym import (
     write_key,
 )
 from cohortsafe.vault import (
+    TABLES,
     PreparedDelivery,
     ScanFinding,
     Vault,
@@ -232,16 +233,18 @@ class ReceiveReport:
     sha256: str = ""
 
     def as_dict(self) -> dict[str, Any]:
+        """The JSON form: ``null`` for what the file did not tell, table rows under ``rows``."""
         return {
             "file": self.file,
-            "kind": self.kind,
+            "kind": self.kind or None,
             "status": self.status,
-            "package_id": self.package_id,
-            "school": self.school,
-            "period": self.period,
-            "reason": self.reason,
-            "replaced": self.replaced,
-            "counts": self.counts,
+            "package_id": self.package_id or None,
+            "school": self.school or None,
+            "period": self.period or None,
+            "reason": self.reason or None,
+            "replaced": self.replaced or None,
+            "rows": {k: v for k, v in self.counts.items() if k in TABLES},
+            "counts": {k: v for k, v in self.counts.items() if k not in TABLES},
         }
 
     def describe(self) -> str:
