@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cohortsafe.domain import SchoolCode
+from cohortsafe.errors import IdentifierError
 from cohortsafe.lvs import Problem
 
 __all__ = ["CsvList", "read_list"]
@@ -15,8 +18,27 @@ __all__ = ["CsvList", "read_list"]
 class CsvList:
     """The rows (line number, values by lower-case column) and the problems that reject the list."""
 
+    name: str = ""
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+    def by_school(self, problems: list[Problem]) -> Iterator[tuple[int, str, dict[str, str]]]:
+        """(line, BRINVEST, row) for each row whose ``school`` is a valid code seen once.
+
+        A malformed or repeated code is added to ``problems`` and its row skipped.
+        """
+        seen: dict[str, int] = {}
+        for line, row in self.rows:
+            try:
+                code = SchoolCode.parse(row["school"]).code
+            except IdentifierError as error:
+                problems.append(Problem(self.name, line, "school", str(error)))
+                continue
+            if code in seen:
+                problems.append(Problem(self.name, line, "school", f"also on line {seen[code]}"))
+                continue
+            seen[code] = line
+            yield line, code, row
 
 
 def read_list(path: Path, required: tuple[str, ...]) -> CsvList:
@@ -40,7 +62,7 @@ def read_list(path: Path, required: tuple[str, ...]) -> CsvList:
         return CsvList(
             problems=[Problem(name, 1, c, "required column is missing") for c in missing]
         )
-    found = CsvList()
+    found = CsvList(name)
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue

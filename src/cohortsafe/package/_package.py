@@ -180,6 +180,33 @@ def write_delivery(
     return manifest
 
 
+def _write_about_pupils(
+    kind: str,
+    school: SchoolCode,
+    pgns: list[str],
+    about: dict[str, Any],
+    signing_key: KeyPair,
+    recipient: PublicKey,
+    path: Path,
+) -> dict[str, Any]:
+    """A package that names pupils and holds no table (a retraction, a reinstatement)."""
+    manifest = {
+        "format_version": MANIFEST_FORMAT,
+        "kind": kind,
+        f"{kind}_id": str(uuid.uuid4()),
+        "school": {"brin": school.brin, "vestiging": school.vestiging},
+        "created_at": _now(),
+        "software": f"cohortsafe {__version__}",
+        "pgns": sorted(pgns),
+        **about,
+        "algorithms": _algorithms(),
+        "signer": signing_key.public.fingerprint,
+        "recipient": recipient.fingerprint,
+    }
+    _write(path, kind, manifest, signing_key, recipient, {})
+    return manifest
+
+
 def write_retraction(
     *,
     school: SchoolCode,
@@ -191,22 +218,8 @@ def write_retraction(
     path: Path,
 ) -> dict[str, Any]:
     """Write a signed, encrypted retraction of ``pgns`` (a late objection, say)."""
-    manifest = {
-        "format_version": MANIFEST_FORMAT,
-        "kind": "retraction",
-        "retraction_id": str(uuid.uuid4()),
-        "school": {"brin": school.brin, "vestiging": school.vestiging},
-        "created_at": _now(),
-        "software": f"cohortsafe {__version__}",
-        "reason": reason,
-        "pgns": sorted(pgns),
-        "deliveries": sorted(deliveries),
-        "algorithms": _algorithms(),
-        "signer": signing_key.public.fingerprint,
-        "recipient": recipient.fingerprint,
-    }
-    _write(path, "retraction", manifest, signing_key, recipient, {})
-    return manifest
+    about = {"reason": reason, "deliveries": sorted(deliveries)}
+    return _write_about_pupils("retraction", school, pgns, about, signing_key, recipient, path)
 
 
 def write_reinstatement(
@@ -219,21 +232,8 @@ def write_reinstatement(
     path: Path,
 ) -> dict[str, Any]:
     """Write a signed, encrypted reinstatement: withdrawn objections lift ``retractions``."""
-    manifest = {
-        "format_version": MANIFEST_FORMAT,
-        "kind": "reinstatement",
-        "reinstatement_id": str(uuid.uuid4()),
-        "school": {"brin": school.brin, "vestiging": school.vestiging},
-        "created_at": _now(),
-        "software": f"cohortsafe {__version__}",
-        "pgns": sorted(pgns),
-        "retractions": sorted(retractions),
-        "algorithms": _algorithms(),
-        "signer": signing_key.public.fingerprint,
-        "recipient": recipient.fingerprint,
-    }
-    _write(path, "reinstatement", manifest, signing_key, recipient, {})
-    return manifest
+    about = {"retractions": sorted(retractions)}
+    return _write_about_pupils("reinstatement", school, pgns, about, signing_key, recipient, path)
 
 
 def _members(tar: tarfile.TarFile) -> Iterator[tuple[str, IO[bytes]]]:

@@ -145,19 +145,9 @@ def add_schools_from_list(path: Path, *, actor: str) -> SchoolsAdded:
     listed = read_list(path, ("school", "key"))
     problems = list(listed.problems)
     registered = {s.code: s.fingerprint for s in RegisteredSchool.objects.all()}
-    seen: dict[str, int] = {}
     todo: list[tuple[str, Path]] = []
     unchanged: list[str] = []
-    for line, row in listed.rows:
-        try:
-            code = SchoolCode.parse(row["school"]).code
-        except CohortsafeError as error:
-            problems.append(Problem(path.name, line, "school", str(error)))
-            continue
-        if code in seen:
-            problems.append(Problem(path.name, line, "school", f"also on line {seen[code]}"))
-            continue
-        seen[code] = line
+    for line, code, row in listed.by_school(problems):
         key_path = path.parent / row["key"]
         try:
             public = load_public(key_path)

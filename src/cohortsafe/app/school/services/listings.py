@@ -18,8 +18,7 @@ from cohortsafe.app.audit.services import record
 from cohortsafe.app.school.models import Delivery, ExportImport, Objection, School
 from cohortsafe.app.school.services.letters import parent_letter
 from cohortsafe.app.school.services.registers import RegisterError, find_school, objections
-from cohortsafe.domain import SchoolCode, SchoolYear
-from cohortsafe.errors import IdentifierError
+from cohortsafe.domain import SchoolYear
 from cohortsafe.files import write_atomic
 from cohortsafe.lvs import Problem
 
@@ -124,18 +123,8 @@ def set_schools_from_list(path: Path, *, actor: str) -> SchoolsUpdate:
     listed = read_list(path, ("school", "name", "contact"))
     problems = list(listed.problems)
     known = {s.code: s for s in School.objects.all()}
-    seen: dict[str, int] = {}
     changes: list[tuple[School, str, str]] = []
-    for line, row in listed.rows:
-        try:
-            code = SchoolCode.parse(row["school"]).code
-        except IdentifierError as error:
-            problems.append(Problem(path.name, line, "school", str(error)))
-            continue
-        if code in seen:
-            problems.append(Problem(path.name, line, "school", f"also on line {seen[code]}"))
-            continue
-        seen[code] = line
+    for line, code, row in listed.by_school(problems):
         if code not in known:
             problems.append(Problem(path.name, line, "school", f"no school {code} in this home"))
             continue
