@@ -11,6 +11,7 @@ from cohortsafe.app.audit.models import AuditEvent
 from cohortsafe.app.school import services
 from cohortsafe.app.school.models import Reinstatement
 from cohortsafe.app.school.services import reinstatements as reinstatement_module
+from cohortsafe.errors import CohortsafeError
 from cohortsafe.package import open_package
 from tests.exportkit import BSNS
 from tests.school.conftest import SchoolSetup
@@ -128,4 +129,15 @@ def test_no_file_is_left_when_the_record_fails(
     with pytest.raises(RuntimeError):
         services.reinstate(leerlingnummer="1003", **_kwargs(school))  # type: ignore[arg-type]
     assert not list((school.root / "out").glob("*-reinstatement-*.nco"))
+    assert not Reinstatement.objects.exists()
+
+
+def test_a_reinstatement_refuses_the_schools_own_key_as_the_office_key(
+    school: SchoolSetup,
+) -> None:
+    _retracted(school)
+    services.withdraw_objection(services.find_pupil("1003"), actor="test")
+    kwargs = {**_kwargs(school), "office_key": school.root / "keys" / "school.pub"}
+    with pytest.raises(CohortsafeError, match="office"):
+        services.reinstate(leerlingnummer="1003", **kwargs)  # type: ignore[arg-type]
     assert not Reinstatement.objects.exists()

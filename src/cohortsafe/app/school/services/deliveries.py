@@ -67,7 +67,7 @@ def signing_key(path: Path | None) -> KeyPair:
     return load_private(path or load().home / "school.key")
 
 
-def _keys(office_key: Path, signing_key_path: Path | None) -> tuple[PublicKey, KeyPair]:
+def delivery_keys(office_key: Path, signing_key_path: Path | None) -> tuple[PublicKey, KeyPair]:
     """The office's key to encrypt to and the school's to sign with, each checked for its role.
 
     The school's own key is refused as the office's by fingerprint too, so a copy
@@ -287,7 +287,7 @@ def deliver(
     if dry_run:
         recipient, signer = load_public(office_key), None
     else:
-        recipient, signer = _keys(office_key, signing_key_path)
+        recipient, signer = delivery_keys(office_key, signing_key_path)
     the_study = None
     if study is not None:
         the_study = Study.objects.filter(code=study).first()
@@ -480,7 +480,7 @@ def retract(
     held = list(DeliveredPupil.objects.filter(pupil=pupil).select_related("delivery"))
     if not held:
         raise RegisterError(f"pupil {leerlingnummer} was never delivered: nothing to retract")
-    recipient, signer = _keys(office_key, signing_key_path)
+    recipient, signer = delivery_keys(office_key, signing_key_path)
     deliveries = sorted({str(h.delivery.delivery_id) for h in held})
     pgns = sorted({h.pgn for h in held})
     code = SchoolCode(pupil.school.brin, pupil.school.vestiging)

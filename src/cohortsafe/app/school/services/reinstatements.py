@@ -24,10 +24,10 @@ from cohortsafe.app.school.models import (
     Reinstatement,
     Retraction,
 )
-from cohortsafe.app.school.services.deliveries import signing_key
+from cohortsafe.app.school.services.deliveries import delivery_keys
 from cohortsafe.app.school.services.registers import RegisterError, find_pupil
 from cohortsafe.domain import SchoolCode
-from cohortsafe.package import load_public, write_reinstatement
+from cohortsafe.package import write_reinstatement
 
 __all__ = ["ReinstatementReport", "reinstate", "unlifted_retractions"]
 
@@ -93,8 +93,7 @@ def reinstate(
         raise RegisterError(f"pupil {leerlingnummer} was already reinstated")
     objection = Objection.objects.filter(pupil=pupil).order_by("-withdrawn_at").first()
     assert objection is not None  # a retraction needs an objection
-    recipient = load_public(office_key)
-    signer = signing_key(signing_key_path)
+    recipient, signer = delivery_keys(office_key, signing_key_path)
     held = DeliveredPupil.objects.filter(pupil=pupil).select_related("delivery")
     pgns = sorted({h.pgn for h in held})
     periods = sorted({h.delivery.period for h in held})
