@@ -171,7 +171,7 @@ def _prepare_office(work: Path, schools: int) -> float:
     register = (
         "import os, pathlib\n"
         f"os.environ['COHORTSAFE_HOME'] = {str(template)!r}\n"
-        "from cohortsafe.cli._home import open_home\nopen_home()\n"
+        "from cohortsafe.cli._home import open_home\nopen_home('office')\n"
         "from cohortsafe.app.office.models import RegisteredSchool\n"
         "from cohortsafe.package import load_public\n"
         f"key = load_public(pathlib.Path({str(work / 'school.pub')!r}))\n"

@@ -73,7 +73,7 @@ def _import(folder: Path, home: Path) -> float:
     os.environ["COHORTSAFE_HOME"] = str(home)
     from cohortsafe.cli._home import open_home
 
-    open_home()
+    open_home("school", create=True)
     from cohortsafe.app.school import services
 
     start = time.perf_counter()
