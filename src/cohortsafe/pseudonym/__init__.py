@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import Sequence
@@ -67,6 +69,16 @@ class PseudonymKey:
 
     def __repr__(self) -> str:  # never show the secret
         return f"PseudonymKey(key_id={self.key_id!r}, purpose={self.purpose!r})"
+
+    @property
+    def fingerprint(self) -> str:
+        """A one-way fingerprint that tells this key from any other with the same id.
+
+        HMAC of a fixed label under the key: it shows nothing of the secret, and a
+        key file swapped for another valid key no longer matches what was recorded.
+        """
+        label = f"cohortsafe pseudonym key {self.purpose} {self.key_id}".encode()
+        return hmac.new(bytes.fromhex(self.secret_hex), label, hashlib.sha256).hexdigest()
 
 
 def new_key(purpose: str, key_id: str | None = None) -> PseudonymKey:

@@ -39,6 +39,11 @@ class KeyRecord(models.Model):
     key_id = models.CharField(max_length=40, unique=True)
     position = models.PositiveIntegerField()
     file_name = models.CharField(max_length=200)
+    fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="One-way fingerprint of the key, recorded at creation and checked on every load.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -39,6 +39,7 @@ from cohortsafe.pseudonym import (
     PURPOSES,
     KeyChain,
     OfficePseudonyms,
+    PseudonymKey,
     load_key,
     new_key,
     write_key,
@@ -103,7 +104,11 @@ def init_office(*, actor: str) -> dict[str, Any]:
             key = new_key(purpose)
             path = write_key(key, _keys_folder())
             KeyRecord.objects.create(
-                purpose=purpose, key_id=key.key_id, position=1, file_name=path.name
+                purpose=purpose,
+                key_id=key.key_id,
+                position=1,
+                file_name=path.name,
+                fingerprint=key.fingerprint,
             )
             made.append({"purpose": purpose, "key_id": key.key_id})
         record("office.init", actor=actor, fingerprint=pair.public.fingerprint, keys=made)
@@ -121,11 +126,34 @@ def _office_key() -> KeyPair:
     return load_private(path)
 
 
+def _checked_key(held: KeyRecord) -> PseudonymKey:
+    """The key file of ``held``, refused unless it is the very key recorded at its creation.
+
+    A swapped file (another valid key under the same id) would give every pupil of the
+    next delivery a new pseudonym and split the cohort silently.
+    """
+    key = load_key(_keys_folder() / held.file_name)
+    if (key.key_id, key.purpose) != (held.key_id, held.purpose):
+        raise ConfigurationError(
+            f"pseudonym key file {held.file_name} holds another key than the registry names"
+        )
+    if not held.fingerprint:  # recorded before fingerprints were: record it on first use
+        held.fingerprint = key.fingerprint
+        held.save(update_fields=["fingerprint"])
+    elif key.fingerprint != held.fingerprint:
+        raise ConfigurationError(
+            f"pseudonym key file {held.file_name} is not the key made at {held.created_at:%Y-%m-%d}"
+            f" (fingerprint {key.fingerprint[:12]}…, recorded {held.fingerprint[:12]}…): nothing "
+            "is pseudonymised with it; put the original key file back"
+        )
+    return key
+
+
 def pseudonyms() -> OfficePseudonyms:
     chains = {}
     for purpose in PURPOSES:
         records = KeyRecord.objects.filter(purpose=purpose).order_by("position")
-        keys = [load_key(_keys_folder() / r.file_name) for r in records]
+        keys = [_checked_key(r) for r in records]
         if not keys:
             raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
         chains[purpose] = KeyChain(tuple(keys))
@@ -427,6 +455,7 @@ def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
                 key_id=key.key_id,
                 position=current.position + 1,
                 file_name=path.name,
+                fingerprint=key.fingerprint,
             )
             record(
                 "office.rotate_key",
