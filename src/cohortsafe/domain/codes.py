@@ -26,6 +26,7 @@ __all__ = [
     "CHILDCARE_KINDS",
     "DELIVERABLE_DOMAINS",
     "DOMAINS",
+    "EARLIEST_BIRTH_DATE",
     "JAARGROEPEN",
     "LEVELS",
     "MOMENTS",
@@ -140,6 +141,10 @@ _SPECIAL_ALIASES = {
     "medische indicatie": "medisch",
     "medische aandoening": "medisch",
 }
+
+#: The earliest birth date the school accepts at import and the office at intake: one rule on
+#: both sides, so nothing the school delivers is refused for it at the office.
+EARLIEST_BIRTH_DATE = dt.date(1990, 1, 1)
 
 #: Level codes on test results: Cito's I–V and the older A–E.
 LEVELS: tuple[str, ...] = ("I", "II", "III", "IV", "V", "A", "B", "C", "D", "E")

@@ -117,6 +117,7 @@ def date(
     values: pa.Array,
     *,
     not_after: dt.date | None = None,
+    not_before: dt.date | None = None,
 ) -> pa.Array:
     """Dates written ``dd-mm-jjjj`` (or with / or .) or ISO ``jjjj-mm-dd`` that exist.
 
@@ -147,6 +148,10 @@ def date(
         future = exists & (days > np.datetime64(not_after))
         check.flag(column, future, "date lies in the future")
         accepted = exists & ~future
+    if not_before is not None:
+        early = exists & (days < np.datetime64(not_before))
+        check.flag(column, early, f"date lies before {not_before:%d-%m-%Y}")
+        accepted = accepted & ~early
     # A rejected date becomes null, so later checks of the same cell (within the school
     # year?) skip it instead of reporting the one mistake a second time.
     return pa.array(days.astype("datetime64[D]"), type=pa.date32(), mask=~accepted)

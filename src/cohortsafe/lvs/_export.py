@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from cohortsafe.domain import (
     CHILDCARE_KINDS,
     DOMAINS,
+    EARLIEST_BIRTH_DATE,
     LEVELS,
     SPECIAL_CATEGORIES,
     SchoolCode,
@@ -270,7 +271,13 @@ def _leerlingen(
                 check, "tussenvoegsel", c["tussenvoegsel"], required=False, max_length=20
             ),
             "achternaam": col.text(check, "achternaam", c["achternaam"], required=True),
-            "geboortedatum": col.date(check, "geboortedatum", c["geboortedatum"], not_after=today),
+            "geboortedatum": col.date(
+                check,
+                "geboortedatum",
+                c["geboortedatum"],
+                not_after=today,
+                not_before=EARLIEST_BIRTH_DATE,
+            ),
             "geslacht": col.code(
                 check, "geslacht", c["geslacht"], sex_code, what="geslacht (M, V, X or O)"
             ),

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from cohortsafe.domain import (
     CHILDCARE_KINDS,
+    EARLIEST_BIRTH_DATE,
     JAARGROEPEN,
     LEVELS,
     MOMENTS,
@@ -175,7 +176,7 @@ def validate_deliveries(items: Sequence[Delivery]) -> list[list[str]]:
     births = pupils.column("geboortedatum")
     implausible = _mask(
         pc.or_(
-            pc.less(births, pa.scalar(dt.date(1990, 1, 1), pa.date32())),
+            pc.less(births, pa.scalar(EARLIEST_BIRTH_DATE, pa.date32())),
             pc.greater(births, pa.scalar(dt.date.today(), pa.date32())),
         )
     )
