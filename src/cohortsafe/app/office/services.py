@@ -122,6 +122,12 @@ def init_office(*, actor: str) -> dict[str, Any]:
 def _office_key() -> KeyPair:
     path = _home() / "office.key"
     if not path.exists():
+        if KeyRecord.objects.exists() or (_home() / "office.pub").exists():
+            # `office init` refuses a home that holds an office, and must: it would make new keys
+            raise ConfigurationError(
+                f"{path} is missing, but this home holds an office: restore office.key from "
+                "your backup (a new key could not open packages encrypted to the old one)"
+            )
         raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
     return load_private(path)
 
