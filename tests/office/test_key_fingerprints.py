@@ -72,6 +72,6 @@ def test_a_home_from_before_fingerprints_records_them_on_first_use(
 
 def test_a_missing_office_key_is_not_answered_with_office_init(office: Office, home: Path) -> None:
     (home / "office.key").unlink()
-    with pytest.raises(ConfigurationError, match="restore office.key") as caught:
+    with pytest.raises(ConfigurationError, match=r"restore office\.key") as caught:
         office.receive(office.delivery(pupils(2)))
     assert "office init" not in str(caught.value)
