@@ -121,9 +121,11 @@ def test_another_school_cannot_lift_a_tombstone_it_did_not_leave(
     assert _pseudonym(home, pgns[0]) not in _pupils_in("2024-2025")
 
 
-def test_a_tombstone_another_school_also_left_stays_when_one_school_reinstates(
+def test_one_schools_reinstatement_leaves_another_schools_tombstone_standing(
     office: Office, home: Path, tmp_path: Path
 ) -> None:
+    """Tombstones are per school (issue 10): SCHOOL's reinstatement lets SCHOOL's data back,
+    while OTHER's retraction still keeps the pupil out of OTHER's deliveries."""
     other_key = KeyPair.generate("school")
     write_key_pair(other_key, tmp_path / "other")
     services.add_school(OTHER.code, tmp_path / "other" / "school.pub", actor="test")
@@ -144,8 +146,10 @@ def test_a_tombstone_another_school_also_left_stays_when_one_school_reinstates(
     assert report.counts["pupils_lifted"] == 1
     assert report.counts["still_tombstoned_by_another_school"] == 1
     (later,) = office.receive(office.delivery(pupils(3)))
-    assert later.counts["filtered_retracted_pupils"] == 1
-    assert _pseudonym(home, pgns[0]) not in _pupils_in("2024-2025")
+    assert later.counts["filtered_retracted_pupils"] == 0
+    assert _pseudonym(home, pgns[0]) in _pupils_in("2024-2025")
+    (at_other,) = office.receive(office.delivery(pupils(3), school=OTHER, signer=other_key))
+    assert at_other.counts["filtered_retracted_pupils"] == 1
     (theirs,) = office.receive(_reinstatement(office, [pgns[0]], OTHER, other_key))
     assert theirs.counts["still_tombstoned_by_another_school"] == 0
     assert services.status()["tombstones"] == 0

@@ -92,6 +92,7 @@ class RetractionOutcome:
     status: str  # retracted | duplicate
     pupils: int = 0
     rows_removed: int = 0
+    not_delivered: int = 0  # named pupils this school never delivered: nothing of theirs removed
 
 
 @dataclass
@@ -228,6 +229,20 @@ class Vault:
         ).fetchall()
         return {str(row[0]) for row in rows}
 
+    def _tombstoned_by_school(self) -> dict[str, pa.Array]:
+        """Per school pseudonym, the pupils its retractions tombstoned.
+
+        A retraction is one school's: it keeps the pupil out of that school's later
+        deliveries, not out of another school's (whose parents object there).
+        """
+        found: dict[str, list[str]] = {}
+        for pupil, school in self.con.execute(
+            "SELECT DISTINCT t.pupil, r.school FROM tombstones t "
+            "JOIN retractions r USING (retraction_id)"
+        ).fetchall():
+            found.setdefault(school, []).append(pupil)
+        return {school: pa.array(sorted(p), pa.string()) for school, p in found.items()}
+
     def tombstoned(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT pupil FROM tombstones").fetchall()}
 
@@ -357,7 +372,7 @@ class Vault:
                 "WHERE status = 'current'"
             ).fetchall()
         }
-        tombstones = pa.array(sorted(self.tombstoned()), pa.string())
+        tombstones = self._tombstoned_by_school()
         accepted: dict[str, tuple[PreparedDelivery, DeliveryOutcome]] = {}
         replaced_in_vault: dict[str, str] = {}
         for delivery in batch:
@@ -382,7 +397,9 @@ class Vault:
                 outcome.replaced = holder[0]
                 replaced_in_vault[holder[0]] = delivery.delivery_id
             current[key] = (delivery.delivery_id, delivery.created_at)
-            delivery, outcome.filtered = _without_tombstoned(delivery, tombstones)
+            delivery, outcome.filtered = _without_tombstoned(
+                delivery, tombstones.get(delivery.school, _NONE)
+            )
             outcome.rows = delivery.rows
             accepted[delivery.delivery_id] = (delivery, outcome)
             outcomes.append(outcome)
@@ -515,30 +532,39 @@ class Vault:
                 outcomes[delivery_id].ambiguous += 1
 
     def retract(self, retraction_id: str, school: str, pupils: list[str]) -> RetractionOutcome:
-        """Remove every row of these pupils (and their aliases) and tombstone them."""
+        """Remove the rows ``school`` delivered of these pupils (and aliases); tombstone them.
+
+        A school retracts only what it delivered: a pupil who moved was delivered by
+        both schools, and each retracts its own. A named pupil this school never
+        delivered is counted; the tombstone is still left, so a later delivery of
+        this school cannot bring the pupil in either.
+        """
         con = self.con
         done = con.execute(
             "SELECT count(*) FROM retractions WHERE retraction_id = ?", [retraction_id]
         ).fetchall()
         if done[0][0]:
             return RetractionOutcome(retraction_id, "duplicate")
-        everyone = set(pupils)
-        if pupils:
-            marks = ", ".join("?" * len(pupils))
-            for alias, canonical in con.execute(
-                f"SELECT alias, canonical FROM aliases WHERE alias IN ({marks}) "
-                f"OR canonical IN ({marks})",
-                [*pupils, *pupils],
-            ).fetchall():
-                everyone |= {alias, canonical}
-        targets = sorted(everyone)
+        targets = sorted(self._with_aliases(pupils))
+        delivered: set[str] = set()
+        if targets:
+            marks = ", ".join("?" * len(targets))
+            delivered = {
+                row[0]
+                for row in con.execute(
+                    "SELECT DISTINCT pupil FROM leerlingen "
+                    f"WHERE school = ? AND pupil IN ({marks})",
+                    [school, *targets],
+                ).fetchall()
+            }
+        never = sum(1 for p in set(pupils) if not self._with_aliases([p]) & delivered)
         with self._transaction() as obsolete:
             generation = self._generation()
             removed = 0
             if targets:
                 marks = ", ".join("?" * len(targets))
                 removed = self._rewrite_without(
-                    f"pupil IN ({marks})", targets, generation, obsolete
+                    f"pupil IN ({marks}) AND school = ?", [*targets, school], generation, obsolete
                 )
             fault_point("retraction_rewritten")
             now = _now()
@@ -550,7 +576,7 @@ class Vault:
                 "INSERT INTO retractions VALUES (?, ?, ?, ?, ?)",
                 [retraction_id, school, now, len(pupils), removed],
             )
-        return RetractionOutcome(retraction_id, "retracted", len(pupils), removed)
+        return RetractionOutcome(retraction_id, "retracted", len(pupils), removed, never)
 
     def _with_aliases(self, pupils: list[str]) -> set[str]:
         everyone = set(pupils)
@@ -756,6 +782,9 @@ def _group(deliveries: Iterator[PreparedDelivery] | Any) -> dict[tuple[str, str]
             if table.num_rows:
                 groups.setdefault((name, delivery.period), []).append(table)
     return groups
+
+
+_NONE = pa.array([], pa.string())
 
 
 def _without_tombstoned(

@@ -362,7 +362,17 @@ def receive(
                 flush()
                 outcome = vault.retract(opened.package_id, opened.school_pseudonym, opened.pupils)
                 report.status = outcome.status
-                report.counts = {"pupils": outcome.pupils, "rows_removed": outcome.rows_removed}
+                report.counts = {
+                    "pupils": outcome.pupils,
+                    "rows_removed": outcome.rows_removed,
+                    "not_delivered_by_this_school": outcome.not_delivered,
+                }
+                if outcome.not_delivered:
+                    report.reason = (
+                        f"{outcome.not_delivered} pupil(s) it names were never delivered by this "
+                        "school: nothing of theirs was removed; the tombstone keeps them out of "
+                        "this school's later deliveries"
+                    )
                 _record([report], actor)
             elif opened.kind == "reinstatement":
                 flush()
