@@ -83,6 +83,25 @@ EXAMPLES = {
 }
 
 
+def _pupil_package_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """The options of a signed, encrypted package about one pupil (retraction, reinstatement)."""
+    _pupil_options(parser)
+    parser.add_argument(
+        "--office-key",
+        type=Path,
+        required=True,
+        metavar="office.pub",
+        help="the office's public key, as the office gave it",
+    )
+    parser.add_argument(
+        "--signing-key",
+        type=Path,
+        default=None,
+        help="school's private key (default: school.key in the home)",
+    )
+    parser.add_argument("--out", type=Path, required=True, help=f"folder to write the {what} into")
+
+
 def register(groups: Subparsers) -> None:
     school = add_group(groups, "school", "the school side: imports, registers, deliveries")
 
@@ -244,21 +263,7 @@ def register(groups: Subparsers) -> None:
     p = add_command(
         school, "retract", _retract, "a signed, encrypted retraction after a late objection"
     )
-    _pupil_options(p)
-    p.add_argument(
-        "--office-key",
-        type=Path,
-        required=True,
-        metavar="office.pub",
-        help="the office's public key, as the office gave it",
-    )
-    p.add_argument(
-        "--signing-key",
-        type=Path,
-        default=None,
-        help="school's private key (default: school.key in the home)",
-    )
-    p.add_argument("--out", type=Path, required=True, help="folder to write the retraction into")
+    _pupil_package_options(p, "retraction")
 
     p = add_command(school, "letter", _letter, "the information letter for parents")
     _school_option(p)
@@ -288,21 +293,7 @@ def register(groups: Subparsers) -> None:
         _reinstate,
         "a signed, encrypted reinstatement after an objection withdrawn following a retraction",
     )
-    _pupil_options(p)
-    p.add_argument(
-        "--office-key",
-        type=Path,
-        required=True,
-        metavar="office.pub",
-        help="the office's public key file, e.g. office.pub",
-    )
-    p.add_argument(
-        "--signing-key",
-        type=Path,
-        default=None,
-        help="school's private key (default: school.key in the home)",
-    )
-    p.add_argument("--out", type=Path, required=True, help="folder for the reinstatement file")
+    _pupil_package_options(p, "reinstatement")
 
     p = add_command(
         school, "status", _status, "per school: pupils, imports, deliveries, objections"
@@ -594,9 +585,10 @@ def _deliver(args: argparse.Namespace) -> Report:
     return Report.rejected(data, text)
 
 
-def _retract(args: argparse.Namespace) -> Report:
+def _pupil_package(args: argparse.Namespace, kind: str) -> Report:
+    """Write a retraction or a reinstatement of ``--pupil`` with the service of that name."""
     services = _services()
-    report = services.retract(
+    report = getattr(services, kind)(
         leerlingnummer=args.pupil,
         school=args.school,
         office_key=args.office_key,
@@ -605,6 +597,10 @@ def _retract(args: argparse.Namespace) -> Report:
         signing_key_path=args.signing_key,
     )
     return Report.ok(report.as_dict(), report.describe())
+
+
+def _retract(args: argparse.Namespace) -> Report:
+    return _pupil_package(args, "retract")
 
 
 def _letter(args: argparse.Namespace) -> Report:
@@ -688,13 +684,4 @@ def _deliveries(args: argparse.Namespace) -> Report:
 
 
 def _reinstate(args: argparse.Namespace) -> Report:
-    services = _services()
-    report = services.reinstate(
-        leerlingnummer=args.pupil,
-        school=args.school,
-        office_key=args.office_key,
-        out=output_folder(args.out),
-        actor=services.console_actor(),
-        signing_key_path=args.signing_key,
-    )
-    return Report.ok(report.as_dict(), report.describe())
+    return _pupil_package(args, "reinstate")
