@@ -58,3 +58,22 @@ def emit(report: Report, *, as_json: bool) -> None:
         sys.stdout.write(report.text.rstrip("\n") + "\n")
     for line in report.errors:
         sys.stderr.write(line + "\n")
+
+
+def list_rejected(
+    data: dict[str, Any], source: object, outcome: str, problems: list[Any]
+) -> Report:
+    """A list (objections, schools) refused whole: every problem in JSON, grouped for people.
+
+    ``problems`` are :class:`cohortsafe.lvs.Problem`; ``outcome`` says what was not done.
+    """
+    from cohortsafe.lvs import group_problems  # pyarrow: only when a list is refused
+
+    groups = group_problems(problems)
+    data = {
+        **data,
+        "problems": [p.as_dict() for p in problems],
+        "problem_groups": [g.as_dict() for g in groups],
+    }
+    text = "\n".join([f"rejected {source}: {outcome}"] + [f"  {g}" for g in groups])
+    return Report.rejected(data, text)

@@ -14,7 +14,7 @@ from cohortsafe.cli._commands import (
 )
 from cohortsafe.cli._home import open_home
 from cohortsafe.cli._progress import progress_bar
-from cohortsafe.cli._report import Report
+from cohortsafe.cli._report import Report, list_rejected
 from cohortsafe.errors import UsageError
 
 EXAMPLES = {
@@ -126,17 +126,11 @@ def _school_add(args: argparse.Namespace) -> Report:
         from cohortsafe.app.office import listings
 
         added = listings.add_schools_from_list(args.from_, actor=_actor())
-        data = {
-            "accepted": added.accepted,
-            "added": added.added,
-            "unchanged": added.unchanged,
-            "problems": [p.as_dict() for p in added.problems],
-        }
+        data = {"accepted": added.accepted, "added": added.added, "unchanged": added.unchanged}
         if not added.accepted:
-            lines = [f"rejected {args.from_}: no school was registered"]
-            return Report.rejected(data, "\n".join(lines + [f"  {p}" for p in added.problems]))
+            return list_rejected(data, args.from_, "no school was registered", added.problems)
         return Report.ok(
-            data,
+            {**data, "problems": []},
             f"{len(added.added)} school(s) registered, {len(added.unchanged)} already registered"
             " with the same key",
         )

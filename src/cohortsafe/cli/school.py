@@ -17,7 +17,7 @@ from cohortsafe.cli._commands import (
 )
 from cohortsafe.cli._home import open_home
 from cohortsafe.cli._progress import progress_bar
-from cohortsafe.cli._report import Report
+from cohortsafe.cli._report import Report, list_rejected
 from cohortsafe.domain import SPECIAL_CATEGORIES
 from cohortsafe.errors import UsageError
 
@@ -344,15 +344,13 @@ def _set(args: argparse.Namespace) -> Report:
         if args.school or args.name or args.contact:
             raise UsageError("--from takes no --school, --name or --contact")
         update = services.set_schools_from_list(args.from_, actor=services.console_actor())
-        data = {
-            "accepted": update.accepted,
-            "updated": update.updated,
-            "problems": [p.as_dict() for p in update.problems],
-        }
+        data = {"accepted": update.accepted, "updated": update.updated}
         if not update.accepted:
-            lines = [f"rejected {args.from_}: nothing was changed"]
-            return Report.rejected(data, "\n".join(lines + [f"  {p}" for p in update.problems]))
-        return Report.ok(data, f"name and contact recorded for {len(update.updated)} school(s)")
+            return list_rejected(data, args.from_, "nothing was changed", update.problems)
+        return Report.ok(
+            {**data, "problems": []},
+            f"name and contact recorded for {len(update.updated)} school(s)",
+        )
     school = services.set_school(
         args.school, name=args.name, contact=args.contact, actor=services.console_actor()
     )
@@ -453,23 +451,15 @@ def _objections(args: argparse.Namespace) -> Report:
 def _objections_import(args: argparse.Namespace) -> Report:
     services = _services()
     outcome = services.import_objection_list(args.file, args.school, actor=services.console_actor())
-    from cohortsafe.lvs import group_problems  # pyarrow: only when the command runs
-
-    groups = group_problems(outcome.problems)
     data = {
         "accepted": outcome.accepted,
         "registered": outcome.registered,
         "already_active": outcome.already_active,
-        "problems": [p.as_dict() for p in outcome.problems],
-        "problem_groups": [g.as_dict() for g in groups],
     }
     if not outcome.accepted:
-        text = "\n".join(
-            [f"rejected {args.file}: nothing was registered"] + [f"  {g}" for g in groups]
-        )
-        return Report.rejected(data, text)
+        return list_rejected(data, args.file, "nothing was registered", outcome.problems)
     return Report.ok(
-        data,
+        {**data, "problems": [], "problem_groups": []},
         f"{outcome.registered} objection(s) registered, {outcome.already_active} already active",
     )
 
