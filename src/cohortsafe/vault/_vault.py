@@ -243,9 +243,6 @@ class Vault:
             found.setdefault(school, []).append(pupil)
         return {school: pa.array(sorted(p), pa.string()) for school, p in found.items()}
 
-    def tombstoned(self) -> set[str]:
-        return {r[0] for r in self.con.execute("SELECT pupil FROM tombstones").fetchall()}
-
     def counts(self) -> VaultCounts:
         con = self.con
 
