@@ -73,6 +73,16 @@ def _flag(text: str) -> bool:
     raise ConfigurationError("a yes/no setting is written 1 or 0")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ConfigurationError("a wait is written in seconds, e.g. 30 or 0.5")
+    return value
+
+
 def _hosts(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -132,6 +142,14 @@ SETTINGS: tuple[Setting, ...] = (
         _domains,
     ),
     Setting(
+        "lock_wait",
+        "COHORTSAFE_LOCK_WAIT",
+        "30",
+        "Seconds a command waits while another command works on the same home, before it "
+        "stops and says the home is busy.",
+        _seconds,
+    ),
+    Setting(
         "debug",
         "COHORTSAFE_DEBUG",
         "0",
@@ -157,6 +175,7 @@ class Config:
     secret_key_file: str | None
     objection_deadline: MonthDay
     delivery_domains: tuple[str, ...]
+    lock_wait: float
     debug: bool
     allowed_hosts: tuple[str, ...]
 

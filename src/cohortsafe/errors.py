@@ -13,6 +13,8 @@ CohortsafeError
 │   ├── SignatureError      not signed by the expected key
 │   └── DecryptionError     not encrypted to this key
 ├── VaultError              the office vault is inconsistent or locked
+├── HomeBusyError           another command is working on the same home
+├── StorageError            a file cannot be written or read: disk full, read-only, damaged
 └── PolicyError             a disclosure-control policy or request is malformed
 ```
 
@@ -33,11 +35,13 @@ __all__ = [
     "DecryptionError",
     "ExistsError",
     "ExportError",
+    "HomeBusyError",
     "IdentifierError",
     "IntegrityError",
     "PackageError",
     "PolicyError",
     "SignatureError",
+    "StorageError",
     "UsageError",
     "VaultError",
 ]
@@ -93,3 +97,14 @@ class VaultError(CohortsafeError):
 
 class PolicyError(CohortsafeError):
     """A disclosure-control policy or output request is malformed."""
+
+
+class HomeBusyError(CohortsafeError):
+    """Another command holds the home's lock and did not finish within the wait."""
+
+
+class StorageError(CohortsafeError):
+    """A file or folder cannot be written or read (a full disk, a read-only home, damage).
+
+    The step that met it changed nothing; the message names the file.
+    """

@@ -17,6 +17,7 @@ from pathlib import Path
 from cohortsafe.config import Config, check_private_home, load
 from cohortsafe.errors import ConfigurationError
 from cohortsafe.files import private_dir, write_atomic
+from cohortsafe.homelock import lock_home
 
 __all__ = ["ROLES", "home_role", "open_home"]
 
@@ -102,7 +103,6 @@ def open_home(role: str | None = None, *, create: bool = False) -> Config:
             f"cannot create the home folder {config.home}: {error.strerror}"
         ) from None
     check_private_home(config.home)
-    _mark(config.home, role)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohortsafe.app.settings")
 
     import django
@@ -110,8 +110,22 @@ def open_home(role: str | None = None, *, create: bool = False) -> Config:
 
     if not settings.configured or not _django_ready():
         django.setup()
-    _migrate_if_needed()
+    if _needs_setting_up(config.home):
+        # two first commands at once must not both mark and migrate the home
+        with lock_home(config.home, command="set up home", wait=config.lock_wait):
+            _mark(config.home, role)
+            _migrate_if_needed()
     return config
+
+
+def _needs_setting_up(home: Path) -> bool:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    if not (home / _MARKER).exists():
+        return True
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 def _django_ready() -> bool:

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from cohortsafe.app._csvlist import read_list
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.office.intake import open_many, start_worker
 from cohortsafe.app.office.models import KeyRecord, ReceivedPackage, RegisteredSchool
 from cohortsafe.app.office.services import (
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 
+@holds_home
 def registered_schools() -> list[dict[str, Any]]:
     return [
         {
@@ -48,6 +50,7 @@ def registered_schools() -> list[dict[str, Any]]:
     ]
 
 
+@holds_home
 def received(
     kind: str, school: str | None = None, period: str | None = None
 ) -> list[dict[str, Any]]:
@@ -74,6 +77,7 @@ def received(
     ]
 
 
+@holds_home
 def check_files(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
     """What ``receive`` would do with each file, without touching the vault or the registry."""
     files = list(paths)
@@ -118,6 +122,7 @@ def check_files(paths: Iterable[Path], *, actor: str) -> list[ReceiveReport]:
     return reports
 
 
+@holds_home
 def rotation_preview(purpose: str) -> dict[str, Any]:
     """What ``rotate_key(purpose)`` would do: the current key and the vault files it rewrites."""
     current = KeyRecord.objects.filter(purpose=purpose).order_by("-position").first()
@@ -136,6 +141,7 @@ class SchoolsAdded:
     problems: list[Problem] = field(default_factory=list)
 
 
+@holds_home
 def add_schools_from_list(path: Path, *, actor: str) -> SchoolsAdded:
     """Register every school in a CSV (school, key) in one transaction, all or nothing.
 

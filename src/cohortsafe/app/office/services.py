@@ -21,6 +21,7 @@ from django.db import transaction
 
 from cohortsafe.app._parallel import ordered_map
 from cohortsafe.app.audit.services import record, record_many
+from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.office.intake import IntakeKeys, open_many, start_worker
 from cohortsafe.app.office.models import KeyRecord, ReceivedPackage, RegisteredSchool
 from cohortsafe.app.progress import Progress
@@ -89,6 +90,7 @@ def open_vault() -> Iterator[Vault]:
         yield vault
 
 
+@holds_home
 def init_office(*, actor: str) -> dict[str, Any]:
     """Create the office key pair and one pseudonym key per purpose; refuses to run twice."""
     home = _home()
@@ -205,6 +207,7 @@ def _own_fingerprint() -> tuple[str, ...]:
     return (load_public(path).fingerprint,) if path.exists() else ()
 
 
+@holds_home
 def add_school(code: str, key_path: Path, *, actor: str, replace: bool = False) -> SchoolAdded:
     """Register ``code``'s public key; replacing another key needs ``replace``.
 
@@ -298,6 +301,7 @@ def _intake_keys() -> IntakeKeys:
     return IntakeKeys(office_key.to_json(), schools, pseudonyms())
 
 
+@holds_home
 def receive(
     paths: Iterable[Path], *, actor: str, progress: Progress | None = None
 ) -> list[ReceiveReport]:
@@ -452,6 +456,7 @@ def _record(reports: list[ReceiveReport], actor: str) -> None:
         record_many(events, actor=actor)
 
 
+@holds_home
 def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
     """Add a new key for ``purpose`` and re-key the vault with it: new = HMAC(new, old)."""
     if purpose not in PURPOSES:
@@ -492,6 +497,7 @@ def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
     }
 
 
+@holds_home
 def status() -> dict[str, Any]:
     with open_vault() as vault:
         counts: VaultCounts = vault.counts()
@@ -522,6 +528,7 @@ def status() -> dict[str, Any]:
     }
 
 
+@holds_home
 def scan_vault(*, actor: str) -> list[ScanFinding]:
     """Look through every vault file for identifiers (an audited read of the whole vault)."""
     root = _home() / "vault"

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.school.models import Consent, Objection, Pupil
 from cohortsafe.app.school.services.registers import give_consent
 
@@ -28,6 +29,7 @@ class ConsentOutcome:
         }
 
 
+@holds_home
 def register_consent(
     pupil: Pupil,
     *,

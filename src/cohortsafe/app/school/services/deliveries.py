@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.progress import Progress
 from cohortsafe.app.progress import report as report_progress
 from cohortsafe.app.school.models import (
@@ -259,6 +260,7 @@ def _consented(school: School, study: Study, delivered: dict[str, tuple[int, str
     return {f"{delivered[n][1]}|{c}" for n, c in rows if n in delivered and c in study.categories}
 
 
+@holds_home
 def deliver(
     *,
     period: SchoolYear,
@@ -461,6 +463,7 @@ class RetractionReport:
         return f"retraction {self.file} for pupil {self.leerlingnummer} (delivered in {held})"
 
 
+@holds_home
 def retract(
     *,
     leerlingnummer: str,

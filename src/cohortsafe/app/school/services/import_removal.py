@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.school.models import Delivery, ExportImport
 from cohortsafe.app.school.services.imports import lvs_store
 from cohortsafe.app.school.services.registers import find_school
@@ -49,6 +50,7 @@ class RemovedImport:
         )
 
 
+@holds_home
 def remove_import(school_year: SchoolYear, school: str | None, *, actor: str) -> RemovedImport:
     """Remove one school year's import of one school, all or nothing, audited.
 

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 
 from cohortsafe.app._parallel import ordered_map
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.progress import Progress
 from cohortsafe.app.progress import report as report_progress
 from cohortsafe.app.school.models import ExportImport, Pupil, School
@@ -85,6 +86,7 @@ class ImportReport:
         return "\n".join(lines)
 
 
+@holds_home
 def import_exports(
     paths: Iterable[Path],
     *,

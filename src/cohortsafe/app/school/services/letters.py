@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.school.services.registers import RegisterError, find_school, objection_deadline
 from cohortsafe.config import load
 from cohortsafe.letters import LetterFacts, render_letter
@@ -11,6 +12,7 @@ from cohortsafe.letters import LetterFacts, render_letter
 __all__ = ["parent_letter"]
 
 
+@holds_home
 def parent_letter(school: str | None, *, lang: str, fmt: str, today: dt.date | None = None) -> str:
     the_school = find_school(school)
     if not the_school.name or not the_school.contact:

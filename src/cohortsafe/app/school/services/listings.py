@@ -15,6 +15,7 @@ from django.db.models import Count, Max, Q
 
 from cohortsafe.app._csvlist import read_list
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.school.models import Delivery, ExportImport, Objection, School
 from cohortsafe.app.school.services.letters import parent_letter
 from cohortsafe.app.school.services.registers import RegisterError, find_school, objections
@@ -35,6 +36,7 @@ def _schools(code: str | None) -> list[School]:
     return [find_school(code)] if code else list(School.objects.order_by("brin", "vestiging"))
 
 
+@holds_home
 def school_status(code: str | None = None, *, actor: str) -> list[dict[str, Any]]:
     """Per school: pupils, imports per year, deliveries per period, objections, retractions due."""
     schools = _schools(code)
@@ -78,6 +80,7 @@ def school_status(code: str | None = None, *, actor: str) -> list[dict[str, Any]
     return result
 
 
+@holds_home
 def deliveries_made(
     code: str | None = None, period: SchoolYear | None = None, *, actor: str
 ) -> list[dict[str, Any]]:
@@ -118,6 +121,7 @@ class SchoolsUpdate:
     problems: list[Problem] = field(default_factory=list)
 
 
+@holds_home
 def set_schools_from_list(path: Path, *, actor: str) -> SchoolsUpdate:
     """Names and contacts for many schools from a CSV (school, name, contact), all or nothing."""
     listed = read_list(path, ("school", "name", "contact"))
@@ -142,6 +146,7 @@ def set_schools_from_list(path: Path, *, actor: str) -> SchoolsUpdate:
     return SchoolsUpdate(True, updated=[s.code for s, _, _ in changes])
 
 
+@holds_home
 def letters_for_all(out: Path, *, lang: str, fmt: str, actor: str) -> list[Path]:
     """One letter per school in the home, ``<BRINVEST>.<fmt>`` in ``out``.
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.school.models import (
     Consent,
     DeliveredPupil,
@@ -92,6 +93,7 @@ def find_pupil(leerlingnummer: str, school: str | None = None) -> Pupil:
     return found[0]
 
 
+@holds_home
 def set_school(code: str | None, *, name: str | None, contact: str | None, actor: str) -> School:
     """Record the school's name and the contact parents object to (for the letter)."""
     school = find_school(code)
@@ -113,6 +115,7 @@ def objection_deadline(today: dt.date | None = None) -> dt.date:
     return this_year if this_year >= today else deadline.in_year(today.year + 1)
 
 
+@holds_home
 def register_objection(
     pupil: Pupil,
     *,
@@ -152,6 +155,7 @@ def register_objection(
     return objection
 
 
+@holds_home
 def withdraw_objection(pupil: Pupil, *, note: str = "", actor: str) -> Objection:
     """Withdraw the active objection; ``.needs_reinstatement`` on the result says whether the
     office still holds a retraction's tombstone (then `school reinstate` must follow)."""
@@ -183,6 +187,7 @@ class ObjectionListImport:
     problems: list[Problem]
 
 
+@holds_home
 def import_objection_list(path: Path, school: str | None, *, actor: str) -> ObjectionListImport:
     """Register every objection in a list exported by the LAS, all or nothing."""
     the_school = find_school(school)
@@ -256,6 +261,7 @@ class ObjectionStatus:
         }
 
 
+@holds_home
 def objections(
     school: str | None = None, *, include_withdrawn: bool = True, actor: str
 ) -> list[ObjectionStatus]:
@@ -289,6 +295,7 @@ def objections(
     return result
 
 
+@holds_home
 def add_study(
     *,
     code: str,
@@ -325,6 +332,7 @@ def _study(code: str) -> Study:
         raise RegisterError(f"no study {code}: add it first") from None
 
 
+@holds_home
 def give_consent(
     pupil: Pupil,
     *,
@@ -372,6 +380,7 @@ def give_consent(
     return made
 
 
+@holds_home
 def withdraw_consent(
     pupil: Pupil, *, study: str, categories: list[str] | None = None, actor: str
 ) -> int:
@@ -397,6 +406,7 @@ def withdraw_consent(
     return len(ids)
 
 
+@holds_home
 def consents(study: str | None = None, school: str | None = None, *, actor: str) -> list[Consent]:
     """The consent register (an audited access to pupil data)."""
     query = Consent.objects.select_related("pupil__school", "study").order_by("registered_at")

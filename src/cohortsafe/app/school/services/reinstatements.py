@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.school.models import (
     DeliveredPupil,
     Objection,
@@ -71,6 +72,7 @@ class ReinstatementReport:
         )
 
 
+@holds_home
 def reinstate(
     *,
     leerlingnummer: str,

@@ -1,0 +1,34 @@
+"""Service functions hold the home's lock while they run (see :mod:`cohortsafe.homelock`).
+
+Every service that changes the home or reads pupil data (and so writes the
+audit log) is wrapped with :func:`holds_home`; a test finds every public
+service taking an ``actor`` and checks it is wrapped.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from cohortsafe.config import load
+from cohortsafe.homelock import lock_home
+
+__all__ = ["holds_home"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def holds_home(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` holding the lock of the home in effect."""
+    command = function.__qualname__.replace("_", " ")
+
+    @functools.wraps(function)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        config = load()
+        with lock_home(config.home, command=command, wait=config.lock_wait):
+            return function(*args, **kwargs)
+
+    locked.__holds_home__ = True  # type: ignore[attr-defined]
+    return locked
