@@ -20,6 +20,7 @@ from cohortsafe.errors import HomeBusyError, StorageError
 from cohortsafe.homelock import lock_home
 from cohortsafe.lvs import LvsStore
 from cohortsafe.synth import SynthSpec, write_exports
+from tests.mounts import read_only, small_disk
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -108,14 +109,16 @@ def test_the_lock_is_re_entrant_within_a_process_and_released_after(home: Path) 
     assert child.returncode == 0, child.stderr.decode()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder anyway")
-def test_a_read_only_home_is_a_storage_error_naming_it(home: Path) -> None:
-    home.mkdir(mode=0o500)
-    try:
-        with pytest.raises(StorageError, match="cannot be written"), lock_home(home):
+def test_a_read_only_home_is_a_storage_error_naming_it(tmp_path: Path) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        home = disk / "home"
+        home.mkdir(mode=0o700)
+        with (
+            read_only(disk),
+            pytest.raises(StorageError, match="cannot be written"),
+            lock_home(home),
+        ):
             pass
-    finally:
-        home.chmod(0o700)
 
 
 SERVICE_MODULES = (

@@ -11,6 +11,7 @@ from cohortsafe.app.audit.models import AuditEvent
 from cohortsafe.app.school import services
 from cohortsafe.app.school.models import ExportImport, Pupil, School
 from cohortsafe.domain import SchoolCode, SchoolYear
+from cohortsafe.errors import StorageError
 from cohortsafe.lvs import LvsStore
 from cohortsafe.synth import SynthSpec, write_exports
 from tests.exportkit import ExportKit
@@ -116,21 +117,30 @@ def test_one_bad_export_does_not_stop_the_others(tmp_path: Path) -> None:
     assert [r.accepted for r in reports] == [True, False]
 
 
-def test_a_crash_while_storing_leaves_the_registry_untouched(
+def test_a_failing_switch_after_the_registry_committed_is_finished_not_lost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The store used to delete its old files and then fail: every later import crashed."""
     folder = ExportKit.valid().write(tmp_path / "x")
+    commit = LvsStore.commit
 
-    def crash(*args: object) -> None:
-        raise OSError("disk full")
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(LvsStore, "commit", crash)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(LvsStore, "commit", full_disk)
+    with pytest.raises(StorageError, match="next command finishes it"):
         _import(folder)
-    assert School.objects.count() == Pupil.objects.count() == 0
+    assert School.objects.get().latest_year == "2025-2026"  # the registry committed
+    monkeypatch.setattr(LvsStore, "commit", commit)
+    assert _store_rows("toetsresultaten") == 18  # the next command finished the switch
     school_folder = services.lvs_store().root / SCHOOL.code
-    assert not list(school_folder.glob("*.parquet"))
-    monkeypatch.undo()
+    assert sorted(p.name for p in school_folder.iterdir()) == [
+        "bijzonder.g1.parquet",
+        "inschrijvingen.g1.parquet",
+        "manifest.json",
+        "toetsresultaten.g1.parquet",
+        "voorschool.g1.parquet",
+    ]
     (report,) = _import(folder)
     assert report.accepted
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cohortsafe import faults
 from cohortsafe.app.audit.models import AuditEvent
 from cohortsafe.app.school import services
 from cohortsafe.app.school.models import ExportImport, Pupil, School
@@ -117,17 +118,18 @@ def test_removing_a_delivered_year_is_refused(school: SchoolSetup) -> None:
     assert ExportImport.objects.filter(school_year=str(PERIOD)).exists()
 
 
-def test_a_failing_switch_leaves_store_and_registry_as_they_were(
+def test_a_failing_registry_commit_leaves_store_and_registry_as_they_were(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _import(ExportKit.valid().write(tmp_path / "x"))
     folder = services.lvs_store().root / SCHOOL.code
     store_files = sorted(p.name for p in folder.iterdir())
 
-    def fail(*args: object, **kwargs: object) -> None:
-        raise OSError("disk full")
+    def fail(step: str) -> None:
+        if step == "import_removal.registry_written":
+            raise OSError("disk full")
 
-    monkeypatch.setattr("cohortsafe.lvs._store.LvsStore.commit", fail)
+    monkeypatch.setattr(faults, "fault_point", fail)
     with pytest.raises(OSError, match="disk full"):
         services.remove_import(SchoolYear(2025), None, actor="test")
     assert ExportImport.objects.count() == 1

@@ -3,6 +3,9 @@
 Every service that changes the home or reads pupil data (and so writes the
 audit log) is wrapped with :func:`holds_home`; a test finds every public
 service taking an ``actor`` and checks it is wrapped.
+
+The wrapper also turns a registry that cannot be written into a
+:class:`~cohortsafe.errors.StorageError` (:mod:`cohortsafe.app.storage`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from cohortsafe.app.storage import registry_storage_errors
 from cohortsafe.config import load
 from cohortsafe.homelock import lock_home
 
@@ -27,7 +31,10 @@ def holds_home(function: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(function)
     def locked(*args: P.args, **kwargs: P.kwargs) -> R:
         config = load()
-        with lock_home(config.home, command=command, wait=config.lock_wait):
+        with (
+            lock_home(config.home, command=command, wait=config.lock_wait),
+            registry_storage_errors(),
+        ):
             return function(*args, **kwargs)
 
     locked.__holds_home__ = True  # type: ignore[attr-defined]

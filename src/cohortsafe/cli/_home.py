@@ -110,11 +110,14 @@ def open_home(role: str | None = None, *, create: bool = False) -> Config:
 
     if not settings.configured or not _django_ready():
         django.setup()
-    if _needs_setting_up(config.home):
-        # two first commands at once must not both mark and migrate the home
-        with lock_home(config.home, command="set up home", wait=config.lock_wait):
-            _mark(config.home, role)
-            _migrate_if_needed()
+    from cohortsafe.app.storage import registry_storage_errors
+
+    with registry_storage_errors():
+        if _needs_setting_up(config.home):
+            # two first commands at once must not both mark and migrate the home
+            with lock_home(config.home, command="set up home", wait=config.lock_wait):
+                _mark(config.home, role)
+                _migrate_if_needed()
     return config
 
 

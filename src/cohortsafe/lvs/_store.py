@@ -14,6 +14,14 @@ older export imported later only fills in the years and pupils the store
 does not have yet, unless it is imported to *replace*: then it merges as a
 newer one would. Removing a school year's import (:meth:`LvsStore.prepare_removal`)
 writes a generation without that year, switched to the same way.
+
+A change is recorded before its first file is written: ``pending.json`` names
+the new generation's files, the manifest it replaces and a token. The caller
+stores the token in its registry in the same transaction as the registry's
+side of the change, then commits the store. After a crash anywhere,
+:meth:`LvsStore.finish` completes the change when the registry holds its token
+and undoes it otherwise, so the store and the registry never disagree, and only
+files a record names are ever deleted.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +38,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cohortsafe import faults
 from cohortsafe.domain import SchoolCode, SchoolYear
 from cohortsafe.domain.schemas import LVS_BIJZONDER, LVS_TOETSRESULTATEN, LVS_VOORSCHOOL
-from cohortsafe.errors import ConfigurationError
-from cohortsafe.files import make_private, private_dir, write_atomic
+from cohortsafe.errors import ConfigurationError, StorageError
+from cohortsafe.files import fsync_dir, make_private, private_dir, write_atomic
 from cohortsafe.lvs._export import Export
 
 __all__ = ["INSCHRIJVINGEN", "LvsStore", "PreparedImport"]
@@ -52,6 +63,7 @@ STORE_SCHEMAS: dict[str, pa.Schema] = {
     "bijzonder": LVS_BIJZONDER,
 }
 _MANIFEST = "manifest.json"
+_PENDING = "pending.json"
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ class PreparedImport:
     manifest: dict[str, object]
     newer: bool  # the export is not older than what the store held
     removed: dict[str, int] = dataclasses.field(default_factory=dict)  # rows a removal drops
+    token: str = ""  # the registry records it with its side of the change
 
     def files(self) -> list[Path]:
         names = self.manifest["files"]
@@ -154,8 +167,8 @@ class LvsStore:
             )
         ).to_pylist()
         if not years:
-            folder = self._folder(school)
-            return PreparedImport(school, folder, {"files": {}}, False, removed)
+            empty = PreparedImport(school, self._folder(school), {"files": {}}, False, removed)
+            return self._record_pending(empty, manifest)
         newest = max(SchoolYear.parse(y) for y in years)
         prepared = self._write_generation(school, manifest, merged, newest, False)
         return dataclasses.replace(prepared, removed=removed)
@@ -177,20 +190,76 @@ class LvsStore:
     ) -> PreparedImport:
         folder = self._folder(school)
         generation = int(str(manifest["generation"])) + 1 if manifest else 1
-        private_dir(folder)
-        files: dict[str, str] = {}
-        for name, table in tables.items():
-            filename = f"{name}.g{generation}.parquet"
-            pq.write_table(table, folder / filename, compression="zstd")
-            # pyarrow creates the file with the umask's mode; it holds pupils' data
-            make_private(folder / filename)
-            files[name] = filename
+        files = {name: f"{name}.g{generation}.parquet" for name in tables}
         new_manifest: dict[str, object] = {
             "generation": generation,
             "latest_year": str(newest),
             "files": files,
         }
-        return PreparedImport(school, folder, new_manifest, newer)
+        prepared = self._record_pending(
+            PreparedImport(school, folder, new_manifest, newer), manifest
+        )
+        try:
+            for name, table in tables.items():
+                path = folder / files[name]
+                pq.write_table(table, path, compression="zstd")
+                # pyarrow creates the file with the umask's mode; it holds pupils' data
+                make_private(path)
+                _fsync(path)
+                faults.fault_point("store.file_written")
+            fsync_dir(folder)
+        except BaseException:
+            self.discard(prepared)
+            raise
+        return prepared
+
+    def _record_pending(
+        self, prepared: PreparedImport, old: dict[str, object] | None
+    ) -> PreparedImport:
+        """Name the change before its first file exists, so a crash can be undone exactly."""
+        folder = prepared.folder
+        if (folder / _PENDING).exists():
+            raise StorageError(
+                f"an earlier change of the LVS store of {prepared.school} was interrupted "
+                "and not finished; it is finished before any new one"
+            )
+        token = uuid.uuid4().hex
+        private_dir(folder)
+        record = {"token": token, "old": old, "new": prepared.manifest}
+        write_atomic(folder / _PENDING, json.dumps(record, indent=1).encode())
+        faults.fault_point("store.pending_recorded")
+        return dataclasses.replace(prepared, token=token)
+
+    def interrupted(self) -> dict[SchoolCode, str]:
+        """Per school with an unfinished change, the token the registry holds if it committed."""
+        if not self.root.exists():
+            return {}
+        found = {}
+        for path in sorted(self.root.glob(f"*/{_PENDING}")):
+            found[SchoolCode.parse(path.parent.name)] = str(self._pending(path)["token"])
+        return found
+
+    @staticmethod
+    def _pending(path: Path) -> dict[str, object]:
+        try:
+            record: dict[str, object] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            # written atomically, so it is whole or absent: anything else is damage
+            raise StorageError(f"{path} is damaged; restore the home from a backup") from None
+        return record
+
+    def finish(self, school: SchoolCode, *, committed: bool) -> None:
+        """Complete (``committed``) or undo an interrupted change of ``school``."""
+        folder = self._folder(school)
+        record = self._pending(folder / _PENDING)
+        old = record["old"]
+        new = record["new"]
+        assert isinstance(new, dict)
+        prepared = PreparedImport(school, folder, new, True, token=str(record["token"]))
+        if committed:
+            self.commit(prepared, old=old if isinstance(old, dict) else None)
+        else:
+            self.discard(prepared, old=old if isinstance(old, dict) else None)
 
     def _merge(self, export: Export, newer: bool) -> dict[str, pa.Table]:
         school = export.school
@@ -239,34 +308,72 @@ class LvsStore:
                 merged[name] = pa.concat_tables([old, added])
         return {name: table.combine_chunks() for name, table in merged.items()}
 
-    def commit(self, prepared: PreparedImport) -> None:
-        """Make the prepared generation current in one atomic step; drop the old files."""
-        old = self._manifest(prepared.school)
+    def commit(self, prepared: PreparedImport, *, old: dict[str, object] | None = None) -> None:
+        """Make the prepared generation current in one atomic step; drop the old files.
+
+        Call it after the registry committed the change's token: from here on the
+        change is only ever completed, never undone.
+        """
+        folder = prepared.folder
+        if old is None:
+            old = self._pending(folder / _PENDING).get("old")  # type: ignore[assignment]
         if prepared.manifest["files"]:
             payload = json.dumps(prepared.manifest, indent=1).encode()
-            write_atomic(prepared.folder / _MANIFEST, payload)
+            write_atomic(folder / _MANIFEST, payload)
         else:
             # nothing left: removing the manifest is the one atomic step, the files follow
             with contextlib.suppress(FileNotFoundError):
-                (prepared.folder / _MANIFEST).unlink()
-        if old:
+                (folder / _MANIFEST).unlink()
+        faults.fault_point("store.switched")
+        if isinstance(old, dict):
             current = set(prepared.files())
-            for path in LvsStore._files_of(prepared.folder, old):
+            for path in LvsStore._files_of(folder, old):
                 if path not in current:
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
+        self._clear_pending(folder)
         if not prepared.manifest["files"]:
             with contextlib.suppress(OSError):
-                prepared.folder.rmdir()
+                folder.rmdir()
 
-    def discard(self, prepared: PreparedImport) -> None:
-        """Remove a prepared generation that will not be committed."""
-        for path in prepared.files():
+    def discard(self, prepared: PreparedImport, *, old: dict[str, object] | None = None) -> None:
+        """Undo a prepared generation that will not be committed: the old one stays current."""
+        folder = prepared.folder
+        if old is None and (folder / _PENDING).exists():
+            old = self._pending(folder / _PENDING).get("old")  # type: ignore[assignment]
+        if isinstance(old, dict):
+            # a failure after the switch (the registry did not commit): switch back
+            if self._manifest(prepared.school) != old:
+                write_atomic(folder / _MANIFEST, json.dumps(old, indent=1).encode())
+        else:
             with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+                (folder / _MANIFEST).unlink()
+        kept = set(LvsStore._files_of(folder, old)) if isinstance(old, dict) else set()
+        for path in prepared.files():
+            if path not in kept:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+        self._clear_pending(folder)
+        if old is None:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+    @staticmethod
+    def _clear_pending(folder: Path) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (folder / _PENDING).unlink()
+            fsync_dir(folder)
 
     @staticmethod
     def _files_of(folder: Path, manifest: dict[str, object]) -> list[Path]:
         files = manifest["files"]
         assert isinstance(files, dict)
         return [folder / str(name) for name in files.values()]
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

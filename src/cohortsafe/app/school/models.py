@@ -17,6 +17,12 @@ class School(models.Model):
     latest_year = models.CharField(
         max_length=9, blank=True, help_text="School year of the newest export imported."
     )
+    store_change = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Token of the last change of this school's LVS store the registry committed; "
+        "an interrupted change is completed when it matches, undone otherwise.",
+    )
 
     class Meta:
         constraints = [
@@ -180,7 +186,23 @@ class Consent(models.Model):
         return self.withdrawn_at is None
 
 
-class Delivery(models.Model):
+class SentFile(models.Model):
+    """A package file the school wrote for the office.
+
+    It is written aside (``pending_file``, a hidden name in the output folder), then
+    recorded, then renamed to ``file_name``: a package never exists without its
+    record. ``pending_file`` is cleared once the rename is done; a command that
+    finds it set finishes the rename.
+    """
+
+    file_name = models.CharField(max_length=200)
+    pending_file = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Delivery(SentFile):
     """A package delivered to the office: what, when, by whom, and which pupils were left out."""
 
     delivery_id = models.UUIDField(unique=True)
@@ -188,7 +210,6 @@ class Delivery(models.Model):
     period = models.CharField(max_length=9)
     seq = models.PositiveIntegerField()
     study = models.ForeignKey(Study, on_delete=models.PROTECT, null=True, blank=True)
-    file_name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=200)
     office_key = models.CharField(max_length=64, help_text="Fingerprint of the office key.")
@@ -233,14 +254,13 @@ class ExcludedPupil(models.Model):
         return f"{self.pupil} left out of {self.delivery}: {self.reason}"
 
 
-class Retraction(models.Model):
+class Retraction(SentFile):
     """A signed retraction sent after a late objection, and the deliveries it retracts."""
 
     retraction_id = models.UUIDField(unique=True)
     pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="retractions")
     objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="retractions")
     deliveries = models.ManyToManyField(Delivery, related_name="retractions")
-    file_name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=200)
 
@@ -248,7 +268,7 @@ class Retraction(models.Model):
         return self.file_name
 
 
-class Reinstatement(models.Model):
+class Reinstatement(SentFile):
     """A signed reinstatement sent after a withdrawn objection: the office lifts its tombstone."""
 
     reinstatement_id = models.UUIDField(unique=True)
@@ -257,7 +277,6 @@ class Reinstatement(models.Model):
         Objection, on_delete=models.PROTECT, related_name="reinstatements"
     )
     retractions = models.ManyToManyField(Retraction, related_name="reinstatements")
-    file_name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=200)
 

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cohortsafe import faults
 from cohortsafe.app.audit.services import record
 from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.progress import Progress
@@ -39,6 +40,7 @@ from cohortsafe.app.school.models import (
     Study,
 )
 from cohortsafe.app.school.services.imports import lvs_store
+from cohortsafe.app.school.services.recovery import aside, publish, recover_home, sweep_aside
 from cohortsafe.app.school.services.registers import RegisterError, find_pupil, find_school
 from cohortsafe.config import load
 from cohortsafe.domain import NCO_DOMAINS, SchoolCode, SchoolYear
@@ -358,20 +360,24 @@ def _write_and_record(
 ) -> DeliveryReport:
     period = str(built.contents.period)
     delivery_id = str(uuid.uuid4())
-    with transaction.atomic():
-        School.objects.select_for_update().get(pk=school.pk)
-        earlier = Delivery.objects.filter(school=school, period=period)
-        seq = earlier.count() + 1
-        replaces = _replaces(earlier.order_by("-seq").first())
-        path = out / f"{school.code}-{period}-{seq}.nco"
-        manifest = write_delivery(
-            built.contents,
-            signing_key=signer,
-            recipient=recipient,
-            path=path,
-            delivery_id=delivery_id,
-        )
-        try:
+    sweep_aside(out)
+    hidden: Path | None = None
+    try:
+        with transaction.atomic():
+            School.objects.select_for_update().get(pk=school.pk)
+            earlier = Delivery.objects.filter(school=school, period=period)
+            seq = earlier.count() + 1
+            replaces = _replaces(earlier.order_by("-seq").first())
+            path = out / f"{school.code}-{period}-{seq}.nco"
+            hidden = aside(path)
+            manifest = write_delivery(
+                built.contents,
+                signing_key=signer,
+                recipient=recipient,
+                path=hidden,
+                delivery_id=delivery_id,
+            )
+            faults.fault_point("deliver.package_written")
             delivery = Delivery.objects.create(
                 delivery_id=delivery_id,
                 school=school,
@@ -379,6 +385,7 @@ def _write_and_record(
                 seq=seq,
                 study=study,
                 file_name=path.name,
+                pending_file=str(hidden.resolve()),
                 created_by=actor,
                 office_key=recipient.fingerprint,
                 signing_key=signer.public.fingerprint,
@@ -406,9 +413,13 @@ def _write_and_record(
                 rows=rows,
                 exclusions=manifest["exclusions"],
             )
-        except BaseException:
-            path.unlink(missing_ok=True)  # no record, no package
-            raise
+            faults.fault_point("deliver.recorded")
+    except BaseException:
+        if hidden is not None:
+            hidden.unlink(missing_ok=True)  # no record, no package
+        raise
+    faults.fault_point("deliver.committed")
+    publish(delivery)
     return DeliveryReport(
         school.code,
         period,
@@ -474,6 +485,7 @@ def retract(
     signing_key_path: Path | None = None,
 ) -> RetractionReport:
     """A signed, encrypted retraction of a pupil whose parent objected after a delivery."""
+    recover_home()
     pupil = find_pupil(leerlingnummer, school)
     objection = Objection.objects.filter(pupil=pupil, withdrawn_at__isnull=True).first()
     if objection is None:
@@ -487,23 +499,27 @@ def retract(
     deliveries = sorted({str(h.delivery.delivery_id) for h in held})
     pgns = sorted({h.pgn for h in held})
     code = SchoolCode(pupil.school.brin, pupil.school.vestiging)
-    with transaction.atomic():
-        path = out / f"{code.code}-retraction-{uuid.uuid4().hex[:12]}.nco"
-        manifest = write_retraction(
-            school=code,
-            pgns=pgns,
-            deliveries=deliveries,
-            reason="objection",
-            signing_key=signer,
-            recipient=recipient,
-            path=path,
-        )
-        try:
+    sweep_aside(out)
+    path = out / f"{code.code}-retraction-{uuid.uuid4().hex[:12]}.nco"
+    hidden = aside(path)
+    try:
+        with transaction.atomic():
+            manifest = write_retraction(
+                school=code,
+                pgns=pgns,
+                deliveries=deliveries,
+                reason="objection",
+                signing_key=signer,
+                recipient=recipient,
+                path=hidden,
+            )
+            faults.fault_point("retract.package_written")
             retraction = Retraction.objects.create(
                 retraction_id=manifest["retraction_id"],
                 pupil=pupil,
                 objection=objection,
                 file_name=path.name,
+                pending_file=str(hidden.resolve()),
                 created_by=actor,
             )
             retraction.deliveries.set({h.delivery for h in held})
@@ -514,9 +530,12 @@ def retract(
                 retraction_id=manifest["retraction_id"],
                 deliveries=deliveries,
             )
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+            faults.fault_point("retract.recorded")
+    except BaseException:
+        hidden.unlink(missing_ok=True)  # no record, no package
+        raise
+    faults.fault_point("retract.committed")
+    publish(retraction)
     return RetractionReport(
         code.code,
         leerlingnummer,

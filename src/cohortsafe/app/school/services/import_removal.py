@@ -7,10 +7,11 @@ from typing import Any
 
 from django.db import transaction
 
+from cohortsafe import faults
 from cohortsafe.app.audit.services import record
 from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.school.models import Delivery, ExportImport
-from cohortsafe.app.school.services.imports import lvs_store
+from cohortsafe.app.school.services.imports import commit_store, lvs_store
 from cohortsafe.app.school.services.registers import find_school
 from cohortsafe.domain import SchoolCode, SchoolYear
 from cohortsafe.errors import CohortsafeError
@@ -85,7 +86,8 @@ def remove_import(school_year: SchoolYear, school: str | None, *, actor: str) ->
                 "school_year", flat=True
             )
             locked.latest_year = max(remaining, default="")
-            locked.save(update_fields=["latest_year"])
+            locked.store_change = prepared.token
+            locked.save(update_fields=["latest_year", "store_change"])
             record(
                 "school.import_removed",
                 actor=actor,
@@ -94,9 +96,9 @@ def remove_import(school_year: SchoolYear, school: str | None, *, actor: str) ->
                 rows=prepared.removed,
                 imports=imports,
             )
-            # Last step inside the transaction: if the switch fails, the registry rolls back.
-            store.commit(prepared)
+            faults.fault_point("import_removal.registry_written")
     except BaseException:
         store.discard(prepared)
         raise
+    commit_store(store, prepared)
     return RemovedImport(code.code, year, prepared.removed, imports, locked.latest_year or None)

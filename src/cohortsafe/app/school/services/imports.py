@@ -11,15 +11,26 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from cohortsafe import faults
 from cohortsafe.app._parallel import ordered_map
 from cohortsafe.app.audit.services import record
 from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.progress import Progress
 from cohortsafe.app.progress import report as report_progress
 from cohortsafe.app.school.models import ExportImport, Pupil, School
+from cohortsafe.app.school.services.recovery import recover_home
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolYear
-from cohortsafe.lvs import Export, LvsStore, Problem, find_exports, group_problems, read_export
+from cohortsafe.errors import StorageError
+from cohortsafe.lvs import (
+    Export,
+    LvsStore,
+    PreparedImport,
+    Problem,
+    find_exports,
+    group_problems,
+    read_export,
+)
 
 __all__ = ["ImportReport", "import_exports", "lvs_store"]
 
@@ -40,7 +51,8 @@ _PUPIL_FIELDS = (
 
 
 def lvs_store() -> LvsStore:
-    """The columnar store in the current home."""
+    """The columnar store in the current home, with any interrupted change finished first."""
+    recover_home()
     return LvsStore(load().home / "lvs")
 
 
@@ -156,7 +168,8 @@ def _store_export(
             _upsert_pupils(school, export, newer=prepared.newer)
             if prepared.newer:
                 school.latest_year = str(export.school_year)
-                school.save(update_fields=["latest_year"])
+            school.store_change = prepared.token  # the store's change is committed with this
+            school.save(update_fields=["latest_year", "store_change"])
             rows = export.row_counts()
             ExportImport.objects.create(
                 school=school, school_year=str(export.school_year), imported_by=actor, rows=rows
@@ -169,11 +182,12 @@ def _store_export(
                 rows=rows,
                 replaced=replace and not prepared.newer,
             )
-            # Last step inside the transaction: if the switch fails, the registry rolls back.
-            store.commit(prepared)
+            faults.fault_point("import.registry_written")
     except BaseException:
         store.discard(prepared)
         raise
+    faults.fault_point("import.registry_committed")
+    commit_store(store, prepared)
     return ImportReport(
         export.folder,
         True,
@@ -184,6 +198,21 @@ def _store_export(
         newer=prepared.newer,
         replaced=replace and not prepared.newer,
     )
+
+
+def commit_store(store: LvsStore, prepared: PreparedImport) -> None:
+    """Switch the store to a change the registry has committed.
+
+    From the registry's commit on, the change is only ever completed: if the switch
+    fails here (a full disk), the next command finishes it from the store's record.
+    """
+    try:
+        store.commit(prepared)
+    except OSError as error:
+        raise StorageError(
+            f"the change of {prepared.school} is recorded, but its LVS store could not be "
+            f"switched yet ({error.strerror}); the next command finishes it once there is room"
+        ) from None
 
 
 def _upsert_pupils(school: School, export: Export, *, newer: bool) -> None:

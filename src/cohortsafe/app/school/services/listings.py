@@ -18,6 +18,7 @@ from cohortsafe.app.audit.services import record
 from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.school.models import Delivery, ExportImport, Objection, School
 from cohortsafe.app.school.services.letters import parent_letter
+from cohortsafe.app.school.services.recovery import recover_home
 from cohortsafe.app.school.services.registers import RegisterError, find_school, objections
 from cohortsafe.domain import SchoolYear
 from cohortsafe.files import write_atomic
@@ -39,6 +40,7 @@ def _schools(code: str | None) -> list[School]:
 @holds_home
 def school_status(code: str | None = None, *, actor: str) -> list[dict[str, Any]]:
     """Per school: pupils, imports per year, deliveries per period, objections, retractions due."""
+    recover_home()
     schools = _schools(code)
     pending: dict[int, list[str]] = {}
     for status in objections(code, include_withdrawn=False, actor=actor):
@@ -85,6 +87,7 @@ def deliveries_made(
     code: str | None = None, period: SchoolYear | None = None, *, actor: str
 ) -> list[dict[str, Any]]:
     """Every delivery made, oldest first: file, period, who and when, rows and exclusions."""
+    recover_home()
     query = Delivery.objects.select_related("school", "study").order_by("created_at", "pk")
     if code:
         query = query.filter(school=find_school(code))

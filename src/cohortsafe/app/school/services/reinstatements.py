@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
+from cohortsafe import faults
 from cohortsafe.app.audit.services import record
 from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.school.models import (
@@ -26,6 +27,7 @@ from cohortsafe.app.school.models import (
     Retraction,
 )
 from cohortsafe.app.school.services.deliveries import delivery_keys
+from cohortsafe.app.school.services.recovery import aside, publish, recover_home, sweep_aside
 from cohortsafe.app.school.services.registers import RegisterError, find_pupil
 from cohortsafe.domain import SchoolCode
 from cohortsafe.package import write_reinstatement
@@ -83,6 +85,7 @@ def reinstate(
     signing_key_path: Path | None = None,
 ) -> ReinstatementReport:
     """A signed, encrypted reinstatement of a pupil whose parent withdrew the objection."""
+    recover_home()
     pupil = find_pupil(leerlingnummer, school)
     if Objection.objects.filter(pupil=pupil, withdrawn_at__isnull=True).exists():
         raise RegisterError(
@@ -101,22 +104,25 @@ def reinstate(
     periods = sorted({h.delivery.period for h in held})
     ids = sorted(str(r.retraction_id) for r in retractions)
     code = SchoolCode(pupil.school.brin, pupil.school.vestiging)
-    with transaction.atomic():
-        path = out / f"{code.code}-reinstatement-{uuid.uuid4().hex[:12]}.nco"
-        manifest = write_reinstatement(
-            school=code,
-            pgns=pgns,
-            retractions=ids,
-            signing_key=signer,
-            recipient=recipient,
-            path=path,
-        )
-        try:
+    sweep_aside(out)
+    path = out / f"{code.code}-reinstatement-{uuid.uuid4().hex[:12]}.nco"
+    hidden = aside(path)
+    try:
+        with transaction.atomic():
+            manifest = write_reinstatement(
+                school=code,
+                pgns=pgns,
+                retractions=ids,
+                signing_key=signer,
+                recipient=recipient,
+                path=hidden,
+            )
             reinstatement = Reinstatement.objects.create(
                 reinstatement_id=manifest["reinstatement_id"],
                 pupil=pupil,
                 objection=objection,
                 file_name=path.name,
+                pending_file=str(hidden.resolve()),
                 created_by=actor,
             )
             reinstatement.retractions.set(retractions)
@@ -127,9 +133,11 @@ def reinstate(
                 reinstatement_id=manifest["reinstatement_id"],
                 retractions=ids,
             )
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+            faults.fault_point("reinstate.recorded")
+    except BaseException:
+        hidden.unlink(missing_ok=True)  # no record, no package
+        raise
+    publish(reinstatement)
     return ReinstatementReport(
         code.code,
         leerlingnummer,
