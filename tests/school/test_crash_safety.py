@@ -63,7 +63,15 @@ class Template:
             "import": ["school", "import", str(root / "exports" / "2025-2026")],
             "deliver": ["school", "deliver", "--schooljaar", "2024-2025", *office],
             "retract": ["school", "retract", "--pupil", self.pupil, *office],
+            "remove": ["school", "import-remove", "--schooljaar", "2025-2026"],
         }[name]
+
+    def prepared(self, name: str, to: Path) -> Path:
+        """A copy on which ``name`` can run: removing an import needs one to remove."""
+        root = self.copy(to)
+        if name == "remove":
+            ok(root / "home", *self.command("import", root))
+        return root
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +98,7 @@ def clean(
 ) -> dict[str, Any]:
     """The home after ``times`` clean runs of ``command`` (computed once per module)."""
     if (command, times) not in _CLEAN:
-        root = template.copy(tmp_path_factory.mktemp("clean") / "r")
+        root = template.prepared(command, tmp_path_factory.mktemp("clean") / "r")
         for _ in range(times):
             ok(root / "home", *template.command(command, root))
         _CLEAN[command, times] = _normal(snapshot(root / "home", root / "out"))
@@ -112,6 +120,10 @@ CASES = [
     ("retract", "retract.recorded", 1),
     ("retract", "retract.committed", 1),
     ("retract", "package.published", 1),
+    ("remove", "store.pending_recorded", 1),
+    ("remove", "store.file_written", 2),
+    ("remove", "import_removal.registry_written", 1),
+    ("remove", "store.switched", 1),
 ]
 
 
@@ -124,9 +136,11 @@ def test_a_kill_leaves_the_home_before_or_after_and_a_re_run_ends_as_a_clean_run
     step: str,
     nth: int,
 ) -> None:
-    root = template.copy(tmp_path / "r")
+    root = template.prepared(command, tmp_path / "r")
     home, out = root / "home", root / "out"
-    before = _normal(snapshot(template.copy(tmp_path / "b") / "home", tmp_path / "b" / "out"))
+    before = _normal(
+        snapshot(template.prepared(command, tmp_path / "b") / "home", tmp_path / "b" / "out")
+    )
     after = clean(template, command, tmp_path_factory, 1)
     assert before != after
 
@@ -136,9 +150,14 @@ def test_a_kill_leaves_the_home_before_or_after_and_a_re_run_ends_as_a_clean_run
     assert recovered in (before, after), step
     assert recovered["pending_files"] == [0, 0, 0]
 
-    ok(home, *template.command(command, root))
+    if command == "remove" and recovered == after:
+        # removed already: the re-run says so and changes nothing
+        assert run(home, *template.command(command, root)).returncode == 1
+        expected = after
+    else:
+        ok(home, *template.command(command, root))
+        expected = clean(template, command, tmp_path_factory, 2 if recovered == after else 1)
     again = _normal(snapshot(home, out))
-    expected = clean(template, command, tmp_path_factory, 2 if recovered == after else 1)
     assert again == expected
     assert not [name for name in snapshot(home, out)["out"] if name.startswith(".")]
     ok(home, "audit", "verify")
