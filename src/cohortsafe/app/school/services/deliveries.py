@@ -40,7 +40,13 @@ from cohortsafe.app.school.models import (
     Study,
 )
 from cohortsafe.app.school.services.imports import lvs_store
-from cohortsafe.app.school.services.recovery import aside, publish, recover_home, sweep_aside
+from cohortsafe.app.school.services.recovery import (
+    aside,
+    cleared,
+    publish,
+    recover_home,
+    sweep_aside,
+)
 from cohortsafe.app.school.services.registers import RegisterError, find_pupil, find_school
 from cohortsafe.config import load
 from cohortsafe.domain import NCO_DOMAINS, SchoolCode, SchoolYear
@@ -324,6 +330,10 @@ def deliver(
         report.warnings.extend(warnings)
         reports.append(report)
         report_progress(progress, done, len(schools))
+    published = [r.delivery_id for r in reports if r.delivered and r.delivery_id]
+    if published and not dry_run:
+        pks = list(Delivery.objects.filter(delivery_id__in=published).values_list("pk", flat=True))
+        cleared(Delivery, pks, out)
     if dry_run:
         record(
             "school.deliver_dry_run",
@@ -419,7 +429,7 @@ def _write_and_record(
             hidden.unlink(missing_ok=True)  # no record, no package
         raise
     faults.fault_point("deliver.committed")
-    publish(delivery)
+    publish(delivery, clear=False)  # deliver() clears every note at once
     return DeliveryReport(
         school.code,
         period,

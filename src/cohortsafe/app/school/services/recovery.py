@@ -29,7 +29,7 @@ from cohortsafe.config import load
 from cohortsafe.files import fsync_dir
 from cohortsafe.lvs import LvsStore
 
-__all__ = ["aside", "finish_interrupted", "publish", "recover_home", "sweep_aside"]
+__all__ = ["aside", "cleared", "finish_interrupted", "publish", "recover_home", "sweep_aside"]
 
 _ASIDE_SUFFIX = ".partial"
 _SENT: tuple[type[SentFile], ...] = (Delivery, Retraction, Reinstatement)
@@ -44,15 +44,28 @@ def _final(hidden: Path) -> Path:
     return hidden.with_name(hidden.name[1:].removesuffix(_ASIDE_SUFFIX))
 
 
-def publish(sent: SentFile) -> None:
-    """Rename a recorded package from its hidden name to its own; then clear the note."""
+def publish(sent: SentFile, *, clear: bool = True) -> None:
+    """Rename a recorded package from its hidden name to its own; then clear the note.
+
+    With ``clear=False`` the caller clears the notes of many packages at once, after
+    one :func:`fsync_dir` of their folder (:func:`cleared`): a note cleared before its
+    rename is durable would hide a package that a power cut left hidden.
+    """
     hidden = Path(sent.pending_file)
     final = _final(hidden)
     if hidden.exists():
         os.replace(hidden, final)
-        fsync_dir(final.parent)
     faults.fault_point("package.published")
-    type(sent).objects.filter(pk=sent.pk).update(pending_file="")
+    if clear:
+        fsync_dir(final.parent)
+        type(sent).objects.filter(pk=sent.pk).update(pending_file="")
+
+
+def cleared(model: type[SentFile], pks: list[int], folder: Path) -> None:
+    """Clear the notes of packages published into ``folder`` without ``clear``."""
+    if pks:
+        fsync_dir(folder)
+        model.objects.filter(pk__in=pks).update(pending_file="")
 
 
 def sweep_aside(folder: Path) -> None:
