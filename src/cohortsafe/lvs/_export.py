@@ -469,15 +469,13 @@ def _bijzonder(f: CsvColumns, known: pa.Array, today: dt.date) -> tuple[pa.Table
         }
     )
     # A pupil has a category or not: a second row of it, whatever its date, is a mistake.
-    # An unknown categorie was reported already and repeats nothing.
-    categorie = table.column("categorie").combine_chunks()
-    known_code = np.asarray(pc.is_valid(categorie).to_numpy(zero_copy_only=False), dtype=bool)
-    rows, firsts = col.duplicates([table.column("leerlingnummer").combine_chunks(), categorie])
+    # An unknown categorie is null, and null keys never match: it repeats nothing.
+    keys = [table.column(k).combine_chunks() for k in ("leerlingnummer", "categorie")]
+    rows, firsts = col.duplicates(keys)
     for row, first in zip(rows, firsts, strict=True):
-        if known_code[row]:
-            check.flag_row(
-                None, int(row), f"the same pupil and categorie as line {int(f.lines[first])}"
-            )
+        check.flag_row(
+            None, int(row), f"the same pupil and categorie as line {int(f.lines[first])}"
+        )
     return (table if check.problems else table.cast(LVS_BIJZONDER)), check.problems
 
 
