@@ -3,9 +3,10 @@
 Dutch LVS exports come with ``;`` or ``,`` (sometimes tab) separators, in
 UTF-8 with or without a byte-order mark or in Windows-1252, one per file: a file
 mixing them is refused at its lines rather than read with garbled names, and so
-are UTF-16, UTF-32 and NUL bytes. Everything is read as text here; typing and checking is the validator's job. Lines are counted as
-an editor shows them: the header is line 1, empty lines count, and a quoted
-value spanning lines makes its row start on its first line.
+are UTF-16, UTF-32 and NUL bytes. Everything is read as text here; typing and
+checking is the validator's job. Lines are counted as an editor shows them: the
+header is line 1, empty lines count, and a quoted value spanning lines makes its
+row start on its first line.
 """
 
 from __future__ import annotations
