@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from cohortsafe.domain.codes import ALIASES
-from cohortsafe.lvs import EXPORT_FILES
+from cohortsafe.lvs import EXPORT_FILES, read_export
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "lvs-export.md"
 BEGIN = "<!-- code lists: generated from cohortsafe.domain.codes.ALIASES, see tests -->"
@@ -62,3 +63,38 @@ def test_the_readme_links_the_doc_from_the_import_row() -> None:
     row_start = "| school | `school import DIR…"
     (row,) = [line for line in readme.splitlines() if line.startswith(row_start)]
     assert "docs/lvs-export.md" in row
+
+
+def test_the_doc_names_each_refusal_of_bad_bytes(tmp_path: Path) -> None:
+    """Mixed encodings, UTF-16, NUL, a categorie twice, no leerlingen.csv: as the doc says."""
+    from tests.exportkit import ExportKit
+
+    def reasons(
+        name: str, change: Callable[[bytes], bytes], kit: ExportKit | None = None, **dialect: str
+    ) -> set[str]:
+        folder = (kit or ExportKit.valid()).write(
+            tmp_path / str(len(list(tmp_path.iterdir()))), **dialect
+        )
+        data = change((folder / name).read_bytes())
+        (folder / name).unlink()
+        if data:
+            (folder / name).write_bytes(data)
+        return {p.reason for p in read_export(folder).problems}
+
+    twice = ExportKit.valid()
+    twice.files["bijzonder.csv"].append(list(twice.files["bijzonder.csv"][1]))
+    found = (
+        reasons("leerlingen.csv", lambda b: b.replace(b"Meer0", b"M\xe9er"))
+        | reasons(
+            "leerlingen.csv", lambda b: b.replace(b"Meer0", "Meër".encode()), encoding="cp1252"
+        )
+        | reasons("voorschool.csv", lambda b: b.decode().encode("utf-16"))
+        | reasons("voorschool.csv", lambda b: b.replace(b"24", b"2\0"))
+        | reasons("bijzonder.csv", lambda b: b, twice)
+        | reasons("leerlingen.csv", lambda b: b"")
+    )
+    text = " ".join(DOC.read_text(encoding="utf-8").split())  # the doc wraps its lines
+    said = {re.sub(r"^the same (.*) as line \d+$", r"\1", r.split(" (")[0]) for r in found}
+    assert len(said) == 6, found
+    for phrase in said:
+        assert phrase in text, phrase

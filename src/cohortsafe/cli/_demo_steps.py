@@ -6,6 +6,7 @@ machines; the demo shows every command it runs so a reader can repeat them.
 
 from __future__ import annotations
 
+import csv
 import shlex
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cohortsafe.csvsafe import safe_row
 from cohortsafe.errors import CohortsafeError
 from cohortsafe.lvs import find_exports, read_export
 
@@ -57,6 +59,13 @@ class _Demo:
         return result.stdout
 
 
+def write_registry(path: Path, codes: list[str], key: Path) -> None:
+    """The list ``office school-add --from`` reads: each school with its public key."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        rows = [("school", "key"), *((code, str(key)) for code in codes)]
+        csv.writer(handle, lineterminator="\n").writerows(safe_row(row) for row in rows)
+
+
 def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
     demo = _Demo()
     exports = root / "lvs-exports"
@@ -95,9 +104,7 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
     )
     codes = sorted(p.name for p in (exports / PERIOD).iterdir())
     registry = root / "schools.csv"
-    registry.write_text(
-        "school,key\n" + "".join(f"{code},{school_pub}\n" for code in codes), encoding="utf-8"
-    )
+    write_registry(registry, codes, school_pub)
     demo.run(
         f"The office registers the school's public key for each location (list in {registry.name})",
         [*office, "office", "school-add", "--from", str(registry)],

@@ -185,6 +185,10 @@ def duplicates(keys: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
     first = table.group_by([f"k{i}" for i in range(len(keys))], use_threads=False).aggregate(
         [("row", "min")]
     )
+    if first.num_rows == table.num_rows:
+        # the usual case, and the join below costs milliseconds even for a small file
+        none = np.zeros(0, dtype=np.int64)
+        return none, none
     joined = table.join(first, [f"k{i}" for i in range(len(keys))], join_type="inner")
     rows = np.asarray(joined.column("row").to_numpy())
     firsts = np.asarray(joined.column("row_min").to_numpy())

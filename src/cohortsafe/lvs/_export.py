@@ -95,10 +95,14 @@ class ReadOutcome:
 
 
 def find_exports(path: Path) -> list[Path]:
-    """``path`` itself if it is an export folder, else the export folders below it, sorted."""
+    """``path`` itself if it is an export folder, else the export folders below it, sorted.
+
+    Every folder holding a CSV file is an export: one without ``leerlingen.csv``
+    is then rejected as incomplete by :func:`read_export`, not skipped unseen.
+    """
     if (path / "leerlingen.csv").is_file():
         return [path]
-    return sorted(p.parent for p in path.rglob("leerlingen.csv"))
+    return sorted({p.parent for p in path.rglob("*") if p.suffix.lower() == ".csv" and p.is_file()})
 
 
 def read_export(
@@ -464,6 +468,14 @@ def _bijzonder(f: CsvColumns, known: pa.Array, today: dt.date) -> tuple[pa.Table
             "datum": col.date(check, "datum", c["datum"], not_after=today),
         }
     )
+    # A pupil has a category or not: a second row of it, whatever its date, is a mistake.
+    # An unknown categorie is null, and null keys never match: it repeats nothing.
+    keys = [table.column(k).combine_chunks() for k in ("leerlingnummer", "categorie")]
+    rows, firsts = col.duplicates(keys)
+    for row, first in zip(rows, firsts, strict=True):
+        check.flag_row(
+            None, int(row), f"the same pupil and categorie as line {int(f.lines[first])}"
+        )
     return (table if check.problems else table.cast(LVS_BIJZONDER)), check.problems
 
 

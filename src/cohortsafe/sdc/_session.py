@@ -48,6 +48,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from cohortsafe.csvsafe import safe_cell
 from cohortsafe.errors import PolicyError
 from cohortsafe.sdc._differencing import ReleaseHistory
 from cohortsafe.sdc._outputs import (
@@ -113,6 +114,18 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, pd.DataFrame):
         return [value[c] for c in value.columns]
     return [value]
+
+
+def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell, label and level name a spreadsheet would not run.
+
+    Labels come from the researcher's data (a school's name, a category): they are
+    text anyone may have typed. Numbers stay numbers.
+    """
+    out = frame.map(safe_cell).rename(index=safe_cell, columns=safe_cell)
+    out.index.names = [safe_cell(n) for n in out.index.names]
+    out.columns.names = [safe_cell(n) for n in out.columns.names]
+    return out
 
 
 class Session:
@@ -425,7 +438,7 @@ class Session:
             # for the output checker to decide on.
             if output.outcome != "fail" or output.exception:
                 csv_name = f"{output.uid}.csv"
-                output.released_frame().to_csv(folder / csv_name)
+                _spreadsheet_safe(output.released_frame()).to_csv(folder / csv_name)
                 entry["files"] = [csv_name]
             report["outputs"][output.uid] = entry
             lines = [output.command, *(f"comment: {c}" for c in output.comments)]
