@@ -152,3 +152,15 @@ def test_many_exports_are_read_in_worker_processes(tmp_path: Path) -> None:
     assert len(reports) == 9
     assert all(r.accepted for r in reports), [r.describe() for r in reports]
     assert School.objects.count() == 9
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage"])
+def test_a_damaged_store_file_is_a_clear_error_naming_it(tmp_path: Path, damage: str) -> None:
+    _import(ExportKit.valid().write(tmp_path / "x"))
+    (path,) = (services.lvs_store().root / SCHOOL.code).glob("toetsresultaten.g*.parquet")
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(b"not parquet")
+    with pytest.raises(StorageError, match=f"damaged: {path}"):
+        _store_rows("toetsresultaten")

@@ -119,8 +119,16 @@ class LvsStore:
             return schema.empty_table()
         files = manifest["files"]
         assert isinstance(files, dict)
-        # ParquetFile skips the dataset layer, which costs more than a school's table's read
-        return pq.ParquetFile(self._folder(school) / str(files[table])).read().cast(schema)
+        path = self._folder(school) / str(files[table])
+        try:
+            # ParquetFile skips the dataset layer, which costs more than a school's table's read
+            return pq.ParquetFile(path).read().cast(schema)
+        except (OSError, pa.ArrowException) as error:
+            what = "is missing" if isinstance(error, FileNotFoundError) else "cannot be read"
+            raise StorageError(
+                f"the LVS store of {school} is damaged: {path} {what}; restore the home from "
+                "a backup (the store changes only through its own records)"
+            ) from None
 
     def prepare(self, export: Export, *, replace: bool = False) -> PreparedImport:
         """Write the merged tables as a new generation; nothing changes for readers yet.
