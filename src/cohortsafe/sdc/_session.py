@@ -88,7 +88,17 @@ class Output:
         """What leaves the environment for this output."""
         return self.result.to_frame()
 
+    @property
+    def withheld(self) -> bool:
+        """A failed output shows none of its values in any file, in JSON or HTML either."""
+        return self.outcome == "fail"
+
     def as_dict(self) -> dict[str, Any]:
+        check = self.result.to_dict()
+        if self.withheld:
+            # what a failed output still shows (its margins, its other cells, a row of a
+            # summary) may give away what it hides: only its shape and reasons remain
+            check = {"outcome": check["outcome"], "reasons": check["reasons"], "withheld": True}
         return {
             "kind": self.kind,
             "command": self.command,
@@ -96,7 +106,7 @@ class Output:
             "reasons": list(self.reasons),
             "comments": list(self.comments),
             "exception": self.exception,
-            "check": self.result.to_dict(),
+            "check": check,
         }
 
 
@@ -419,8 +429,9 @@ class Session:
     def finalise(self, path: str | Path, ext: str = "json") -> Path:
         """Write the outputs (CSV) with the check report (JSON and HTML) to a new folder.
 
-        A failed output is written only with an exception request; the report lists
-        it either way.
+        A failed output's values are written only with an exception request, and then
+        only to its CSV for the output checker; the JSON and HTML list it with its
+        reasons and no value.
         """
         if ext != "json":
             raise PolicyError("finalise writes JSON (and HTML) reports")
@@ -444,16 +455,20 @@ class Session:
             lines = [output.command, *(f"comment: {c}" for c in output.comments)]
             if output.exception:
                 lines.append(f"exception requested: {output.exception}")
+            shown = not output.withheld
+            if output.withheld:
+                where = f" (in {output.uid}.csv, for the checker)" if output.exception else ""
+                lines.append(f"values withheld: the output failed its check{where}")
+            table = output.result if isinstance(output.result, CheckedTable) else None
+            rows = None if isinstance(output.result, CheckedTable) else list(output.result.rows)
             sections.append(
                 {
                     "title": f"{output.uid} ({output.kind})",
                     "outcome": output.outcome,
                     "lines": lines,
                     "reasons": list(output.reasons),
-                    "table": output.result if isinstance(output.result, CheckedTable) else None,
-                    "rows": None
-                    if isinstance(output.result, CheckedTable)
-                    else list(output.result.rows),
+                    "table": table if shown else None,
+                    "rows": rows if shown else None,
                 }
             )
         (folder / "results.json").write_text(
