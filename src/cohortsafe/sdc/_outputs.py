@@ -37,7 +37,7 @@ import pandas as pd
 
 from cohortsafe.errors import PolicyError
 from cohortsafe.sdc._policy import DEFAULT_POLICY, Policy, load_policy
-from cohortsafe.sdc._source import Source, open_source, quote
+from cohortsafe.sdc._source import Source, open_source, present, quote
 from cohortsafe.sdc._table import CheckedTable, Outcome, crosstab
 
 __all__ = [
@@ -201,7 +201,7 @@ def percentiles(
     for quantile in quantiles:
         sql = f"""
             WITH data AS (SELECT {group_cols}, {quote(pupil)} AS __cs_p, {value} AS __cs_x
-                          FROM {{source}} WHERE {value} IS NOT NULL),
+                          FROM {{source}} WHERE {present(value)}),
             cut AS (SELECT {group_cols}, GROUPING({group_cols}) AS __cs_g,
                            quantile_cont(__cs_x, {quantile}) AS __cs_v
                     FROM data GROUP BY GROUPING SETS ({", ".join(sets)}))
@@ -261,7 +261,7 @@ def percentiles(
 def _inner_edges(source: Source, column: str, pupil: str, bins: int, beyond: int) -> list[float]:
     value = quote(column)
     row = source.query(
-        f"SELECT count(DISTINCT {quote(pupil)}) FROM {{source}} WHERE {value} IS NOT NULL"
+        f"SELECT count(DISTINCT {quote(pupil)}) FROM {{source}} WHERE {present(value)}"
     ).fetchall()
     pupils = int(row[0][0])
     # twice the pupil threshold in from each end: the (extrapolable) outer edges stay
@@ -272,7 +272,7 @@ def _inner_edges(source: Source, column: str, pupil: str, bins: int, beyond: int
     low_q, high_q = margin / pupils, 1.0 - margin / pupils
     low, high = source.query(
         f"SELECT quantile_cont({value}, {low_q}), quantile_cont({value}, {high_q}) "
-        f"FROM {{source}} WHERE {value} IS NOT NULL"
+        f"FROM {{source}} WHERE {present(value)}"
     ).fetchall()[0]
     if low is None or high is None or not high > low:
         return []
@@ -305,9 +305,9 @@ def histogram(
     cases = " ".join(f"WHEN {value} < {edge!r} THEN {i}" for i, edge in enumerate(edges))
     binned = source.query(
         f"SELECT *, CASE {cases} ELSE {len(edges)} END AS __cs_bin FROM {{source}} "
-        f"WHERE {value} IS NOT NULL"
+        f"WHERE {present(value)}"
         if edges
-        else f"SELECT *, 0 AS __cs_bin FROM {{source}} WHERE {value} IS NOT NULL"
+        else f"SELECT *, 0 AS __cs_bin FROM {{source}} WHERE {present(value)}"
     )
     table = crosstab(
         None,
@@ -408,7 +408,7 @@ def summary_statistics(
             source.query(
                 f"SELECT {group_cols}, GROUPING({group_cols}) AS __cs_g, "
                 f"count({quote(name)}) AS __cs_n, stddev_samp({quote(name)}) AS __cs_sd "
-                f"FROM {{source}} "
+                f"FROM {{source}} WHERE {present(quote(name))} "
                 f"GROUP BY GROUPING SETS ({', '.join(sets)})"
             )
             .to_arrow_table()

@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 
 from cohortsafe.errors import PolicyError
 from cohortsafe.sdc._cellstats import Aggregate, CellStats, IntArray
-from cohortsafe.sdc._source import Source, quote
+from cohortsafe.sdc._source import Source, present, quote
 from cohortsafe.sdc._structure import Layout
 
 __all__ = ["CellQuery", "cell_sql", "cell_statistics", "population_sql", "school_level"]
@@ -69,7 +69,7 @@ def _base_sql(layout: Layout, pupil: str, school: str, values: str | None) -> tu
     where = [f"{quote(var)} IS NOT NULL" for var in layout.variables]
     if values is not None:
         select.append(f"CAST({quote(values)} AS DOUBLE) AS x")
-        where.append(f"{quote(values)} IS NOT NULL")
+        where.append(present(quote(values)))
     sql = f"SELECT {', '.join(select)} FROM {{source}} WHERE {' AND '.join(where)}"
     return sql, names
 

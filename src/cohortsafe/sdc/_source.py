@@ -52,6 +52,15 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def present(quoted: str) -> str:
+    """SQL that is true where the value column ``quoted`` holds a number: not NULL, not NaN.
+
+    pandas and Arrow both write a missing float as NaN at times; the rules count it as
+    missing, as pandas does.
+    """
+    return f"({quoted} IS NOT NULL AND NOT coalesce(isnan(TRY_CAST({quoted} AS DOUBLE)), false))"
+
+
 @dataclass(frozen=True)
 class Source:
     """A relation to run SQL against: ``{source}`` in a query names it."""

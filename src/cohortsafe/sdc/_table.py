@@ -280,7 +280,11 @@ class CheckedTable:
             sort=False,
             dropna=False,
         )
-        return wide
+        # the pivot spans every combination of labels; rows and columns that hold no cell
+        # (a subtotal the table does not have) would read as suppressed: only cells stay
+        rows = _labels([c.index for c in self.cells], request.index)
+        columns = _labels([c.columns for c in self.cells], request.columns)
+        return wide.reindex(index=rows, columns=columns)
 
     def to_frame(self) -> pd.DataFrame:
         """The released table as pandas would show it; suppressed cells are NaN."""
@@ -673,3 +677,11 @@ def _finish(
         _populations=populations,
     )
     return table
+
+
+def _labels(labels: Sequence[dict[str, Any]], names: Sequence[str]) -> pd.Index:
+    """The distinct label combinations of ``names``, in the cells' order, as an index."""
+    seen = list(dict.fromkeys(tuple(label[n] for n in names) for label in labels))
+    if len(names) == 1:
+        return pd.Index([key[0] for key in seen], name=names[0])
+    return pd.MultiIndex.from_tuples(seen, names=list(names))
