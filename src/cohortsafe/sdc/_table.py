@@ -679,7 +679,7 @@ def _finish(
     return table
 
 
-def _labels(labels: Sequence[dict[str, Any]], names: Sequence[str]) -> pd.Index:
+def _labels(labels: Sequence[Mapping[str, Any]], names: Sequence[str]) -> pd.Index:
     """The distinct label combinations of ``names``, in the cells' order, as an index."""
     seen = list(dict.fromkeys(tuple(label[n] for n in names) for label in labels))
     if len(names) == 1:
