@@ -104,7 +104,7 @@ def test_policy_file_and_show(
     data_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     policy = tmp_path / "strict.toml"
-    policy.write_text('extends = "research"\n[min_pupils]\nthreshold = 40\n')
+    policy.write_text('name = "custom"\nextends = "research"\n[min_pupils]\nthreshold = 40\n')
     status, out = _crosstab(
         capsys,
         data_file,

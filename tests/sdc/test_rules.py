@@ -179,7 +179,9 @@ def test_nk_and_p_percent_on_a_mean_table() -> None:
 
 
 def test_p_percent_through_a_table_without_nk() -> None:
-    policy = policy_from_toml('extends = "research"\n[nk_dominance]\nenabled = false\n')
+    policy = policy_from_toml(
+        'name = "custom"\nextends = "research"\n[nk_dominance]\nenabled = false\n'
+    )
     at = pupils_in({"group": "at"}, [1] * 10, scores=[100, 50, *[1.25] * 8])
     below = pupils_in({"group": "below"}, [1] * 10, scores=[100, 50, *[1.1875] * 8])
     rest = background("group", "zz")

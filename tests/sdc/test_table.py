@@ -279,14 +279,16 @@ def test_cost_parameter_changes_the_pattern() -> None:
     rows += pupils_in({"g": "big2"}, spread(300, 30), school_prefix="c")
     by_value = crosstab(frame(rows), "g", pupil="pupil", school="school")
     assert by_value.cell(g="mid").status == "secondary"
-    cells = policy_from_toml('extends = "research"\n[secondary_suppression]\ncost = "cells"\n')
+    cells = policy_from_toml(
+        'name = "custom"\nextends = "research"\n[secondary_suppression]\ncost = "cells"\n'
+    )
     by_cells = crosstab(frame(rows), "g", pupil="pupil", school="school", policy=cells)
     assert by_cells.counts["secondary"] == 1
 
 
 def test_the_heuristic_is_reported_as_such() -> None:
     policy = policy_from_toml(
-        'extends = "research"\n[secondary_suppression]\nexact_cell_limit = 0\n'
+        'name = "custom"\nextends = "research"\n[secondary_suppression]\nexact_cell_limit = 0\n'
     )
     table = crosstab(_sample(), "region", "domain", pupil="pupil", school="school", policy=policy)
     assert table.suppression is not None
@@ -296,7 +298,9 @@ def test_the_heuristic_is_reported_as_such() -> None:
 
 
 def test_a_policy_without_secondary_suppression_still_refuses_recoverable_cells() -> None:
-    policy = policy_from_toml('extends = "research"\n[secondary_suppression]\nenabled = false\n')
+    policy = policy_from_toml(
+        'name = "custom"\nextends = "research"\n[secondary_suppression]\nenabled = false\n'
+    )
     table = crosstab(_sample(), "region", "domain", pupil="pupil", school="school", policy=policy)
     assert table.suppression is None
     assert table.outcome == "fail"
@@ -304,7 +308,7 @@ def test_a_policy_without_secondary_suppression_still_refuses_recoverable_cells(
 
 def test_protection_that_cannot_be_verified_in_time_fails_the_table() -> None:
     policy = policy_from_toml(
-        'extends = "research"\n[secondary_suppression]\ntime_limit_seconds = 0\n'
+        'name = "custom"\nextends = "research"\n[secondary_suppression]\ntime_limit_seconds = 0\n'
     )
     table = crosstab(_sample(), "region", "domain", pupil="pupil", school="school", policy=policy)
     assert table.outcome == "fail"

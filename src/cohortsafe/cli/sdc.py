@@ -112,9 +112,9 @@ def _policy(args: argparse.Namespace) -> Report:
 
     policy = load_policy(args.name)
     data = policy.as_dict()
-    lines = [f"policy {policy.name}: {policy.description}"]
+    lines = [f"{policy.describe()}: {policy.description}"]
     for rule, section in data.items():
         if isinstance(section, dict):
             settings = ", ".join(f"{k}={v}" for k, v in section.items())
             lines.append(f"  [{rule}] {settings}")
-    return Report.ok({"policy": data}, "\n".join(lines))
+    return Report.ok({"policy": {**data, **policy.identity()}}, "\n".join(lines))

@@ -15,14 +15,28 @@ silently. Unknown sections and parameters are errors.
 ((1, 50.0), (2, 67.0))
 >>> load_policy("school_report").min_schools is None
 True
->>> custom = policy_from_toml('extends = "research"\\n[min_pupils]\\nthreshold = 20\\n')
+>>> custom = policy_from_toml(
+...     'name = "strict"\\nextends = "research"\\n[min_pupils]\\nthreshold = 20\\n')
 >>> custom.min_pupils.threshold, custom.min_schools.threshold
 (20, 3)
+>>> custom.changes()
+['min_pupils.threshold = 20 (research: 10)']
+>>> len(custom.fingerprint), custom.fingerprint != policy.fingerprint
+(16, True)
+
+A policy is identified by a fingerprint of its parameters, not by its name: a derived
+policy must carry a name of its own, and every report names the policy, its
+fingerprint and each parameter that differs from the shipped policy it starts from.
+An environment may hold a floor (:meth:`Policy.require_at_least`) that refuses any
+policy loosening it (:mod:`._strictness`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from cohortsafe.errors import PolicyError
+from cohortsafe.sdc._strictness import loosened
 from cohortsafe.sdc.rules import (
     RULES,
     Differencing,
@@ -82,6 +97,57 @@ class Policy:
     percent_clip: PercentClip | None
     withhold: Withhold | None
     secondary_suppression: SecondarySuppression | None
+    #: the shipped policy this one starts from (itself for a shipped policy)
+    base: str = DEFAULT_POLICY
+
+    @property
+    def fingerprint(self) -> str:
+        """16 hex digits of SHA-256 over every rule's parameters: the policy's identity."""
+        rules = {k: v for k, v in self.as_dict().items() if k not in ("name", "description")}
+        canonical = json.dumps(rules, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def changes(self) -> list[str]:
+        """Each parameter that differs from the shipped policy this one starts from."""
+        mine, shipped = self.as_dict(), _shipped(self.base).as_dict()
+        found = []
+        for rule in RULES:
+            if mine[rule] == shipped[rule]:
+                continue
+            if mine[rule].get("enabled") is False or shipped[rule].get("enabled") is False:
+                state = "off" if mine[rule].get("enabled") is False else "on"
+                found.append(f"{rule} {state} ({self.base}: {'on' if state == 'off' else 'off'})")
+                continue
+            for key, value in mine[rule].items():
+                if shipped[rule].get(key) != value:
+                    found.append(f"{rule}.{key} = {value} ({self.base}: {shipped[rule].get(key)})")
+        return found
+
+    def identity(self) -> dict[str, Any]:
+        """What every report says of the policy: name, fingerprint, base and changes."""
+        return {
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "base": self.base,
+            "changes": self.changes(),
+        }
+
+    def describe(self) -> str:
+        """``policy research (fingerprint …)``, with the changes from its base."""
+        text = f"policy {self.name} (fingerprint {self.fingerprint})"
+        changes = self.changes()
+        if changes:
+            text += f", from {self.base} with " + "; ".join(changes)
+        return text
+
+    def require_at_least(self, floor: Policy) -> None:
+        """Refuse this policy when it loosens ``floor`` in any rule or parameter."""
+        found = loosened(self.as_dict(), floor.as_dict())
+        if found:
+            raise PolicyError(
+                f"policy {self.name} is looser than {floor.name}, which this environment "
+                f"requires at least: {'; '.join(found)}"
+            )
 
     def cell_rules(self) -> list[Any]:
         """The enabled rules that flag table cells, in policy order."""
@@ -192,7 +258,9 @@ def _section(rule_name: str, raw: Any, base: Any | None) -> Any | None:
     return rule(**values)
 
 
-def _from_mapping(data: Mapping[str, Any], *, origin: str, depth: int = 0) -> Policy:
+def _from_mapping(
+    data: Mapping[str, Any], *, origin: str, depth: int = 0, shipped: str | None = None
+) -> Policy:
     known = {"name", "description", "extends", *RULES}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -216,25 +284,41 @@ def _from_mapping(data: Mapping[str, Any], *, origin: str, depth: int = 0) -> Po
                 f"{origin}: section [{rule_name}] is missing "
                 "(name every rule, or start from a shipped policy with extends)"
             )
-    name = data.get("name", base.name if base else "custom")
+    name = data.get("name")
     description = data.get("description", base.description if base else "")
+    if name is None and shipped is None:
+        raise PolicyError(f'{origin}: give the policy a name of its own (name = "…")')
     if not isinstance(name, str) or not isinstance(description, str):
         raise PolicyError(f"{origin}: name and description must be text")
-    return Policy(name=name, description=description, **fields)
+    base_name = shipped or (extends if isinstance(extends, str) else DEFAULT_POLICY)
+    policy = Policy(name=name, description=description, base=base_name, **fields)
+    if shipped is None and name in POLICY_NAMES:
+        # a policy is known by its name in every report: only an exact copy may keep it
+        if policy.fingerprint != _shipped(name).fingerprint:
+            raise PolicyError(
+                f"{origin}: a policy that differs from the shipped {name!r} needs a name of "
+                f"its own (the shipped policies are {', '.join(POLICY_NAMES)})"
+            )
+        return _shipped(name)
+    return policy
 
 
 def policy_from_toml(text: str, *, origin: str = "policy") -> Policy:
     """Parse a policy from TOML text."""
+    return _from_mapping(_toml(text, origin), origin=origin)
+
+
+def _toml(text: str, origin: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"{origin} is not valid TOML: {error}") from None
-    return _from_mapping(data, origin=origin)
 
 
+@functools.cache
 def _shipped(name: str) -> Policy:
     text = resources.files("cohortsafe.sdc").joinpath("policies", f"{name}.toml").read_text()
-    return policy_from_toml(text, origin=f"{name}.toml")
+    return _from_mapping(_toml(text, f"{name}.toml"), origin=f"{name}.toml", shipped=name)
 
 
 def load_policy(policy: str | Path | Policy | Mapping[str, Any] = DEFAULT_POLICY) -> Policy:

@@ -65,7 +65,11 @@ def _base_sql(layout: Layout, pupil: str, school: str, values: str | None) -> tu
     names = [f"v{i}" for i in range(len(layout.variables))]
     select = [f"{quote(var)} AS {name}" for var, name in zip(layout.variables, names, strict=True)]
     select += [f"hash({quote(pupil)}) AS p", f"hash({quote(school)}) AS s"]
-    select.append(f"{quote(pupil)} IS NULL OR {quote(school)} IS NULL AS anonymous")
+    # a row whose pupil is its school is as good as anonymous: the columns were mixed up
+    select.append(
+        f"{quote(pupil)} IS NULL OR {quote(school)} IS NULL "
+        f"OR CAST({quote(pupil)} AS VARCHAR) = CAST({quote(school)} AS VARCHAR) AS anonymous"
+    )
     where = [f"{quote(var)} IS NOT NULL" for var in layout.variables]
     if values is not None:
         select.append(f"CAST({quote(values)} AS DOUBLE) AS x")
@@ -294,6 +298,8 @@ def cell_statistics(
     value_top: int,
 ) -> CellQuery:
     """Run the per-cell query and return its rows as arrays."""
+    if pupil == school:
+        raise PolicyError("the pupil and the school must be two distinct columns")
     source.require([*layout.variables, pupil, school, *([values] if values else [])])
     magnitude = values is not None and aggregate != "count"
     sql = cell_sql(
@@ -307,7 +313,10 @@ def cell_statistics(
     )
     table = source.query(sql).to_arrow_table()
     if pc.max(table.column("n_anonymous")).as_py():
-        raise PolicyError("every row needs a pupil and a school pseudonym; some are missing")
+        raise PolicyError(
+            "every row needs a pupil and a school pseudonym, in two distinct columns; "
+            "some are missing or the same"
+        )
     rows = table.num_rows
     present = _column(table, "gs", np.int64)
     stats = CellStats(

@@ -17,6 +17,7 @@ S       x
 All     40
 <BLANKLINE>
 outcome: pass — 1 primary, 1 secondary (milp, optimal)
+policy research (fingerprint cd43559b363eca93)
 region=N: secondary — secondary_suppression: suppressed so that no primary cell can be
 recovered from the published cells
 region=S: primary — min_pupils: fewer than 10 pupils
@@ -88,6 +89,7 @@ def table_text(table: CheckedTable) -> str:
     elif counts["primary"]:
         summary += f" — {counts['primary']} primary"
     lines.append(summary)
+    lines.append(table.policy.describe())
     lines.extend(f"table: {reason}" for reason in table.reasons)
     for cell in table.cells:
         if cell.status == "ok" and not cell.review and not cell.reasons:

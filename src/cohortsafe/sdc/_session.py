@@ -149,11 +149,20 @@ class Session:
         pupil: str = "pupil",
         school: str = "school",
         history: ReleaseHistory | str | Path | None = None,
+        floor: str | Path | Policy | None = None,
+        fixed_columns: bool = False,
     ) -> None:
         self.policy = load_policy(policy)
+        if floor is not None:
+            self.policy.require_at_least(load_policy(floor))
+        if pupil == school:
+            raise PolicyError("the pupil and the school must be two distinct columns")
         self.suppress = suppress
         self.pupil = pupil
         self.school = school
+        # an environment that fixes the columns (the research workspace) lets no
+        # output name others: the pupil and school are the office's, not the caller's
+        self.fixed_columns = fixed_columns
         if history is None or isinstance(history, ReleaseHistory):
             self.history = history if history is not None else ReleaseHistory()
         else:
@@ -193,6 +202,18 @@ class Session:
 
     # --- tables ----------------------------------------------------------------
 
+    def _columns(self, pupil: str | None, school: str | None) -> tuple[str, str]:
+        """The pupil and school columns an output uses: the session's, unless it lets
+        the caller choose."""
+        if self.fixed_columns and (pupil or self.pupil, school or self.school) != (
+            self.pupil,
+            self.school,
+        ):
+            raise PolicyError(
+                "this environment fixes the pupil and school columns: leave pupil= and school= out"
+            )
+        return pupil or self.pupil, school or self.school
+
     def _frame(
         self,
         index: Any,
@@ -211,6 +232,12 @@ class Session:
             cols = [s.rename(n) for s, n in zip(cols, colnames, strict=True)]
         if pupil is None or school is None or isinstance(pupil, str) or isinstance(school, str):
             raise PolicyError("give the pupil and school pseudonyms as Series next to the index")
+        names = (getattr(pupil, "name", None), getattr(school, "name", None))
+        if self.fixed_columns and names != (self.pupil, self.school):
+            raise PolicyError(
+                f"this environment fixes the pupil and school columns: give "
+                f"data.{self.pupil} and data.{self.school}"
+            )
         parts = [*rows, *cols]
         value_name = None
         if values is not None:
@@ -284,12 +311,13 @@ class Session:
         """ACRO's (and pandas') ``pivot_table`` on a frame, checked."""
         if index is None:
             raise PolicyError("pivot_table needs an index")
+        who = self._columns(pupil, school)
         table = crosstab(
             data,
             index,
             columns,
-            pupil=pupil or self.pupil,
-            school=school or self.school,
+            pupil=who[0],
+            school=who[1],
             values=values,
             aggfunc=aggfunc if values is not None else "count",
             policy=self.policy,
@@ -353,12 +381,13 @@ class Session:
         school: str | None = None,
     ) -> CheckedOutput:
         """A checked histogram (bins are cells; outermost bins open-ended)."""
+        who = self._columns(pupil, school)
         result = histogram(
             data,
             column,
             bins,
-            pupil=pupil or self.pupil,
-            school=school or self.school,
+            pupil=who[0],
+            school=who[1],
             policy=self.policy,
             suppress=self.suppress,
         )
@@ -376,12 +405,13 @@ class Session:
         school: str | None = None,
     ) -> CheckedOutput:
         """Checked percentiles, overall or by group."""
+        who = self._columns(pupil, school)
         result = percentiles(
             data,
             column,
             q,
-            pupil=pupil or self.pupil,
-            school=school or self.school,
+            pupil=who[0],
+            school=who[1],
             by=by,
             policy=self.policy,
         )
@@ -399,11 +429,12 @@ class Session:
         school: str | None = None,
     ) -> CheckedOutput:
         """Checked summary statistics (count, mean, std, median), overall or by group."""
+        who = self._columns(pupil, school)
         result = summary_statistics(
             data,
             columns,
-            pupil=pupil or self.pupil,
-            school=school or self.school,
+            pupil=who[0],
+            school=who[1],
             by=by,
             statistics=statistics,
             policy=self.policy,
@@ -416,7 +447,7 @@ class Session:
 
     def report(self) -> str:
         """Every output with its outcome and reasons, as text (ACRO's print_outputs)."""
-        lines = []
+        lines = [self.policy.describe()]
         for output in self.outputs.values():
             lines.append(f"{output.uid}: {output.kind} — {output.outcome}")
             lines.append(f"  {output.command}")
@@ -439,7 +470,10 @@ class Session:
         if folder.exists():
             raise PolicyError(f"{folder.name} already exists; choose a new folder")
         folder.mkdir(parents=True)
-        report: dict[str, Any] = {"policy": self.policy.as_dict(), "outputs": {}}
+        report: dict[str, Any] = {
+            "policy": {**self.policy.as_dict(), **self.policy.identity()},
+            "outputs": {},
+        }
         sections = []
         for output in self.outputs.values():
             entry = output.as_dict()
@@ -475,7 +509,7 @@ class Session:
             json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )
         (folder / "index.html").write_text(
-            html_page(f"Checked outputs — policy {self.policy.name}", sections),
+            html_page(f"Checked outputs — {self.policy.describe()}", sections),
             encoding="utf-8",
         )
         digests = [

@@ -252,7 +252,7 @@ class CheckedTable:
         return {
             "outcome": self.outcome,
             "reasons": list(self.reasons),
-            "policy": self.policy.name,
+            "policy": self.policy.identity(),
             "request": self.request.as_dict(),
             "withheld": self._withheld,
             "suppression": self.suppression.as_dict() if self.suppression else None,
