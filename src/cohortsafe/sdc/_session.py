@@ -232,8 +232,8 @@ class Session:
             cols = [s.rename(n) for s, n in zip(cols, colnames, strict=True)]
         if pupil is None or school is None or isinstance(pupil, str) or isinstance(school, str):
             raise PolicyError("give the pupil and school pseudonyms as Series next to the index")
-        names = (getattr(pupil, "name", None), getattr(school, "name", None))
-        if self.fixed_columns and names != (self.pupil, self.school):
+        given = (getattr(pupil, "name", None), getattr(school, "name", None))
+        if self.fixed_columns and given != (self.pupil, self.school):
             raise PolicyError(
                 f"this environment fixes the pupil and school columns: give "
                 f"data.{self.pupil} and data.{self.school}"
