@@ -47,9 +47,11 @@ from cohortsafe.pseudonym import (
 from cohortsafe.vault import (
     TABLES,
     PreparedDelivery,
+    DeliveryOutcome,
     ScanFinding,
     Vault,
     VaultCounts,
+    fault_point,
     scan,
 )
 
@@ -84,8 +86,9 @@ def _keys_folder() -> Path:
 
 
 @contextmanager
-def open_vault() -> Iterator[Vault]:
-    with Vault(_home() / "vault") as vault:
+def open_vault(*, create: bool = False) -> Iterator[Vault]:
+    """The office's vault; only ``office init`` passes ``create`` (see :class:`Vault`)."""
+    with Vault(_home() / "vault", create=create) as vault:
         yield vault
 
 
@@ -94,7 +97,7 @@ def init_office(*, actor: str) -> dict[str, Any]:
     home = _home()
     if (home / "office.key").exists() or KeyRecord.objects.exists():
         raise ExistsError(f"{home} holds an office already; keys are never replaced by init")
-    with open_vault():
+    with open_vault(create=True):
         pass  # creates the vault, so a failure here leaves no keys behind
     pair = KeyPair.generate("office", role="office")
     write_key_pair(pair, home)
@@ -318,7 +321,8 @@ def receive(
         def flush() -> None:
             if not pending:
                 return
-            outcomes = vault.add_deliveries([d for d, _ in pending])
+            outcomes = _reconciled_deliveries(vault, vault.add_deliveries([d for d, _ in pending]))
+            fault_point("vault_committed")
             for (_, report), outcome in zip(pending, outcomes, strict=True):
                 report.status = outcome.status
                 # a delivery superseded within the batch replaced nothing, whatever it named
@@ -361,6 +365,9 @@ def receive(
             elif opened.kind == "retraction":
                 flush()
                 outcome = vault.retract(opened.package_id, opened.school_pseudonym, opened.pupils)
+                if outcome.status == "duplicate" and not _registered(outcome.retraction_id):
+                    outcome = vault.held_retraction(outcome.retraction_id) or outcome
+                fault_point("vault_committed")
                 report.status = outcome.status
                 report.counts = {
                     "pupils": outcome.pupils,
@@ -379,6 +386,9 @@ def receive(
                 lifted = vault.reinstate(
                     opened.package_id, opened.school_pseudonym, opened.pupils, opened.retractions
                 )
+                if lifted.status == "duplicate" and not _registered(lifted.reinstatement_id):
+                    lifted = vault.held_reinstatement(lifted.reinstatement_id) or lifted
+                fault_point("vault_committed")
                 report.status = lifted.status
                 if lifted.status == "reinstated":
                     report.counts = {
@@ -396,6 +406,46 @@ def receive(
         flush()
         vault.compact()
     return reports
+
+
+# What the registry records for a package the vault holds: its first, real outcome.
+_HELD = ("received", "retracted", "reinstated")
+
+
+def _registered(package_id: str) -> bool:
+    """Whether the registry recorded ``package_id``'s outcome (not a later duplicate)."""
+    return ReceivedPackage.objects.filter(package_id=package_id, status__in=_HELD).exists()
+
+
+def _reconciled_deliveries(vault: Vault, outcomes: list[DeliveryOutcome]) -> list[DeliveryOutcome]:
+    """Outcomes, with a "duplicate" the registry never recorded as received given its outcome.
+
+    The vault is the truth: a crash (or a failed registry write) after the vault's commit
+    left the delivery stored but unrecorded, so receiving it again records it as the
+    interrupted run would have, instead of as a duplicate missing from every count.
+    """
+    received = {o.delivery_id for o in outcomes if o.status == "received"}
+    doubtful = {
+        o.delivery_id
+        for o in outcomes
+        if o.status == "duplicate" and o.delivery_id not in received  # twice in this batch
+    }
+    if not doubtful:
+        return outcomes
+    recorded = set(
+        ReceivedPackage.objects.filter(
+            package_id__in=doubtful, status__in=_HELD
+        ).values_list("package_id", flat=True)
+    )
+    fixed: list[DeliveryOutcome] = []
+    for outcome in outcomes:
+        if outcome.delivery_id in doubtful - recorded:
+            held = vault.held_delivery(outcome.delivery_id)
+            if held is not None:
+                recorded.add(outcome.delivery_id)  # once, if the file was given twice
+                outcome = held
+        fixed.append(outcome)
+    return fixed
 
 
 _ACTIONS = {
@@ -499,12 +549,17 @@ def status() -> dict[str, Any]:
     packages = ReceivedPackage.objects.all()
     per_school: dict[str, dict[str, int]] = {}
     # what the vault holds as current, so the counts agree with deliveries_current
+    recorded = set()
     for package in packages.filter(kind="delivery", status="received"):
         if package.package_id not in current:
             continue
+        recorded.add(package.package_id)
         per_school.setdefault(package.school, {}).setdefault(package.period, 0)
         per_school[package.school][package.period] += 1
     return {
+        # held by the vault but not in the registry (a crash after the vault's commit):
+        # receiving the same files again records them
+        "deliveries_unrecorded": len(current - recorded),
         "schools_registered": RegisteredSchool.objects.count(),
         "deliveries_per_school": per_school,
         "deliveries_current": counts.deliveries,
