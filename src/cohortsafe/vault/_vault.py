@@ -200,7 +200,8 @@ class Vault:
             if parts:
                 raise VaultError(
                     f"the vault catalog {self._name(catalog)} is missing, but the vault holds "
-                    f"{len(parts)} data file(s) ({_listing(parts)}): nothing was changed; "
+                    f"{len(parts)} data file(s) ({_listing(self._names(parts))}): nothing was "
+                    "changed; "
                     "restore catalog.duckdb from the backup that goes with these files"
                 )
             if not self.create:
@@ -229,6 +230,9 @@ class Vault:
     def _name(self, path: Path) -> str:
         """``path`` as messages show it: relative to the vault's parent (``vault/…``)."""
         return str(path.relative_to(self.root.parent))
+
+    def _names(self, relative: set[str] | list[str]) -> list[str]:
+        return sorted(self._name(self.root / p) for p in relative)
 
     def _connect(self, catalog: Path) -> duckdb.DuckDBPyConnection:
         try:
@@ -315,9 +319,9 @@ class Vault:
         """Refuse a catalog that does not account for the files, or files that are damaged."""
         listed = self._listed()
         on_disk = set(self._parts_on_disk())
-        missing = sorted(listed - on_disk)
-        unlisted = sorted(on_disk - listed)
-        damaged = sorted(p for p in listed & on_disk if not _is_parquet(self.root / p))
+        missing = self._names(listed - on_disk)
+        unlisted = self._names(on_disk - listed)
+        damaged = self._names({p for p in listed & on_disk if not _is_parquet(self.root / p)})
         problems = []
         if missing:
             problems.append(f"{len(missing)} file(s) it lists are missing ({_listing(missing)})")
@@ -354,9 +358,12 @@ class Vault:
                 ).fetchall()
             ] or [str(self._empty(table))]
             listing = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-            self.con.execute(
-                f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listing}])"
-            )
+            try:
+                self.con.execute(
+                    f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listing}])"
+                )
+            except duckdb.Error:  # a view reads each file's footer
+                raise self._damage() from None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -461,7 +468,11 @@ class Vault:
                 pq.read_table(self.root / relative)
             except (OSError, pa.ArrowException):
                 broken.append(relative)
-        what = f"damaged file(s): {_listing(broken)}" if broken else "the catalog is damaged"
+        what = (
+            f"damaged file(s): {_listing(self._names(broken))}"
+            if broken
+            else "the catalog is damaged"
+        )
         return VaultError(f"the vault cannot be read: {what}; restore them from your backup")
 
     def _counts(self) -> VaultCounts:
