@@ -121,8 +121,12 @@ def test_only_files_the_pending_record_names_are_removed(vault_root: Path) -> No
     (folder / "g00000009.parquet").write_bytes(b"PAR1 half")
     listed = _parts(vault_root)[0]
     (vault_root / "pending.json").write_text(
-        json.dumps({"create": [str((folder / "g00000009.parquet").relative_to(vault_root))],
-                    "obsolete": [str(listed.relative_to(vault_root))]})
+        json.dumps(
+            {
+                "create": [str((folder / "g00000009.parquet").relative_to(vault_root))],
+                "obsolete": [str(listed.relative_to(vault_root))],
+            }
+        )
     )
     with Vault(vault_root) as vault:
         assert not (folder / "g00000009.parquet").exists()

@@ -80,6 +80,12 @@ ALTER TABLE reinstatements ADD COLUMN IF NOT EXISTS still_tombstoned BIGINT;
 # A JSON file, not a catalog table: it must survive the rollback of the very transaction
 # it protects, and the paths of rewritten files are known only as that transaction runs.
 _PENDING = "pending.json"
+# What the file system says when it refuses a write, and what a message says instead.
+_REFUSALS = (
+    ("Read-only file system", "the folder is read-only"),
+    ("Permission denied", "the folder is not writable by this user"),
+    ("No space left on device", "the disk is full"),
+)
 # How many paths a message names before it says "and N more".
 _SHOWN = 5
 
@@ -212,7 +218,10 @@ class Vault:
             private_dir(self.data)
         self._con = self._connect(catalog)
         try:
-            self._con.execute(_CATALOG)
+            try:
+                self._con.execute(_CATALOG)
+            except duckdb.Error as error:
+                raise self._damage(error) from None
             self._remove_orphans()
             self._check()
             for name, schema in VAULT_SCHEMAS.items():
@@ -244,12 +253,13 @@ class Vault:
                     "the vault is in use by another command (its catalog "
                     f"{self._name(catalog)} is locked); try again when that has finished"
                 ) from None
+            refused = [reason for sign, reason in _REFUSALS if sign in text]
             if "not a valid DuckDB database" in text:
                 reason = "it is damaged or not a DuckDB catalog"
-            elif "ermission denied" in text or "ead-only" in text:
-                reason = "it cannot be written here (read-only or not yours)"
+            elif refused:
+                reason = refused[0]
             else:
-                reason = "see the DuckDB error: " + text.split(":", 1)[0]
+                reason = "DuckDB says " + text.split(":", 1)[0]
             raise VaultError(
                 f"the vault catalog {self._name(catalog)} cannot be opened: {reason}; "
                 "nothing was changed"
@@ -309,8 +319,8 @@ class Vault:
             ) from None
         listed = self._listed()
         for relative in [*named.get("create", []), *named.get("obsolete", [])]:
-            if relative not in listed:
-                (self.root / relative).unlink(missing_ok=True)
+            if relative not in listed and (self.root / relative).exists():
+                (self.root / relative).unlink()
         fsync_dir(self.root)
         record.unlink()
         fsync_dir(self.root)
@@ -362,8 +372,8 @@ class Vault:
                 self.con.execute(
                     f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listing}])"
                 )
-            except duckdb.Error:  # a view reads each file's footer
-                raise self._damage() from None
+            except duckdb.Error as error:  # a view reads each file's footer
+                raise self._damage(error) from None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -372,8 +382,8 @@ class Vault:
             raise VaultError(f"no vault table {name}")
         try:
             return self.con.sql(f"SELECT * FROM {name}").to_arrow_table()
-        except duckdb.Error:
-            raise self._damage() from None
+        except duckdb.Error as error:
+            raise self._damage(error) from None
 
     def files(self) -> list[Path]:
         return sorted(self.root / p for p in self._listed())
@@ -457,11 +467,25 @@ class Vault:
     def counts(self) -> VaultCounts:
         try:
             return self._counts()
-        except duckdb.Error:
-            raise self._damage() from None
+        except duckdb.Error as error:
+            raise self._damage(error) from None
 
-    def _damage(self) -> VaultError:
+    def _unwritable(self, error: duckdb.Error) -> VaultError | None:
+        """The error for a catalog write the file system refused, if that is what it was."""
+        text = str(error)
+        for sign, reason in _REFUSALS:
+            if sign in text:
+                return VaultError(
+                    f"the vault catalog {self._name(self.root / 'catalog.duckdb')} cannot be "
+                    f"written: {reason}; the vault is as it was"
+                )
+        return None
+
+    def _damage(self, error: duckdb.Error) -> VaultError:
         """The error for a read that failed: which listed files cannot be read whole."""
+        unwritable = self._unwritable(error)
+        if unwritable is not None:
+            return unwritable
         broken = []
         for relative in sorted(self._listed()):
             try:
@@ -571,7 +595,7 @@ class Vault:
             try:
                 self.con.execute("COMMIT")
             except duckdb.Error as error:
-                raise VaultError(
+                raise self._unwritable(error) or VaultError(
                     "the vault catalog could not record the change "
                     f"({str(error).split(':', 1)[0]}); the vault is as it was"
                 ) from None
@@ -579,8 +603,11 @@ class Vault:
         except BaseException:
             with contextlib.suppress(duckdb.Error):  # a failed COMMIT has rolled back already
                 self.con.execute("ROLLBACK")
-            self._remove_orphans()
-            self._refresh_views()
+            # a read-only or full disk may refuse even this: the record stays for the next open,
+            # and the error that stopped the change is the one to report
+            with contextlib.suppress(OSError, VaultError):
+                self._remove_orphans()
+                self._refresh_views()
             raise
         fault_point("after_commit")
         for path in obsolete:
