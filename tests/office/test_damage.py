@@ -82,7 +82,8 @@ def test_a_listed_file_missing_is_reported_not_nothing_found(
     )
     status, message = _run(home, capsys, *args)
     assert status == 1
-    assert part.name in message and "missing" in message
+    assert part.name in message
+    assert "missing" in message
     assert _files(home) == before
 
 
@@ -100,7 +101,8 @@ def test_a_truncated_file_is_reported(
     )
     status, message = _run(home, capsys, *args)
     assert status == 1
-    assert part.name in message and "damaged" in message
+    assert part.name in message
+    assert "damaged" in message
     assert _files(home) == before
 
 
@@ -113,7 +115,8 @@ def test_a_garbage_catalog_is_reported(
     args = [command, str(held)] if command == "receive" else [command]
     status, message = _run(home, capsys, *args)
     assert status == 1
-    assert "catalog.duckdb" in message and "damaged" in message
+    assert "catalog.duckdb" in message
+    assert "damaged" in message
     assert _files(home) == before
 
 
@@ -133,7 +136,8 @@ def test_scan_while_another_command_holds_the_vault_says_it_is_in_use(
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "held\n"
         for command in ("scan", "status"):
             status, message = _run(home, capsys, command)
             assert (status, message.startswith("the vault is in use by another command")) == (

@@ -107,9 +107,7 @@ def test_nothing_under_the_office_home_holds_a_delivered_identifier(
     office: Office, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every column of every file, and the raw bytes of every file, uncompressed."""
-    monkeypatch.setattr(
-        services, "Vault", lambda root, **kw: Vault(root, compression="none", **kw)
-    )
+    monkeypatch.setattr(services, "Vault", lambda root, **kw: Vault(root, compression="none", **kw))
     members = [
         *pupils(5),
         Pupil(ONDERWIJSNUMMERS[0], postcode="9876ZX", number=77, born=dt_date(2017, 12, 24)),

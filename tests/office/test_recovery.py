@@ -81,7 +81,7 @@ def _marks() -> tuple[int, int]:
 
 
 def _outcome(
-    start: tuple[int, int], rerun: tuple[int, int] | None = None, recorded: set[str] = set()
+    start: tuple[int, int], rerun: tuple[int, int] | None = None, recorded: set[str] | None = None
 ) -> dict[str, Any]:
     """Registry rows and audit events since ``start``, the vault, and the status.
 
@@ -89,14 +89,16 @@ def _outcome(
     recorded already, the honest record of a file given twice. Every other row and event
     must be exactly the clean run's.
     """
+    if recorded is None:
+        recorded = set()
     last_row, last_event = rerun or _marks()
 
     def again(at: int, last: int, status: str, package_id: object) -> bool:
         return at > last and status == "duplicate" and package_id in recorded
 
+    fields = ("file_name", "sha256", "kind", "package_id", "school", "period", "status")
     rows = [
-        (r.file_name, r.sha256, r.kind, r.package_id, r.school, r.period, r.status, r.reason)
-        + (r.replaced, r.counts)
+        (*(getattr(r, f) for f in fields), r.reason, r.replaced, r.counts)
         for r in ReceivedPackage.objects.filter(id__gt=start[0]).order_by("id")
         if not again(r.id, last_row, r.status, r.package_id)
     ]

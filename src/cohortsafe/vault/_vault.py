@@ -739,7 +739,8 @@ class Vault:
             )
             try:
                 con.execute(
-                    "INSERT INTO deliveries BY NAME SELECT *, 'current' AS status FROM new_deliveries"
+                    "INSERT INTO deliveries BY NAME "
+                    "SELECT *, 'current' AS status FROM new_deliveries"
                 )
             finally:
                 con.unregister("new_deliveries")

@@ -46,8 +46,8 @@ from cohortsafe.pseudonym import (
 )
 from cohortsafe.vault import (
     TABLES,
-    PreparedDelivery,
     DeliveryOutcome,
+    PreparedDelivery,
     ScanFinding,
     Vault,
     VaultCounts,
@@ -433,9 +433,9 @@ def _reconciled_deliveries(vault: Vault, outcomes: list[DeliveryOutcome]) -> lis
     if not doubtful:
         return outcomes
     recorded = set(
-        ReceivedPackage.objects.filter(
-            package_id__in=doubtful, status__in=_HELD
-        ).values_list("package_id", flat=True)
+        ReceivedPackage.objects.filter(package_id__in=doubtful, status__in=_HELD).values_list(
+            "package_id", flat=True
+        )
     )
     fixed: list[DeliveryOutcome] = []
     for outcome in outcomes:
