@@ -319,8 +319,12 @@ class Vault:
             ) from None
         listed = self._listed()
         for relative in [*named.get("create", []), *named.get("obsolete", [])]:
-            if relative not in listed and (self.root / relative).exists():
-                (self.root / relative).unlink()
+            path = self.root / relative
+            # only ever a data file: the record is a plain file in the vault folder
+            ours = path.parent.name != "_empty" and path.suffix == ".parquet"
+            ours = ours and relative.startswith("data/") and ".." not in Path(relative).parts
+            if ours and relative not in listed and path.exists():
+                path.unlink()
         fsync_dir(self.root)
         record.unlink()
         fsync_dir(self.root)
@@ -487,7 +491,11 @@ class Vault:
         if unwritable is not None:
             return unwritable
         broken = []
-        for relative in sorted(self._listed()):
+        try:
+            listed = self._listed()
+        except duckdb.Error:  # the catalog itself cannot be read
+            listed = set()
+        for relative in sorted(listed):
             try:
                 pq.read_table(self.root / relative)
             except (OSError, pa.ArrowException):
