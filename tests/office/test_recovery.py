@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -24,6 +25,7 @@ from cohortsafe.app.office import services
 from cohortsafe.app.office.models import ReceivedPackage
 from cohortsafe.domain import SchoolYear
 from cohortsafe.errors import VaultError
+from cohortsafe.vault import Vault
 from cohortsafe.vault import _vault as vault_module
 from tests.office.kit import Office, pupils
 from tests.office.test_intake import _vault_state
@@ -232,3 +234,47 @@ def test_a_full_disk_at_any_vault_write_then_a_rerun_leaves_what_a_clean_run_lea
 
     assert twice.faulty(Kill, run) == twice.clean
     assert len(writes) == write
+
+
+class _FailingCommit:
+    """A catalog connection whose ``commit``-th COMMIT fails, as DuckDB's does on a bad disk."""
+
+    def __init__(self, con: Any, commits: list[int], commit: int) -> None:
+        self._con, self._commits, self._commit = con, commits, commit
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "COMMIT":
+            self._commits.append(1)
+            if len(self._commits) == self._commit:
+                raise duckdb.IOException("Could not write the WAL")
+        return self._con.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+@pytest.mark.parametrize("commit", [1, 2, 3, 4])  # the scenario's four vault transactions
+def test_a_failing_vault_commit_then_a_rerun_leaves_what_a_clean_run_leaves(
+    twice: Twice, commit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits: list[int] = []
+
+    class Failing(Vault):
+        def open(self) -> None:
+            super().open()
+            self._con = _FailingCommit(self._con, commits, commit)  # type: ignore[assignment]
+
+        def close(self) -> None:
+            if isinstance(self._con, _FailingCommit):
+                self._con = self._con._con
+            super().close()
+
+    def run() -> None:
+        with monkeypatch.context() as patch:
+            patch.setattr(services, "Vault", Failing)
+            with pytest.raises(VaultError, match="could not record the change"):
+                twice.office.receive(*twice.files)
+        raise Kill  # the error was checked; now the re-run
+
+    assert twice.faulty(Kill, run) == twice.clean
+    assert len(commits) == commit
