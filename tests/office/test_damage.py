@@ -359,3 +359,23 @@ def test_a_read_only_home_is_a_clear_error_and_changes_nothing(tmp_path: Path, w
         check=True,
     ).stdout
     assert json.loads(after) == json.loads(status)
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="root writes whatever the file modes say; the read-only bind mounts above cover this",
+)
+@pytest.mark.parametrize("command", ["status", "receive"])
+def test_a_vault_folder_not_writable_by_this_user_is_a_clear_error(
+    office: Office, held: Path, home: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    before = _files(home)
+    args = [command, str(held)] if command == "receive" else [command]
+    (home / "vault").chmod(0o500)
+    try:
+        status, message = _run(home, capsys, *args)
+    finally:
+        (home / "vault").chmod(0o700)
+    assert status == 1
+    assert "vault/catalog.duckdb cannot be" in message
+    assert _files(home) == before
