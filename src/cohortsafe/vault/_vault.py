@@ -72,6 +72,7 @@ ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS rows_json VARCHAR;
 ALTER TABLE retractions ADD COLUMN IF NOT EXISTS not_delivered BIGINT;
 ALTER TABLE reinstatements ADD COLUMN IF NOT EXISTS not_tombstoned BIGINT;
 ALTER TABLE reinstatements ADD COLUMN IF NOT EXISTS still_tombstoned BIGINT;
+ALTER TABLE key_history ADD COLUMN IF NOT EXISTS files_rewritten BIGINT;
 """
 # The columns added by ALTER keep what an outcome reported beyond the original columns, so
 # a registry that missed the outcome (a crash after the commit) can be given it again.
@@ -446,6 +447,13 @@ class Vault:
         return ReinstatementOutcome(
             reinstatement_id, "reinstated", int(lifted), never or 0, still or 0
         )
+
+    def key_history(self) -> list[tuple[str, str, int]]:
+        """Every re-key the vault committed, in order: (purpose, key id, files rewritten)."""
+        rows = self.con.execute(
+            "SELECT purpose, key_id, files_rewritten FROM key_history ORDER BY done_at, position"
+        ).fetchall()
+        return [(str(p), str(k), int(n or 0)) for p, k, n in rows]
 
     def current_deliveries(self) -> set[str]:
         """The ids of the deliveries the vault holds as current (not replaced)."""
@@ -1002,8 +1010,9 @@ class Vault:
                 "SELECT count(*) FROM key_history WHERE purpose = ?", [purpose]
             ).fetchall()
             con.execute(
-                "INSERT INTO key_history VALUES (?, ?, ?, ?)",
-                [purpose, new_key_id, int(position[0][0]) + 1, _now()],
+                "INSERT INTO key_history (purpose, key_id, position, done_at, files_rewritten) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [purpose, new_key_id, int(position[0][0]) + 1, _now(), rewritten],
             )
             fault_point("rekeyed")
         return rewritten

@@ -11,6 +11,7 @@ never with a PGN.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -313,10 +314,11 @@ def receive(
     and applies a retraction only after the deliveries before it.
     """
     files = list(paths)
-    keys = _intake_keys()
     reports: list[ReceiveReport] = []
     pending: list[tuple[PreparedDelivery, ReceiveReport]] = []
     with open_vault() as vault:
+        _reconcile_keys(vault, actor=actor)
+        keys = _intake_keys()
 
         def flush() -> None:
             if not pending:
@@ -506,6 +508,8 @@ def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
     """Add a new key for ``purpose`` and re-key the vault with it: new = HMAC(new, old)."""
     if purpose not in PURPOSES:
         raise OfficeError(f"purpose must be one of {', '.join(PURPOSES)}")
+    with open_vault() as vault:
+        _reconcile_keys(vault, actor=actor)
     current = KeyRecord.objects.filter(purpose=purpose).order_by("-position").first()
     if current is None:
         raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
@@ -515,24 +519,14 @@ def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
     try:
         with open_vault() as vault:
             rewritten = vault.rekey(purpose, key.key_id, chain.pseudonyms)
-        with transaction.atomic():
-            KeyRecord.objects.create(
-                purpose=purpose,
-                key_id=key.key_id,
-                position=current.position + 1,
-                file_name=path.name,
-                fingerprint=key.fingerprint,
-            )
-            record(
-                "office.rotate_key",
-                actor=actor,
-                subject=purpose,
-                old=current.key_id,
-                new=key.key_id,
-                files_rewritten=rewritten,
-            )
+        fault_point("vault_committed")
+        _record_key(key, path, current, rewritten, actor=actor)
     except BaseException:
-        path.unlink(missing_ok=True)
+        # the key file goes only if the vault surely did not take the key: a vault keyed
+        # with a lost key would split every pupil from the next delivery on
+        with contextlib.suppress(Exception), open_vault() as vault:
+            if key.key_id not in {k for _, k, _ in vault.key_history()}:
+                path.unlink(missing_ok=True)
         raise
     return {
         "purpose": purpose,
@@ -540,6 +534,49 @@ def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
         "new": key.key_id,
         "files_rewritten": rewritten,
     }
+
+
+def _record_key(
+    key: PseudonymKey, path: Path, current: KeyRecord, rewritten: int, *, actor: str
+) -> None:
+    with transaction.atomic():
+        KeyRecord.objects.create(
+            purpose=key.purpose,
+            key_id=key.key_id,
+            position=current.position + 1,
+            file_name=path.name,
+            fingerprint=key.fingerprint,
+        )
+        record(
+            "office.rotate_key",
+            actor=actor,
+            subject=key.purpose,
+            old=current.key_id,
+            new=key.key_id,
+            files_rewritten=rewritten,
+        )
+
+
+def _reconcile_keys(vault: Vault, *, actor: str) -> None:
+    """Record the keys the vault was re-keyed with that the registry lacks (a crash between).
+
+    The vault is the truth: its pseudonyms are keyed with them, so intake must use them.
+    """
+    known = set(KeyRecord.objects.values_list("key_id", flat=True))
+    for purpose, key_id, rewritten in vault.key_history():
+        if key_id in known:
+            continue
+        path = _keys_folder() / f"{purpose}-{key_id}.key"
+        if not path.exists():
+            raise ConfigurationError(
+                f"the vault was re-keyed with {purpose} key {key_id}, whose file keys/{path.name} "
+                "is missing: restore it from your backup; nothing is pseudonymised without it"
+            )
+        key = load_key(path)
+        current = KeyRecord.objects.filter(purpose=purpose).order_by("-position").first()
+        if current is None:
+            raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
+        _record_key(key, path, current, rewritten, actor=actor)
 
 
 def status() -> dict[str, Any]:
