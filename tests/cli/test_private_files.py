@@ -272,7 +272,7 @@ def test_the_core_writes_privately_without_the_console(
         [(_manifest(school, SchoolYear(2024), 1), tables(pupils(3), SchoolYear(2024), school))],
         KEYS,
     )
-    with Vault(tmp_path / "vault", compact_after=0) as vault:
+    with Vault(tmp_path / "vault", compact_after=0, create=True) as vault:
         vault.add_deliveries([delivery])
         assert _loose(tmp_path / "vault", set()) == []
         vault.compact()

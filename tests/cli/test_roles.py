@@ -78,6 +78,10 @@ def test_school_to_office_through_the_console(
     assert status == 1
     assert scanned["findings"][0]["column"] == "x"  # type: ignore[index]
     assert BSNS[0] not in json.dumps(scanned)
+    # a file the catalog does not list is kept and refused by intake, never deleted
+    status, kept = _run(capsys, "office", "receive", str(package))
+    assert (status, "leak.parquet" in kept["error"]["message"]) == (1, True)  # type: ignore[index]
+    (office / "vault" / "data" / "leak.parquet").unlink()
 
     altered = tmp_path / "altered.nco"
     raw = bytearray(package.read_bytes())

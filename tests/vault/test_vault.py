@@ -32,7 +32,7 @@ def _content(vault: Vault) -> dict[str, list[tuple[object, ...]]]:
 @pytest.mark.parametrize("compression", ["zstd", "none"])
 def test_compaction_merges_files_and_keeps_every_row(tmp_path: Path, compression: str) -> None:
     prepared = _deliveries(3)
-    with Vault(tmp_path / "vault", compression=compression, compact_after=1) as vault:
+    with Vault(tmp_path / "vault", compression=compression, compact_after=1, create=True) as vault:
         for delivery in prepared:
             assert vault.add_deliveries([delivery])[0].status == "received"
         before = _content(vault)
@@ -57,7 +57,7 @@ def test_a_batch_with_two_deliveries_of_one_school_keeps_the_newer(tmp_path: Pat
         ],
         KEYS,
     )
-    with Vault(tmp_path / "vault") as vault:
+    with Vault(tmp_path / "vault", create=True) as vault:
         outcomes = vault.add_deliveries([older, newer])
         assert [o.status for o in outcomes] == ["superseded", "received"]
         assert vault.table("leerlingen").num_rows == 2

@@ -189,6 +189,11 @@ def _status(args: argparse.Namespace) -> Report:
     ]
     for period, counts in data["by_period"].items():
         lines.append(f"  {period}: {counts['deliveries']} deliveries, {counts['pupils']} pupils")
+    if data["deliveries_unrecorded"]:
+        lines.append(
+            f"{data['deliveries_unrecorded']} delivery(ies) held but not in the registry (an "
+            "intake was interrupted): receive the same files again to record them"
+        )
     return Report.ok(data, "\n".join(lines))
 
 

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cohortsafe.domain.names import is_common_name
+from cohortsafe.errors import VaultError
 from cohortsafe.vault._validate import pgn_kinds
 
 __all__ = ["ScanFinding", "scan"]
@@ -75,30 +76,71 @@ def _check_column(where: str, name: str, column: pa.Array) -> list[ScanFinding]:
 
 
 def scan(root: Path) -> list[ScanFinding]:
-    """Every column under ``root`` (Parquet files and the DuckDB catalog) that holds identifiers."""
+    """Every column under ``root`` (Parquet files and the DuckDB catalog) that holds identifiers.
+
+    Files the catalog does not list are scanned too (that is where a stray export would
+    be); a listed file that is missing or unreadable, or a catalog that cannot be read, is
+    a :class:`VaultError` naming it, never a clean "nothing found".
+    """
     findings: list[ScanFinding] = []
-    for path in sorted(root.rglob("*.parquet")):
-        table = pq.read_table(path)
+    catalog = root / "catalog.duckdb"
+    parts = sorted(root.rglob("*.parquet"))
+    if not catalog.exists():
+        if any(p.parent.name != "_empty" for p in parts):
+            raise VaultError(
+                "the vault catalog catalog.duckdb is missing, but the vault holds data files: "
+                "restore it from your backup"
+            )
+        return _scan_files(root, parts)
+    con = _read_only(catalog)
+    try:
+        listed = [str(r[0]) for r in con.execute("SELECT path FROM files").fetchall()]
+        missing = sorted(p for p in listed if not (root / p).exists())
+        if missing:
+            raise VaultError(
+                f"{len(missing)} vault file(s) the catalog lists are missing "
+                f"({', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}): "
+                "restore the vault from your backup"
+            )
+        findings += _scan_files(root, parts)
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
+        for table_name in tables:
+            data = con.sql(f'SELECT * FROM "{table_name}"').to_arrow_table()
+            for name in data.column_names:
+                findings += _check_column(
+                    f"catalog.duckdb:{table_name}", name, data.column(name).combine_chunks()
+                )
+    except duckdb.Error:
+        raise VaultError("the vault catalog catalog.duckdb cannot be read: it is damaged") from None
+    finally:
+        con.close()
+    return findings
+
+
+def _read_only(catalog: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(catalog), read_only=True)
+    except duckdb.Error as error:
+        raise VaultError(
+            "the vault is in use by another command; try again when it has finished"
+            if "lock" in str(error).lower()
+            else "the vault catalog catalog.duckdb cannot be opened: it is damaged"
+        ) from None
+
+
+def _scan_files(root: Path, parts: list[Path]) -> list[ScanFinding]:
+    findings: list[ScanFinding] = []
+    for path in parts:
         where = str(path.relative_to(root))
+        try:
+            table = pq.read_table(path)
+        except (OSError, pa.ArrowException):
+            raise VaultError(f"the vault file {where} cannot be read: it is damaged") from None
         for name in table.column_names:
             findings += _check_column(where, name, table.column(name).combine_chunks())
-    catalog = root / "catalog.duckdb"
-    if catalog.exists():
-        con = duckdb.connect(str(catalog), read_only=True)
-        try:
-            tables = [
-                r[0]
-                for r in con.execute(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_type = 'BASE TABLE'"
-                ).fetchall()
-            ]
-            for table_name in tables:
-                data = con.sql(f'SELECT * FROM "{table_name}"').to_arrow_table()
-                for name in data.column_names:
-                    findings += _check_column(
-                        f"catalog.duckdb:{table_name}", name, data.column(name).combine_chunks()
-                    )
-        finally:
-            con.close()
     return findings

@@ -3,9 +3,12 @@
 A change (a batch of deliveries, a retraction, a key rotation, a compaction)
 writes its new files beside the current ones, then switches the catalog in
 one DuckDB transaction. Until that commit, readers and a crash see the vault
-as it was; after it, the files it replaced are deleted. Files the catalog does
-not list (left by a crash) are removed when the vault is next opened, so a
-re-run starts clean.
+as it was; after it, the files it replaced are deleted. Before writing a file,
+the change names it in a pending-change record (``pending.json``); when the
+vault is next opened, the files that record names and the catalog does not
+list (left by a crash) are deleted, and nothing else: a file the catalog does
+not account for otherwise (an older catalog restored from a backup, say) is
+kept and reported, and the vault refuses to open until it is sorted out.
 
 Linking fallback, for a pupil whose temporary onderwijsnummer is replaced by a
 BSN: every pupil delivered under an onderwijsnummer leaves a *link hash*, a
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,7 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cohortsafe.errors import VaultError
-from cohortsafe.files import fsync_dir, make_private, private_dir
+from cohortsafe.files import fsync_dir, make_private, private_dir, write_atomic
 from cohortsafe.vault._prepare import KIND_BSN, KIND_ONDERWIJSNUMMER, PreparedDelivery
 from cohortsafe.vault._schemas import TABLES, VAULT_SCHEMAS
 
@@ -64,7 +68,27 @@ CREATE TABLE IF NOT EXISTS linkage (
 CREATE TABLE IF NOT EXISTS key_history (
     purpose VARCHAR, key_id VARCHAR, position INTEGER, done_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS counters (name VARCHAR, value BIGINT);
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS rows_json VARCHAR;
+ALTER TABLE retractions ADD COLUMN IF NOT EXISTS not_delivered BIGINT;
+ALTER TABLE reinstatements ADD COLUMN IF NOT EXISTS not_tombstoned BIGINT;
+ALTER TABLE reinstatements ADD COLUMN IF NOT EXISTS still_tombstoned BIGINT;
+ALTER TABLE key_history ADD COLUMN IF NOT EXISTS files_rewritten BIGINT;
 """
+# The columns added by ALTER keep what an outcome reported beyond the original columns, so
+# a registry that missed the outcome (a crash after the commit) can be given it again.
+
+# Relative paths a change is about to create or make obsolete; see the module docstring.
+# A JSON file, not a catalog table: it must survive the rollback of the very transaction
+# it protects, and the paths of rewritten files are known only as that transaction runs.
+_PENDING = "pending.json"
+# What the file system says when it refuses a write, and what a message says instead.
+_REFUSALS = (
+    ("Read-only file system", "the folder is read-only"),
+    ("Permission denied", "the folder is not writable by this user"),
+    ("No space left on device", "the disk is full"),
+)
+# How many paths a message names before it says "and N more".
+_SHOWN = 5
 
 
 # pyarrow's name for a Parquet codec -> DuckDB's
@@ -125,15 +149,47 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class Vault:
-    """The office's pseudonymised cohort; use as a context manager."""
+def _listing(paths: list[str]) -> str:
+    shown = ", ".join(paths[:_SHOWN])
+    return shown + (f" and {len(paths) - _SHOWN} more" if len(paths) > _SHOWN else "")
 
-    def __init__(self, root: Path, *, compression: str = "zstd", compact_after: int = 32) -> None:
+
+def _is_parquet(path: Path) -> bool:
+    """Whether ``path`` starts and ends with Parquet's magic bytes (a truncated file does not)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() < 12:
+                return False
+            handle.seek(-4, os.SEEK_END)
+            return head == b"PAR1" and handle.read(4) == b"PAR1"
+    except FileNotFoundError:
+        return False
+
+
+class Vault:
+    """The office's pseudonymised cohort; use as a context manager.
+
+    Only ``create=True`` (``office init``) makes a new catalog; otherwise a missing
+    or inconsistent catalog is a :class:`VaultError` and nothing is touched.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        compression: str = "zstd",
+        compact_after: int = 32,
+        create: bool = False,
+    ) -> None:
         self.root = root
         self.data = root / "data"
         self.compression = compression
         self.compact_after = compact_after
+        self.create = create
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._pending: dict[str, list[str]] = {"create": [], "obsolete": []}
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -145,21 +201,80 @@ class Vault:
         self.close()
 
     def open(self) -> None:
-        private_dir(self.data)
+        catalog = self.root / "catalog.duckdb"
+        if not catalog.exists():
+            parts = self._parts_on_disk()
+            if parts:
+                raise VaultError(
+                    f"the vault catalog {self._name(catalog)} is missing, but the vault holds "
+                    f"{len(parts)} data file(s) ({_listing(self._names(parts))}): nothing was "
+                    "changed; "
+                    "restore catalog.duckdb from the backup that goes with these files"
+                )
+            if not self.create:
+                raise VaultError(
+                    f"the vault catalog {self._name(catalog)} is missing: restore it from your "
+                    "backup (only `office init` makes a new vault)"
+                )
+            private_dir(self.data)
+        self._con = self._connect(catalog)
         try:
-            self._con = duckdb.connect(str(self.root / "catalog.duckdb"))
+            try:
+                self._con.execute(_CATALOG)
+            except duckdb.Error as error:
+                raise self._damage(error) from None
+            self._remove_orphans()
+            self._check()
+            for name, schema in VAULT_SCHEMAS.items():
+                empty = self._empty(name)
+                if not empty.exists():
+                    private_dir(empty.parent)
+                    pq.write_table(schema.empty_table(), empty)
+                    make_private(empty)
+            self._refresh_views()
+            self._private_catalog()
+        except BaseException:
+            self.close()
+            raise
+
+    def _name(self, path: Path) -> str:
+        """``path`` as messages show it: relative to the vault's parent (``vault/…``)."""
+        return str(path.relative_to(self.root.parent))
+
+    def _names(self, relative: set[str] | list[str]) -> list[str]:
+        return sorted(self._name(self.root / p) for p in relative)
+
+    def _connect(self, catalog: Path) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(catalog))
         except duckdb.Error as error:
-            raise VaultError(f"the vault catalog cannot be opened: {error}") from None
-        self._con.execute(_CATALOG)
-        for name, schema in VAULT_SCHEMAS.items():
-            empty = self._empty(name)
-            if not empty.exists():
-                private_dir(empty.parent)
-                pq.write_table(schema.empty_table(), empty)
-                make_private(empty)
-        self._remove_orphans()
-        self._refresh_views()
-        self._private_catalog()
+            text = str(error)
+            if "lock" in text.lower():
+                raise VaultError(
+                    "the vault is in use by another command (its catalog "
+                    f"{self._name(catalog)} is locked); try again when that has finished"
+                ) from None
+            refused = [reason for sign, reason in _REFUSALS if sign in text]
+            if "not a valid DuckDB database" in text:
+                reason = "it is damaged or not a DuckDB catalog"
+            elif refused:
+                reason = refused[0]
+            else:
+                reason = "DuckDB says " + text.split(":", 1)[0]
+            raise VaultError(
+                f"the vault catalog {self._name(catalog)} cannot be opened: {reason}; "
+                "nothing was changed"
+            ) from None
+
+    def _parts_on_disk(self) -> list[str]:
+        """The data files under ``data/`` (not the ``_empty`` placeholders), relative."""
+        if not self.data.exists():
+            return []
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in self.data.rglob("*.parquet")
+            if p.parent.name != "_empty"
+        )
 
     def _private_catalog(self) -> None:
         # DuckDB creates the catalog and its WAL with the umask's mode (the console's umask
@@ -187,11 +302,67 @@ class Vault:
         return {row[0] for row in self.con.execute("SELECT path FROM files").fetchall()}
 
     def _remove_orphans(self) -> None:
+        """Delete the files the pending-change record names and the catalog does not list.
+
+        Those are the new files of a change that did not commit, or the old files of one
+        that did; any other file is left alone (see :meth:`_check`). Then clear the record.
+        """
+        record = self.root / _PENDING
+        try:
+            named = json.loads(record.read_text())
+        except FileNotFoundError:
+            return
+        except ValueError:
+            # written atomically, so never half: a file that does not parse is not ours
+            raise VaultError(
+                f"the vault's pending-change record {self._name(record)} is damaged: "
+                "nothing was deleted"
+            ) from None
         listed = self._listed()
-        for path in self.data.rglob("*.parquet"):
-            relative = str(path.relative_to(self.root))
-            if path.parent.name != "_empty" and relative not in listed:
+        for relative in [*named.get("create", []), *named.get("obsolete", [])]:
+            path = self.root / relative
+            # only ever a data file: the record is a plain file in the vault folder
+            ours = path.parent.name != "_empty" and path.suffix == ".parquet"
+            ours = ours and relative.startswith("data/") and ".." not in Path(relative).parts
+            if ours and relative not in listed and path.exists():
                 path.unlink()
+        fsync_dir(self.root)
+        record.unlink()
+        fsync_dir(self.root)
+
+    def _check(self) -> None:
+        """Refuse a catalog that does not account for the files, or files that are damaged."""
+        listed = self._listed()
+        on_disk = set(self._parts_on_disk())
+        missing = self._names(listed - on_disk)
+        unlisted = self._names(on_disk - listed)
+        damaged = self._names({p for p in listed & on_disk if not _is_parquet(self.root / p)})
+        problems = []
+        if missing:
+            problems.append(f"{len(missing)} file(s) it lists are missing ({_listing(missing)})")
+        if damaged:
+            problems.append(
+                f"{len(damaged)} file(s) it lists are damaged or truncated ({_listing(damaged)})"
+            )
+        if unlisted:
+            problems.append(
+                f"{len(unlisted)} file(s) it does not list are present ({_listing(unlisted)}; "
+                "an older catalog restored from a backup?); they were kept"
+            )
+        if problems:
+            raise VaultError(
+                f"the vault catalog {self._name(self.root / 'catalog.duckdb')} does not match "
+                f"the vault's files: {'; '.join(problems)}. Nothing was changed: restore the "
+                "vault folder (catalog and data together) from one backup"
+            )
+
+    def _will_write(self, relative: str) -> None:
+        """Name a file in the pending-change record before it is written."""
+        self._pending["create"].append(relative)
+        self._save_pending()
+
+    def _save_pending(self) -> None:
+        write_atomic(self.root / _PENDING, json.dumps(self._pending).encode())
 
     def _refresh_views(self) -> None:
         for table in TABLES:
@@ -202,16 +373,22 @@ class Vault:
                 ).fetchall()
             ] or [str(self._empty(table))]
             listing = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-            self.con.execute(
-                f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listing}])"
-            )
+            try:
+                self.con.execute(
+                    f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listing}])"
+                )
+            except duckdb.Error as error:  # a view reads each file's footer
+                raise self._damage(error) from None
 
     # -- reading ---------------------------------------------------------------------------
 
     def table(self, name: str) -> pa.Table:
         if name not in VAULT_SCHEMAS:
             raise VaultError(f"no vault table {name}")
-        return self.con.sql(f"SELECT * FROM {name}").to_arrow_table()
+        try:
+            return self.con.sql(f"SELECT * FROM {name}").to_arrow_table()
+        except duckdb.Error as error:
+            raise self._damage(error) from None
 
     def files(self) -> list[Path]:
         return sorted(self.root / p for p in self._listed())
@@ -221,6 +398,62 @@ class Vault:
             "SELECT count(*) FROM deliveries WHERE delivery_id = ?", [delivery_id]
         ).fetchall()
         return bool(found[0][0])
+
+    def held_delivery(self, delivery_id: str) -> DeliveryOutcome | None:
+        """The outcome the vault committed for ``delivery_id`` when it was received, if it was.
+
+        A crash between the vault's commit and the registry's record leaves the registry
+        without it; intake gives it this outcome instead of calling it a duplicate.
+        """
+        rows = self.con.execute(
+            "SELECT pupils, results, filtered, linked, ambiguous, rows_json, "
+            "(SELECT min(r.delivery_id) FROM deliveries r WHERE r.replaced_by = d.delivery_id) "
+            "FROM deliveries d WHERE delivery_id = ?",
+            [delivery_id],
+        ).fetchall()
+        if not rows:
+            return None
+        pupils, results, filtered, linked, ambiguous, rows_json, replaced = rows[0]
+        counts = (
+            json.loads(rows_json)
+            if rows_json
+            else {"leerlingen": int(pupils), "toetsresultaten": int(results)}
+        )
+        return DeliveryOutcome(
+            delivery_id, "received", replaced, counts, int(filtered), int(linked), int(ambiguous)
+        )
+
+    def held_retraction(self, retraction_id: str) -> RetractionOutcome | None:
+        """The outcome the vault committed for a retraction (see :meth:`held_delivery`)."""
+        rows = self.con.execute(
+            "SELECT pupils, rows_removed, not_delivered FROM retractions WHERE retraction_id = ?",
+            [retraction_id],
+        ).fetchall()
+        if not rows:
+            return None
+        pupils, removed, never = rows[0]
+        return RetractionOutcome(retraction_id, "retracted", int(pupils), int(removed), never or 0)
+
+    def held_reinstatement(self, reinstatement_id: str) -> ReinstatementOutcome | None:
+        """The outcome the vault committed for a reinstatement (see :meth:`held_delivery`)."""
+        rows = self.con.execute(
+            "SELECT pupils_lifted, not_tombstoned, still_tombstoned FROM reinstatements "
+            "WHERE reinstatement_id = ?",
+            [reinstatement_id],
+        ).fetchall()
+        if not rows:
+            return None
+        lifted, never, still = rows[0]
+        return ReinstatementOutcome(
+            reinstatement_id, "reinstated", int(lifted), never or 0, still or 0
+        )
+
+    def key_history(self) -> list[tuple[str, str, int]]:
+        """Every re-key the vault committed, in order: (purpose, key id, files rewritten)."""
+        rows = self.con.execute(
+            "SELECT purpose, key_id, files_rewritten FROM key_history ORDER BY done_at, position"
+        ).fetchall()
+        return [(str(p), str(k), int(n or 0)) for p, k, n in rows]
 
     def current_deliveries(self) -> set[str]:
         """The ids of the deliveries the vault holds as current (not replaced)."""
@@ -244,6 +477,45 @@ class Vault:
         return {school: pa.array(sorted(p), pa.string()) for school, p in found.items()}
 
     def counts(self) -> VaultCounts:
+        try:
+            return self._counts()
+        except duckdb.Error as error:
+            raise self._damage(error) from None
+
+    def _unwritable(self, error: duckdb.Error) -> VaultError | None:
+        """The error for a catalog write the file system refused, if that is what it was."""
+        text = str(error)
+        for sign, reason in _REFUSALS:
+            if sign in text:
+                return VaultError(
+                    f"the vault catalog {self._name(self.root / 'catalog.duckdb')} cannot be "
+                    f"written: {reason}; the vault is as it was"
+                )
+        return None
+
+    def _damage(self, error: duckdb.Error) -> VaultError:
+        """The error for a read that failed: which listed files cannot be read whole."""
+        unwritable = self._unwritable(error)
+        if unwritable is not None:
+            return unwritable
+        broken = []
+        try:
+            listed = self._listed()
+        except duckdb.Error:  # the catalog itself cannot be read
+            listed = set()
+        for relative in sorted(listed):
+            try:
+                pq.read_table(self.root / relative)
+            except (OSError, pa.ArrowException):
+                broken.append(relative)
+        what = (
+            f"damaged file(s): {_listing(self._names(broken))}"
+            if broken
+            else "the catalog is damaged"
+        )
+        return VaultError(f"the vault cannot be read: {what}; restore them from your backup")
+
+    def _counts(self) -> VaultCounts:
         con = self.con
 
         def one(sql: str) -> int:
@@ -287,44 +559,78 @@ class Vault:
         return generation
 
     def _write_file(self, table: pa.Table, name: str, period: str, tag: str) -> str:
-        folder = private_dir(self.data / name / period)
         relative = f"data/{name}/{period}/{tag}.parquet"
         path = self.root / relative
         schema = VAULT_SCHEMAS[name]
-        pq.write_table(
-            table.cast(schema),
-            path,
-            compression=self.compression,
-            # level 1: these files are rewritten at compaction; speed matters more than size
-            compression_level=1 if self.compression == "zstd" else None,
-            # a dictionary only pays for the few-valued columns, never for the pseudonyms
-            use_dictionary=[f.name for f in schema if f.type == pa.string() and f.name != "pupil"],
-        )
-        make_private(path)
-        _fsync(path)
-        fsync_dir(folder)
+        with self._writing(relative):
+            folder = private_dir(self.data / name / period)
+            pq.write_table(
+                table.cast(schema),
+                path,
+                compression=self.compression,
+                # level 1: these files are rewritten at compaction; speed matters more than size
+                compression_level=1 if self.compression == "zstd" else None,
+                # a dictionary only pays for the few-valued columns, never for the pseudonyms
+                use_dictionary=[
+                    f.name for f in schema if f.type == pa.string() and f.name != "pupil"
+                ],
+            )
+            make_private(path)
+            _fsync(path)
+            fsync_dir(folder)
         return relative
+
+    @contextlib.contextmanager
+    def _writing(self, relative: str) -> Iterator[None]:
+        """Record ``relative`` as pending, then write it; a failed write names the file."""
+        self._will_write(relative)
+        try:
+            yield
+        except (OSError, duckdb.IOException) as error:
+            # a full disk or a read-only folder: the transaction rolls back and deletes it
+            reason = error.strerror if isinstance(error, OSError) else None
+            raise VaultError(
+                f"cannot write the vault file {self._name(self.root / relative)}: "
+                f"{reason or 'disk full or not writable'}; the vault is as it was"
+            ) from None
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[list[Path]]:
         """Yield a list to collect files made obsolete; they go only after the commit."""
         obsolete: list[Path] = []
+        self._pending = {"create": [], "obsolete": []}
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield obsolete
             self._refresh_views()
+            if obsolete:
+                # named before the commit, so a crash after it still finds them to delete
+                self._pending["obsolete"] = [str(p.relative_to(self.root)) for p in obsolete]
+                self._save_pending()
             fault_point("before_commit")
-            self.con.execute("COMMIT")
+            try:
+                self.con.execute("COMMIT")
+            except duckdb.Error as error:
+                raise self._unwritable(error) or VaultError(
+                    "the vault catalog could not record the change "
+                    f"({str(error).split(':', 1)[0]}); the vault is as it was"
+                ) from None
             self._private_catalog()
         except BaseException:
-            self.con.execute("ROLLBACK")
-            self._remove_orphans()
-            self._refresh_views()
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has rolled back already
+                self.con.execute("ROLLBACK")
+            # a read-only or full disk may refuse even this: the record stays for the next open,
+            # and the error that stopped the change is the one to report
+            with contextlib.suppress(OSError, VaultError):
+                self._remove_orphans()
+                self._refresh_views()
             raise
         fault_point("after_commit")
         for path in obsolete:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+        if self._pending["create"] or obsolete:
+            (self.root / _PENDING).unlink(missing_ok=True)
 
     def _rewrite_without(
         self, where: str, params: list[Any], generation: int, obsolete: list[Path]
@@ -443,11 +749,15 @@ class Vault:
                         "filtered": [o.filtered for _, o in rows],
                         "linked": [o.linked for _, o in rows],
                         "ambiguous": [o.ambiguous for _, o in rows],
+                        "rows_json": [json.dumps(o.rows) for _, o in rows],
                     }
                 ),
             )
             try:
-                con.execute("INSERT INTO deliveries SELECT *, 'current', NULL FROM new_deliveries")
+                con.execute(
+                    "INSERT INTO deliveries BY NAME "
+                    "SELECT *, 'current' AS status FROM new_deliveries"
+                )
             finally:
                 con.unregister("new_deliveries")
             fault_point("catalog_updated")
@@ -570,8 +880,9 @@ class Vault:
             for pupil in targets:
                 con.execute("INSERT INTO tombstones VALUES (?, ?, ?)", [pupil, retraction_id, now])
             con.execute(
-                "INSERT INTO retractions VALUES (?, ?, ?, ?, ?)",
-                [retraction_id, school, now, len(pupils), removed],
+                "INSERT INTO retractions (retraction_id, school, done_at, pupils, rows_removed, "
+                "not_delivered) VALUES (?, ?, ?, ?, ?, ?)",
+                [retraction_id, school, now, len(pupils), removed, never],
             )
         return RetractionOutcome(retraction_id, "retracted", len(pupils), removed, never)
 
@@ -639,8 +950,9 @@ class Vault:
                 )
             fault_point("reinstatement_lifted")
             con.execute(
-                "INSERT INTO reinstatements VALUES (?, ?, ?, ?)",
-                [reinstatement_id, school, _now(), lifted],
+                "INSERT INTO reinstatements (reinstatement_id, school, done_at, pupils_lifted, "
+                "not_tombstoned, still_tombstoned) VALUES (?, ?, ?, ?, ?, ?)",
+                [reinstatement_id, school, _now(), lifted, len(set(pupils)) - lifted, still],
             )
         return ReinstatementOutcome(
             reinstatement_id, "reinstated", lifted, len(set(pupils)) - lifted, still
@@ -698,8 +1010,9 @@ class Vault:
                 "SELECT count(*) FROM key_history WHERE purpose = ?", [purpose]
             ).fetchall()
             con.execute(
-                "INSERT INTO key_history VALUES (?, ?, ?, ?)",
-                [purpose, new_key_id, int(position[0][0]) + 1, _now()],
+                "INSERT INTO key_history (purpose, key_id, position, done_at, files_rewritten) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [purpose, new_key_id, int(position[0][0]) + 1, _now(), rewritten],
             )
             fault_point("rekeyed")
         return rewritten
@@ -747,13 +1060,15 @@ class Vault:
                     "'" + str(self.root / p).replace("'", "''") + "'" for p in paths
                 )
                 target = str(self.root / relative).replace("'", "''")
-                con.execute(
-                    f"COPY (SELECT * FROM read_parquet([{listing}])) TO '{target}' "
-                    f"(FORMAT parquet, COMPRESSION {_DUCKDB_CODEC.get(self.compression, 'zstd')})"
-                )
-                make_private(self.root / relative)
-                _fsync(self.root / relative)
-                fsync_dir(folder)
+                with self._writing(relative):
+                    con.execute(
+                        f"COPY (SELECT * FROM read_parquet([{listing}])) TO '{target}' "
+                        f"(FORMAT parquet, COMPRESSION "
+                        f"{_DUCKDB_CODEC.get(self.compression, 'zstd')})"
+                    )
+                    make_private(self.root / relative)
+                    _fsync(self.root / relative)
+                    fsync_dir(folder)
                 rows = con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()
                 marks = ", ".join("?" * len(paths))
                 con.execute(f"DELETE FROM files WHERE path IN ({marks})", list(paths))

@@ -11,6 +11,7 @@ never with a PGN.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,10 +48,12 @@ from cohortsafe.pseudonym import (
 )
 from cohortsafe.vault import (
     TABLES,
+    DeliveryOutcome,
     PreparedDelivery,
     ScanFinding,
     Vault,
     VaultCounts,
+    fault_point,
     scan,
 )
 
@@ -85,8 +88,9 @@ def _keys_folder() -> Path:
 
 
 @contextmanager
-def open_vault() -> Iterator[Vault]:
-    with Vault(_home() / "vault") as vault:
+def open_vault(*, create: bool = False) -> Iterator[Vault]:
+    """The office's vault; only ``office init`` passes ``create`` (see :class:`Vault`)."""
+    with Vault(_home() / "vault", create=create) as vault:
         yield vault
 
 
@@ -96,7 +100,7 @@ def init_office(*, actor: str) -> dict[str, Any]:
     home = _home()
     if (home / "office.key").exists() or KeyRecord.objects.exists():
         raise ExistsError(f"{home} holds an office already; keys are never replaced by init")
-    with open_vault():
+    with open_vault(create=True):
         pass  # creates the vault, so a failure here leaves no keys behind
     pair = KeyPair.generate("office", role="office")
     write_key_pair(pair, home)
@@ -314,15 +318,17 @@ def receive(
     and applies a retraction only after the deliveries before it.
     """
     files = list(paths)
-    keys = _intake_keys()
     reports: list[ReceiveReport] = []
     pending: list[tuple[PreparedDelivery, ReceiveReport]] = []
     with open_vault() as vault:
+        _reconcile_keys(vault, actor=actor)
+        keys = _intake_keys()
 
         def flush() -> None:
             if not pending:
                 return
-            outcomes = vault.add_deliveries([d for d, _ in pending])
+            outcomes = _reconciled_deliveries(vault, vault.add_deliveries([d for d, _ in pending]))
+            fault_point("vault_committed")
             for (_, report), outcome in zip(pending, outcomes, strict=True):
                 report.status = outcome.status
                 # a delivery superseded within the batch replaced nothing, whatever it named
@@ -365,6 +371,9 @@ def receive(
             elif opened.kind == "retraction":
                 flush()
                 outcome = vault.retract(opened.package_id, opened.school_pseudonym, opened.pupils)
+                if outcome.status == "duplicate" and not _registered(outcome.retraction_id):
+                    outcome = vault.held_retraction(outcome.retraction_id) or outcome
+                fault_point("vault_committed")
                 report.status = outcome.status
                 report.counts = {
                     "pupils": outcome.pupils,
@@ -383,6 +392,9 @@ def receive(
                 lifted = vault.reinstate(
                     opened.package_id, opened.school_pseudonym, opened.pupils, opened.retractions
                 )
+                if lifted.status == "duplicate" and not _registered(lifted.reinstatement_id):
+                    lifted = vault.held_reinstatement(lifted.reinstatement_id) or lifted
+                fault_point("vault_committed")
                 report.status = lifted.status
                 if lifted.status == "reinstated":
                     report.counts = {
@@ -400,6 +412,46 @@ def receive(
         flush()
         vault.compact()
     return reports
+
+
+# What the registry records for a package the vault holds: its first, real outcome.
+_HELD = ("received", "retracted", "reinstated")
+
+
+def _registered(package_id: str) -> bool:
+    """Whether the registry recorded ``package_id``'s outcome (not a later duplicate)."""
+    return ReceivedPackage.objects.filter(package_id=package_id, status__in=_HELD).exists()
+
+
+def _reconciled_deliveries(vault: Vault, outcomes: list[DeliveryOutcome]) -> list[DeliveryOutcome]:
+    """Outcomes, with a "duplicate" the registry never recorded as received given its outcome.
+
+    The vault is the truth: a crash (or a failed registry write) after the vault's commit
+    left the delivery stored but unrecorded, so receiving it again records it as the
+    interrupted run would have, instead of as a duplicate missing from every count.
+    """
+    received = {o.delivery_id for o in outcomes if o.status == "received"}
+    doubtful = {
+        o.delivery_id
+        for o in outcomes
+        if o.status == "duplicate" and o.delivery_id not in received  # twice in this batch
+    }
+    if not doubtful:
+        return outcomes
+    recorded = set(
+        ReceivedPackage.objects.filter(package_id__in=doubtful, status__in=_HELD).values_list(
+            "package_id", flat=True
+        )
+    )
+    fixed: list[DeliveryOutcome] = []
+    for outcome in outcomes:
+        if outcome.delivery_id in doubtful - recorded:
+            held = vault.held_delivery(outcome.delivery_id)
+            if held is not None:
+                recorded.add(outcome.delivery_id)  # once, if the file was given twice
+                outcome = held
+        fixed.append(outcome)
+    return fixed
 
 
 _ACTIONS = {
@@ -461,6 +513,8 @@ def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
     """Add a new key for ``purpose`` and re-key the vault with it: new = HMAC(new, old)."""
     if purpose not in PURPOSES:
         raise OfficeError(f"purpose must be one of {', '.join(PURPOSES)}")
+    with open_vault() as vault:
+        _reconcile_keys(vault, actor=actor)
     current = KeyRecord.objects.filter(purpose=purpose).order_by("-position").first()
     if current is None:
         raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
@@ -470,24 +524,14 @@ def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
     try:
         with open_vault() as vault:
             rewritten = vault.rekey(purpose, key.key_id, chain.pseudonyms)
-        with transaction.atomic():
-            KeyRecord.objects.create(
-                purpose=purpose,
-                key_id=key.key_id,
-                position=current.position + 1,
-                file_name=path.name,
-                fingerprint=key.fingerprint,
-            )
-            record(
-                "office.rotate_key",
-                actor=actor,
-                subject=purpose,
-                old=current.key_id,
-                new=key.key_id,
-                files_rewritten=rewritten,
-            )
+        fault_point("vault_committed")
+        _record_key(key, path, current, rewritten, actor=actor)
     except BaseException:
-        path.unlink(missing_ok=True)
+        # the key file goes only if the vault surely did not take the key: a vault keyed
+        # with a lost key would split every pupil from the next delivery on
+        with contextlib.suppress(Exception), open_vault() as vault:
+            if key.key_id not in {k for _, k, _ in vault.key_history()}:
+                path.unlink(missing_ok=True)
         raise
     return {
         "purpose": purpose,
@@ -495,6 +539,49 @@ def rotate_key(purpose: str, *, actor: str) -> dict[str, Any]:
         "new": key.key_id,
         "files_rewritten": rewritten,
     }
+
+
+def _record_key(
+    key: PseudonymKey, path: Path, current: KeyRecord, rewritten: int, *, actor: str
+) -> None:
+    with transaction.atomic():
+        KeyRecord.objects.create(
+            purpose=key.purpose,
+            key_id=key.key_id,
+            position=current.position + 1,
+            file_name=path.name,
+            fingerprint=key.fingerprint,
+        )
+        record(
+            "office.rotate_key",
+            actor=actor,
+            subject=key.purpose,
+            old=current.key_id,
+            new=key.key_id,
+            files_rewritten=rewritten,
+        )
+
+
+def _reconcile_keys(vault: Vault, *, actor: str) -> None:
+    """Record the keys the vault was re-keyed with that the registry lacks (a crash between).
+
+    The vault is the truth: its pseudonyms are keyed with them, so intake must use them.
+    """
+    known = set(KeyRecord.objects.values_list("key_id", flat=True))
+    for purpose, key_id, rewritten in vault.key_history():
+        if key_id in known:
+            continue
+        path = _keys_folder() / f"{purpose}-{key_id}.key"
+        if not path.exists():
+            raise ConfigurationError(
+                f"the vault was re-keyed with {purpose} key {key_id}, whose file keys/{path.name} "
+                "is missing: restore it from your backup; nothing is pseudonymised without it"
+            )
+        key = load_key(path)
+        current = KeyRecord.objects.filter(purpose=purpose).order_by("-position").first()
+        if current is None:
+            raise ConfigurationError("this home holds no office yet: run `cohortsafe office init`")
+        _record_key(key, path, current, rewritten, actor=actor)
 
 
 @holds_home
@@ -505,12 +592,17 @@ def status() -> dict[str, Any]:
     packages = ReceivedPackage.objects.all()
     per_school: dict[str, dict[str, int]] = {}
     # what the vault holds as current, so the counts agree with deliveries_current
+    recorded = set()
     for package in packages.filter(kind="delivery", status="received"):
         if package.package_id not in current:
             continue
+        recorded.add(package.package_id)
         per_school.setdefault(package.school, {}).setdefault(package.period, 0)
         per_school[package.school][package.period] += 1
     return {
+        # held by the vault but not in the registry (a crash after the vault's commit):
+        # receiving the same files again records them
+        "deliveries_unrecorded": len(current - recorded),
         "schools_registered": RegisteredSchool.objects.count(),
         "deliveries_per_school": per_school,
         "deliveries_current": counts.deliveries,
