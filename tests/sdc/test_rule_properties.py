@@ -30,7 +30,12 @@ SCHOOL_DOMINANCE = {
     1: "school_dominance: one school holds more than 50% of the pupils",
     2: "school_dominance: two schools hold more than 67% of the pupils",
 }
+SCHOOL_VALUE = {
+    1: "school_dominance: one school holds more than 50% of the cell's value",
+    2: "school_dominance: two schools hold more than 67% of the cell's value",
+}
 NK = "nk_dominance: the 2 largest {unit}s contribute more than 90% of the cell total"
+RECORDS = "nk_dominance: the 2 largest pupils hold more than 90% of the records"
 P_PERCENT = (
     "p_percent: the second-largest {unit} could estimate the largest {unit}'s contribution "
     "to within 10%"
@@ -86,7 +91,18 @@ def _verdict(records: Sequence[dict[str, Any]], magnitude: bool, t: Thresholds) 
     for n, percent in t.school_limits:
         if sum(held[:n]) * 100 > percent * len(pupils):
             primary.add(SCHOOL_DOMINANCE[n])
+    if not magnitude and len(records) > len(pupils):
+        per_pupil: dict[Any, int] = defaultdict(int)
+        for r in records:
+            per_pupil[r["pupil"]] += 1
+        most = sorted(per_pupil.values(), reverse=True)
+        if sum(most[: t.nk_n]) * 100 > t.nk_k * len(records):
+            primary.add(RECORDS)
     if magnitude:
+        shares = [*_contributions(records, "school"), Fraction(0), Fraction(0)]
+        for n, percent in t.school_limits:
+            if sum(shares[:n]) * 100 > percent * sum(shares):
+                primary.add(SCHOOL_VALUE[n])
         for unit in ("pupil", "school"):
             top = [*_contributions(records, unit), Fraction(0), Fraction(0)]
             total = sum(top)
@@ -214,6 +230,9 @@ def _flagged_both_ways(reason: str, aggfunc: str | None) -> Callable[[pd.DataFra
         (SCHOOL_DOMINANCE[1], None),
         (SCHOOL_DOMINANCE[2], None),
         (ZERO, None),
+        (RECORDS, None),
+        (SCHOOL_VALUE[1], "mean"),
+        (SCHOOL_VALUE[2], "mean"),
         (NK.format(unit="pupil"), "mean"),
         (NK.format(unit="school"), "mean"),
         (P_PERCENT.format(unit="pupil"), "mean"),

@@ -157,6 +157,10 @@ def test_pupils_are_counted_distinct() -> None:
 
 
 def test_nk_and_p_percent_on_a_mean_table() -> None:
+    # one pupil per school: school dominance on the value would flag both cells too
+    policy = policy_from_toml(
+        'name = "custom"\nextends = "research"\n[school_dominance]\nenabled = false\n'
+    )
     nk_only = pupils_in({"group": "nk"}, [1] * 10, scores=[450, 451, *[12.375] * 8])
     passing = pupils_in({"group": "ok"}, [1] * 10, scores=[450, 450, *[12.5] * 8])
     rest = background("group", "zz")
@@ -169,6 +173,7 @@ def test_nk_and_p_percent_on_a_mean_table() -> None:
         school="school",
         values="score",
         aggfunc="mean",
+        policy=policy,
     )
     assert table.cell(group="ok").status != "primary"  # it may protect "nk" as secondary
     reasons = table.cell(group="nk").reasons
@@ -181,6 +186,7 @@ def test_nk_and_p_percent_on_a_mean_table() -> None:
 def test_p_percent_through_a_table_without_nk() -> None:
     policy = policy_from_toml(
         'name = "custom"\nextends = "research"\n[nk_dominance]\nenabled = false\n'
+        "[school_dominance]\nenabled = false\n"  # one pupil per school, as above
     )
     at = pupils_in({"group": "at"}, [1] * 10, scores=[100, 50, *[1.25] * 8])
     below = pupils_in({"group": "below"}, [1] * 10, scores=[100, 50, *[1.1875] * 8])

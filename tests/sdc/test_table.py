@@ -61,6 +61,8 @@ def _vocabulary() -> set[str]:
     assert policy.nk_dominance
     assert policy.p_percent
     texts |= {policy.school_dominance.reason(n, p) for n, p in policy.school_dominance.limits}
+    texts |= {policy.school_dominance.value_reason(n, p) for n, p in policy.school_dominance.limits}
+    texts.add(policy.nk_dominance.record_reason())
     texts |= {policy.nk_dominance.reason(u) for u in ("pupil", "school")}
     texts |= {policy.p_percent.reason(u) for u in ("pupil", "school")}
     return texts

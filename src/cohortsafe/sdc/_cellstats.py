@@ -57,6 +57,8 @@ class CellStats:
     pupil_value_total: FloatArray = field(default_factory=lambda: np.zeros(0))
     school_value_top: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     school_value_total: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: in count tables, the records of the cell's pupils with most records (descending)
+    pupil_record_top: IntArray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
 
     @property
     def size(self) -> int:

@@ -180,6 +180,8 @@ class Policy:
             needed = max(needed, self.nk_dominance.n)
         if self.p_percent is not None:
             needed = max(needed, 2)
+        if self.school_dominance is not None:
+            needed = max(needed, self.school_dominance.largest_n)
         return needed
 
     def as_dict(self) -> dict[str, Any]:

@@ -258,6 +258,55 @@ def school_level(
     return sum(1 << i for i, flag in enumerate(constant) if flag)
 
 
+def record_top_sql(layout: Layout, *, pupil: str, school: str, width: int) -> str:
+    """Per cell the record counts of its ``width`` pupils with the most records."""
+    base, names = _base_sql(layout, pupil, school, None)
+    v = ", ".join(names)
+    return f"""
+WITH fine AS MATERIALIZED (SELECT {v}, p, count(*) AS nr FROM ({base}) GROUP BY {v}, p),
+per AS ({_per_set(layout, names, "p", "sum(nr) AS nr", "fine")})
+SELECT {v}, gs, max(nr, {width}) AS record_top FROM per GROUP BY {v}, gs
+"""
+
+
+def _record_top(
+    source: Source,
+    layout: Layout,
+    table: pa.Table,
+    n_records: IntArray,
+    n_pupils: IntArray,
+    *,
+    pupil: str,
+    school: str,
+    width: int,
+    share: float,
+) -> IntArray:
+    """The records of each cell's ``width`` pupils with most records (see ``nk_dominance``).
+
+    Only a cell whose other pupils (one record each at least) leave room for the top ones
+    to exceed ``share`` % can fail; when no cell can, the extra query is skipped.
+    """
+    out: IntArray = np.zeros((table.num_rows, max(width, 2)), dtype=np.int64)
+    if width == 0:
+        return out
+    most = n_records - np.maximum(n_pupils - width, 0)  # the top pupils' records at most
+    if not ((n_records > n_pupils) & (most * 100.0 > share * n_records)).any():
+        return out
+    found = source.query(record_top_sql(layout, pupil=pupil, school=school, width=width))
+    names = [f"v{i}" for i in range(len(layout.variables))]
+    tops = {
+        (row["gs"], *(row[n] for n in names)): row["record_top"]
+        for row in found.to_arrow_table().to_pylist()
+    }
+    keys = zip(
+        table.column("gs").to_pylist(), *(table.column(n).to_pylist() for n in names), strict=True
+    )
+    for i, key in enumerate(keys):
+        counts = sorted(tops.get(key) or [], reverse=True)[:width]
+        out[i, : len(counts)] = counts
+    return out
+
+
 def population_sql(layout: Layout, *, pupil: str, values: str | None) -> str:
     """Distinct (cell, pupil) pairs: the population behind every cell, for differencing."""
     base, names = _base_sql(layout, pupil, pupil, values)
@@ -296,8 +345,13 @@ def cell_statistics(
     aggregate: Aggregate,
     school_top: int,
     value_top: int,
+    record_top: int = 0,
+    record_share: float = 100.0,
 ) -> CellQuery:
-    """Run the per-cell query and return its rows as arrays."""
+    """Run the per-cell query and return its rows as arrays.
+
+    ``record_top`` / ``record_share``: the (n, k) of record dominance in count tables
+    (0: not needed)."""
     if pupil == school:
         raise PolicyError("the pupil and the school must be two distinct columns")
     source.require([*layout.variables, pupil, school, *([values] if values else [])])
@@ -339,6 +393,17 @@ def cell_statistics(
         ),
         school_value_total=(
             _column(table, "school_value_total", np.float64) if values else np.zeros(rows)
+        ),
+        pupil_record_top=_record_top(
+            source,
+            layout,
+            table,
+            _column(table, "n_records", np.int64),
+            _column(table, "n_pupils", np.int64),
+            pupil=pupil,
+            school=school,
+            width=record_top if aggregate == "count" else 0,
+            share=record_share,
         ),
     )
     variables = tuple(table.column(f"v{i}") for i in range(len(layout.variables)))

@@ -353,6 +353,7 @@ def _scatter(query: CellQuery, position: np.ndarray, size: int) -> CellStats:
         pupil_value_total=spread(stats.pupil_value_total),
         school_value_top=spread(stats.school_value_top),
         school_value_total=spread(stats.school_value_total),
+        pupil_record_top=spread(stats.pupil_record_top),
     )
 
 
@@ -455,6 +456,7 @@ def crosstab(
         aggregate=aggregate,
         school_top=checked_policy.school_top_needed,
         value_top=checked_policy.value_top_needed,
+        **_record_dominance(checked_policy),
     )
     if query.present.size == 0:
         raise PolicyError("the data have no rows with a value for every grouping variable")
@@ -570,7 +572,9 @@ def _finish(
         # without secondary suppression in the policy, the default levels still decide
         # whether the primary cells alone can be recovered (the table then fails)
         levels = protection if protection is not None else SecondarySuppression()
-        upper, lower = levels.levels(additive, count_table=request.aggfunc == "count")
+        upper, lower = levels.levels(
+            additive, count_table=request.aggfunc == "count" or _counts_ones(stats)
+        )
         upper, lower = np.where(primary, upper, 0.0), np.where(primary, lower, 0.0)
     model_index = np.flatnonzero(model)
     matrix = equations(cells, model) if request.margins else sp.csr_array((0, model_index.size))
@@ -685,3 +689,22 @@ def _labels(labels: Sequence[Mapping[str, Any]], names: Sequence[str]) -> pd.Ind
     if len(names) == 1:
         return pd.Index([key[0] for key in seen], name=names[0])
     return pd.MultiIndex.from_tuples(seen, names=list(names))
+
+
+def _counts_ones(stats: CellStats) -> bool:
+    """Whether every value lies in [0, 1]: a sum of such values is (at most) a count of
+    pupils, and gets the protection of a count, not the far smaller one of a magnitude."""
+    if not stats.is_magnitude:
+        return False
+    held = stats.n_records > 0
+    if not held.any():
+        return False
+    return bool(stats.value_min[held].min() >= 0.0 and stats.value_max[held].max() <= 1.0)
+
+
+def _record_dominance(policy: Policy) -> dict[str, Any]:
+    """The (n, k) of record dominance in count tables, for the cell query."""
+    rule = policy.nk_dominance
+    if rule is None or "pupil" not in rule.units:
+        return {}
+    return {"record_top": rule.n, "record_share": rule.k}

@@ -9,8 +9,10 @@ cohortsafe applies it to two kinds of contributor, both by default (stricter tha
 either alone): **pupils** (a pupil's contribution is the sum of its values in the cell,
 so two results of one pupil are one contribution) and **schools** (the sum of the
 values of a school's pupils). Contributions are taken as absolute values, so the rule
-stays meaningful when a value column has negative entries. Only sum and mean tables
-are magnitude tables; count tables are left to the frequency and school rules.
+stays meaningful when a value column has negative entries. In a count table the count
+of records is the magnitude: pupils contribute their records, and a cell where the
+``n`` pupils with most records hold more than ``k`` % of them is sensitive (a count of
+results that is mostly one pupil's retakes gives that pupil's number away).
 
 >>> from cohortsafe.sdc._cellstats import CellStats
 >>> stats = CellStats.example(
@@ -84,9 +86,12 @@ class NkDominance:
             f"{self.k:g}% of the cell total"
         )
 
+    def record_reason(self) -> str:
+        return f"{self.name}: the {self.n} largest pupils hold more than {self.k:g}% of the records"
+
     def evaluate(self, stats: CellStats) -> list[Finding]:
         if not stats.is_magnitude:
-            return []
+            return self._records(stats)
         findings = []
         for unit in self.units:
             top, total = stats.contributions(unit)
@@ -96,3 +101,13 @@ class NkDominance:
             cells = (stats.n_pupils > 0) & (largest * 100.0 > self.k * total)
             findings.append(Finding(self.name, self.reason(unit), cells & np.isfinite(total)))
         return findings
+
+    def _records(self, stats: CellStats) -> list[Finding]:
+        """A count of records is a magnitude of the pupils' records: one pupil with most
+        of a cell's records is revealed by the count as a value would be."""
+        top = stats.pupil_record_top
+        if "pupil" not in self.units or top.size == 0:
+            return []
+        largest = top[:, : self.n].sum(axis=1).astype(np.float64)
+        cells = (stats.n_records > stats.n_pupils) & (largest * 100.0 > self.k * stats.n_records)
+        return [Finding(self.name, self.record_reason(), cells)]

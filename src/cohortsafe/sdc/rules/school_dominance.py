@@ -6,7 +6,9 @@ than 50 % of a cell, and no two contributors together for more than 67 %. Here t
 contributors are schools and their contribution is their number of distinct pupils in
 the cell, so a cell that is essentially "school X" is not released even when it has
 three schools. A limit ``(n, percent)`` flags a cell when its ``n`` largest schools
-hold *more than* ``percent`` % of its pupils (exactly 50 % passes).
+hold *more than* ``percent`` % of its pupils (exactly 50 % passes). In sum and mean
+tables the same limits apply to the schools' share of the cell's value as well (the sum
+of their pupils' absolute values), since a mean weighs results, not pupils.
 
 >>> from cohortsafe.sdc._cellstats import CellStats
 >>> stats = CellStats.example(
@@ -93,6 +95,13 @@ class SchoolDominance:
             f"{self.name}: {count_words(n, 'school')} {verb} more than {percent:g}% of the pupils"
         )
 
+    def value_reason(self, n: int, percent: float) -> str:
+        verb = "holds" if n == 1 else "hold"
+        return (
+            f"{self.name}: {count_words(n, 'school')} {verb} more than {percent:g}% of the "
+            "cell's value"
+        )
+
     def evaluate(self, stats: CellStats) -> list[Finding]:
         findings = []
         for n, percent in self.limits:
@@ -100,4 +109,13 @@ class SchoolDominance:
             held = stats.school_top_sum(n).astype(np.float64) * 100.0
             cells = (stats.n_pupils > 0) & (held > percent * stats.n_pupils)
             findings.append(Finding(self.name, self.reason(n, percent), cells))
+            if stats.is_magnitude:
+                # a mean weighs results, not pupils: a school with few pupils but many
+                # results (or large values) can hold most of what a sum or mean shows
+                top, total = stats.contributions("school")
+                if top.shape[1] < n:
+                    raise ValueError("cell statistics hold fewer schools than the limit's n")
+                share = top[:, :n].sum(axis=1) * 100.0
+                cells = (stats.n_pupils > 0) & np.isfinite(total) & (share > percent * total)
+                findings.append(Finding(self.name, self.value_reason(n, percent), cells))
         return findings
