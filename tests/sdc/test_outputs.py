@@ -28,10 +28,13 @@ def test_regression_residual_degrees_of_freedom(n: int, outcome: str) -> None:
     data = _scores(n)
     data["other"] = np.arange(n) % 3
     results = smf.ols("score ~ hours + other", data=data).fit()
-    checked = check_regression(results)
+    checked = check_regression(results, pupil=data.pupil, school=data.school)
     assert checked.outcome == outcome
     if outcome == "fail":
-        assert checked.reasons == ("residual_df: fewer than 10 residual degrees of freedom",)
+        assert checked.reasons == (
+            "residual_df: fewer than 10 residual degrees of freedom, counted in distinct "
+            "pupils with non-zero weight (12 pupils, 3 parameters)",
+        )
         assert all(row["estimate"] is None for row in checked.rows)
     else:
         assert checked.rows[0]["estimate"] == pytest.approx(results.params.iloc[0])
@@ -40,7 +43,7 @@ def test_regression_residual_degrees_of_freedom(n: int, outcome: str) -> None:
 def test_logit_is_checked_too() -> None:
     data = _scores(200)
     results = sm.Logit(data.passed, sm.add_constant(data.hours)).fit(disp=0)
-    checked = check_regression(results, kind="logit")
+    checked = check_regression(results, kind="logit", pupil=data.pupil, school=data.school)
     assert checked.outcome == "pass"
     assert [row["term"] for row in checked.rows] == ["const", "hours"]
 

@@ -47,7 +47,7 @@ def test_session_end_to_end(tmp_path: Path) -> None:
     assert table.loc["All", "All"] == pytest.approx(df.score.mean())
     counts = sess.pivot_table(df, index="region", columns="domain", margins=True)
     assert counts.loc["N", "lezen"] == 80
-    model = sess.ols(df.score, sm.add_constant(df.hours))
+    model = sess.ols(df.score, sm.add_constant(df.hours), pupil=df.pupil, school=df.school)
     assert model.df_resid > 10
     sess.olsr("score ~ hours", df)
     df["high"] = (df.score > 200).astype(int)

@@ -37,6 +37,7 @@ import pandas as pd
 
 from cohortsafe.errors import PolicyError
 from cohortsafe.sdc._policy import DEFAULT_POLICY, Policy, load_policy
+from cohortsafe.sdc._regression import regression_reasons
 from cohortsafe.sdc._source import Source, open_source, present, quote
 from cohortsafe.sdc._table import CheckedTable, Outcome, crosstab
 
@@ -84,21 +85,27 @@ def _outcome(reasons: Sequence[str], review: bool = False) -> Outcome:
 
 
 def check_regression(
-    results: Any, policy: str | Policy | Any = DEFAULT_POLICY, *, kind: str = "ols"
+    results: Any,
+    policy: str | Policy | Any = DEFAULT_POLICY,
+    *,
+    kind: str = "ols",
+    pupil: Any = None,
+    school: Any = None,
 ) -> CheckedOutput:
-    """Check a fitted statsmodels model (OLS, logit, …) by its residual degrees of freedom.
+    """Check a fitted statsmodels model (OLS, WLS, logit, …) as the cells it rests on.
 
-    The coefficient table (estimate, standard error, statistic, p-value, confidence
-    interval) is what may be released; nothing of it when the check fails.
+    ``pupil`` and ``school`` hold each row's pseudonyms (Series aligned with the data the
+    model was fitted on, or arrays of its rows); without them the model fails, since
+    nothing can be counted in pupils. The checks (:mod:`._regression`): residual degrees
+    of freedom in distinct pupils with non-zero weight; at least the school threshold of
+    schools; every level of every categorical term (the reference level too) and every
+    dummy or interaction cell a cell under the frequency and school rules; an outcome
+    constant within such a group (separation); standard errors that are huge or undefined.
+    The coefficient table is what may be released; nothing of it when the check fails.
     """
     checked_policy = load_policy(policy)
-    rule = checked_policy.residual_df
     df_resid = float(getattr(results, "df_resid", np.nan))
-    reasons: list[str] = []
-    if np.isnan(df_resid):
-        reasons.append("residual_df: the model reports no residual degrees of freedom")
-    elif rule is not None and rule.refuses(df_resid):
-        reasons.append(rule.reason())
+    reasons = regression_reasons(results, checked_policy, pupil=pupil, school=school)
     params = pd.Series(results.params)
     bse = pd.Series(results.bse, index=params.index)
     statistic = pd.Series(results.tvalues, index=params.index)

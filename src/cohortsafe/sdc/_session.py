@@ -337,37 +337,70 @@ class Session:
 
     # --- models ----------------------------------------------------------------
 
-    def _model(self, kind: str, model: Any, command: str) -> Any:
+    def _model(self, kind: str, model: Any, command: str, pupil: Any, school: Any) -> Any:
         results = model.fit(disp=0) if kind == "logit" else model.fit()
-        self._record("regression", command, check_regression(results, self.policy, kind=kind))
+        checked = check_regression(results, self.policy, kind=kind, pupil=pupil, school=school)
+        self._record("regression", command, checked)
         return results
 
+    def _ids(self, pupil: Any, school: Any) -> tuple[Any, Any]:
+        """The pupil and school Series of a model given as arrays (see ``crosstab``)."""
+        given = (getattr(pupil, "name", None), getattr(school, "name", None))
+        if self.fixed_columns and given != (self.pupil, self.school):
+            raise PolicyError(
+                f"this environment fixes the pupil and school columns: give "
+                f"pupil=data.{self.pupil} and school=data.{self.school}"
+            )
+        return pupil, school
+
     def ols(
-        self, endog: Any, exog: Any = None, missing: str = "none", hasconst: bool | None = None
+        self,
+        endog: Any,
+        exog: Any = None,
+        missing: str = "none",
+        hasconst: bool | None = None,
+        *,
+        pupil: Any = None,
+        school: Any = None,
     ) -> Any:
-        """Ordinary least squares (statsmodels), checked by residual degrees of freedom."""
+        """Ordinary least squares (statsmodels), checked as the groups it rests on.
+
+        ``pupil`` and ``school``: Series of the rows' pseudonyms, next to ``endog``."""
         import statsmodels.api as sm
 
         model = sm.OLS(endog, exog, missing=missing, hasconst=hasconst)
-        return self._model("ols", model, "ols(endog, exog)")
+        return self._model("ols", model, "ols(endog, exog)", *self._ids(pupil, school))
 
     def olsr(self, formula: str, data: pd.DataFrame) -> Any:
-        """OLS from an R-style formula."""
+        """OLS from an R-style formula; the pupils and schools come from ``data``."""
         import statsmodels.formula.api as smf
 
-        return self._model("ols", smf.ols(formula, data=data), f"olsr({formula!r})")
+        model = smf.ols(formula, data=data)
+        return self._model("ols", model, f"olsr({formula!r})", data[self.pupil], data[self.school])
 
-    def logit(self, endog: Any, exog: Any = None, missing: str = "none") -> Any:
-        """Logistic regression (statsmodels), checked by residual degrees of freedom."""
+    def logit(
+        self,
+        endog: Any,
+        exog: Any = None,
+        missing: str = "none",
+        *,
+        pupil: Any = None,
+        school: Any = None,
+    ) -> Any:
+        """Logistic regression (statsmodels), checked as the groups it rests on."""
         import statsmodels.api as sm
 
-        return self._model("logit", sm.Logit(endog, exog, missing=missing), "logit(endog, exog)")
+        model = sm.Logit(endog, exog, missing=missing)
+        return self._model("logit", model, "logit(endog, exog)", *self._ids(pupil, school))
 
     def logitr(self, formula: str, data: pd.DataFrame) -> Any:
-        """Logistic regression from an R-style formula."""
+        """Logistic regression from an R-style formula; pupils and schools from ``data``."""
         import statsmodels.formula.api as smf
 
-        return self._model("logit", smf.logit(formula, data=data), f"logitr({formula!r})")
+        model = smf.logit(formula, data=data)
+        return self._model(
+            "logit", model, f"logitr({formula!r})", data[self.pupil], data[self.school]
+        )
 
     # --- other outputs -----------------------------------------------------------
 
