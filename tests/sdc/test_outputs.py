@@ -76,7 +76,7 @@ def test_histogram_bins_are_cells_and_extremes_stay_hidden() -> None:
     data = _scores(300)
     checked = histogram(data, "score", 6, pupil="pupil", school="school")
     bins = [row for row in checked.rows if row["bin"] != "All"]
-    assert len(bins) == 6
+    assert 3 <= len(bins) <= 6  # round edges: at most the bins asked for
     assert bins[0]["low"] is None
     assert bins[-1]["high"] is None
     inner = checked.details["inner_edges"]
@@ -85,6 +85,18 @@ def test_histogram_bins_are_cells_and_extremes_stay_hidden() -> None:
     assert sum(row["count"] or 0 for row in bins) <= 300
     total = next(row for row in checked.rows if row["bin"] == "All")
     assert total["count"] == 300
+
+
+def test_automatic_edges_are_round_and_no_pupils_score() -> None:
+    data = _scores(300)
+    # one pupil far out: the old edges were row percentiles, one of which was a score
+    data["score"] = data.score + np.arange(300) * 1e-4
+    checked = histogram(data, "score", 8, pupil="pupil", school="school")
+    inner = checked.details["inner_edges"]
+    steps = np.diff(inner)
+    assert np.allclose(steps, steps[0])
+    assert any(np.isclose(steps[0], f * 10.0**k) for f in (1, 2, 2.5, 5) for k in range(-2, 4))
+    assert not set(inner) & set(data.score.round(6))
 
 
 def test_histogram_suppresses_small_bins() -> None:

@@ -265,25 +265,46 @@ def percentiles(
 # --- histograms --------------------------------------------------------------------
 
 
+def _nice_step(raw: float) -> float:
+    """The smallest of 1, 2, 2.5 and 5 times a power of ten that is at least ``raw``."""
+    power = 10.0 ** np.floor(np.log10(raw))
+    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if factor * power >= raw * (1 - 1e-12):
+            return float(factor * power)
+    return float(10.0 * power)  # pragma: no cover - 10 always qualifies
+
+
 def _inner_edges(source: Source, column: str, pupil: str, bins: int, beyond: int) -> list[float]:
+    """Round inner edges over the range that leaves well over the threshold of pupils
+    outside each end.
+
+    The range is cut by percentiles over pupils (each pupil's mean value, so a pupil
+    with many results weighs one), twice the threshold in from each end; the edges are
+    then multiples of a round step (1, 2, 2.5 or 5 times a power of ten) inside it, so
+    no edge is one pupil's score and the open outer bins hide the extremes.
+    """
     value = quote(column)
-    row = source.query(
-        f"SELECT count(DISTINCT {quote(pupil)}) FROM {{source}} WHERE {present(value)}"
-    ).fetchall()
+    per_pupil = (
+        f"SELECT avg({value}) AS __cs_x FROM {{source}} WHERE {present(value)} "
+        f"GROUP BY {quote(pupil)}"
+    )
+    row = source.query(f"SELECT count(*) FROM ({per_pupil})").fetchall()
     pupils = int(row[0][0])
-    # twice the pupil threshold in from each end: the (extrapolable) outer edges stay
-    # percentiles with well over the threshold of pupils beyond them
     margin = 2 * beyond
     if pupils <= 2 * margin:
         return []
     low_q, high_q = margin / pupils, 1.0 - margin / pupils
     low, high = source.query(
-        f"SELECT quantile_cont({value}, {low_q}), quantile_cont({value}, {high_q}) "
-        f"FROM {{source}} WHERE {present(value)}"
+        f"SELECT quantile_cont(__cs_x, {low_q}), quantile_cont(__cs_x, {high_q}) "
+        f"FROM ({per_pupil})"
     ).fetchall()[0]
     if low is None or high is None or not high > low:
         return []
-    return [float(x) for x in np.linspace(low, high, bins + 1)[1:-1]]
+    # bins - 2 inner bins between the edges (the two outer bins are open): at most ``bins``
+    step = _nice_step((high - low) / max(bins - 2, 1))
+    first, last = int(np.ceil(low / step - 1e-9)), int(np.floor(high / step + 1e-9))
+    decimals = max(0, int(-np.floor(np.log10(step))) + 1)
+    return [round(k * step, decimals) for k in range(first, last + 1)]
 
 
 def histogram(
