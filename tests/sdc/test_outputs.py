@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -134,3 +136,36 @@ def test_summary_statistics_by_group() -> None:
     )
     tiny = [row for row in summary.rows if row["group"] == "tiny"]
     assert all(row["mean"] is None and row["status"] == "primary" for row in tiny)
+
+
+def test_a_grid_of_percentiles_cannot_list_every_pupils_score() -> None:
+    data = _scores(300)
+    grid = [q / 100 for q in range(1, 100)]
+    checked = percentiles(data, "score", grid, pupil="pupil", school="school")
+    shown = sorted(row["value"] for row in checked.rows if row["status"] == "ok")
+    assert 0 < len(shown) <= 300 // 10
+    scores = data.score.to_numpy()
+    for low, high in itertools.pairwise(shown):
+        between = data.pupil[(scores > low) & (scores < high)].nunique()
+        assert between >= 10
+    withheld = [row for row in checked.rows if row["status"] == "primary"]
+    assert any("between this and the next lower" in r for row in withheld for r in row["reasons"])
+
+
+def test_percentiles_by_group_are_spaced_within_each_group() -> None:
+    data = pd.concat(
+        [
+            _scores(150, seed=3).assign(group="a"),
+            _scores(150, seed=4).assign(group="b", pupil=lambda d: d.pupil + "b"),
+        ]
+    )
+    checked = percentiles(
+        data, "score", [q / 20 for q in range(1, 20)], by="group", pupil="pupil", school="school"
+    )
+    for group in ("a", "b"):
+        part = data[data.group == group]
+        shown = sorted(
+            r["value"] for r in checked.rows if r.get("group") == group and r["status"] == "ok"
+        )
+        for low, high in itertools.pairwise(shown):
+            assert part.pupil[(part.score > low) & (part.score < high)].nunique() >= 10

@@ -245,6 +245,8 @@ def percentiles(
                     "reasons": reasons,
                 }
             )
+    if rule is not None:
+        _space_out(source, rows, keys, groups_by, column, pupil, rule)
     order = {k: i for i, k in enumerate(status)}
     rows.sort(
         key=lambda r: (order.get(tuple(r.get(k, _ALL) for k in groups_by) or (_ALL,), 0), r["q"])
@@ -260,6 +262,52 @@ def percentiles(
         {"column": column, "by": list(groups_by)},
         groups,
     )
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, bool | int | float):
+        return repr(value)
+    raise PolicyError("a group label must be text or a number")
+
+
+def _space_out(
+    source: Source,
+    rows: list[dict[str, Any]],
+    keys: tuple[str, ...],
+    groups_by: tuple[str, ...],
+    column: str,
+    pupil: str,
+    rule: Any,
+) -> None:
+    """Withhold published percentiles with too few pupils between them and the next lower
+    published one of their group: a grid of percentiles would otherwise list the scores of
+    almost every pupil. Walks up each group's percentiles, keeping one only when enough
+    distinct pupils lie strictly between it and the last kept."""
+    value = quote(column)
+    by_group: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["status"] == "ok":
+            key = tuple(row.get(k, _ALL) for k in groups_by)
+            by_group.setdefault(key, []).append(row)
+    for key, found in by_group.items():
+        where = [present(value)]
+        if groups_by and _ALL not in key:
+            where += [f"{quote(k)} = {_literal(v)}" for k, v in zip(keys, key, strict=True)]
+        kept: dict[str, Any] | None = None
+        for row in sorted(found, key=lambda r: (r["value"], r["q"])):
+            if kept is not None:
+                (count,) = source.query(
+                    f"SELECT count(DISTINCT {quote(pupil)}) FROM {{source}} WHERE "
+                    + " AND ".join(
+                        [*where, f"{value} > {kept['value']!r}", f"{value} < {row['value']!r}"]
+                    )
+                ).fetchall()[0]
+                if int(count) < rule.min_pupils_each_side:
+                    row.update(value=None, status="primary", reasons=[rule.between_reason()])
+                    continue
+            kept = row
 
 
 # --- histograms --------------------------------------------------------------------
@@ -295,8 +343,7 @@ def _inner_edges(source: Source, column: str, pupil: str, bins: int, beyond: int
         return []
     low_q, high_q = margin / pupils, 1.0 - margin / pupils
     low, high = source.query(
-        f"SELECT quantile_cont(__cs_x, {low_q}), quantile_cont(__cs_x, {high_q}) "
-        f"FROM ({per_pupil})"
+        f"SELECT quantile_cont(__cs_x, {low_q}), quantile_cont(__cs_x, {high_q}) FROM ({per_pupil})"
     ).fetchall()[0]
     if low is None or high is None or not high > low:
         return []

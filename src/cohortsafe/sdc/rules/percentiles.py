@@ -43,6 +43,12 @@ class Percentiles:
             "of the percentile"
         )
 
+    def between_reason(self) -> str:
+        return (
+            f"{self.name}: fewer than {self.min_pupils_each_side} pupils between this and "
+            "the next lower published percentile"
+        )
+
     def flags(self, below: IntArray, above: IntArray) -> BoolArray:
         limit = self.min_pupils_each_side
         return np.asarray((below < limit) | (above < limit), dtype=np.bool_)
