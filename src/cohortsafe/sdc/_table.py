@@ -308,14 +308,20 @@ class CheckedTable:
         """
         model = np.flatnonzero(self._model)
         matrix = equations(self._cells, self._model)
-        suppressed = (self._status != 0)[model]
+        extra = np.zeros(0)
+        if self.request.normalize is not None:
+            known, extra = _known_totals(
+                self._cells, self._model, self._additive, self.request.normalize
+            )
+            matrix = _with_known_totals(matrix, known, extra.size)
+        none = np.zeros(extra.size, bool)
         report = audit(
             matrix,
-            self._additive[model],
-            suppressed=suppressed,
-            primary=(self._status == 1)[model],
-            upper=self._upper[model],
-            lower=self._lower[model],
+            np.concatenate([self._additive[model], extra]),
+            suppressed=np.concatenate([(self._status != 0)[model], none]),
+            primary=np.concatenate([(self._status == 1)[model], none]),
+            upper=np.concatenate([self._upper[model], np.zeros(extra.size)]),
+            lower=np.concatenate([self._lower[model], np.zeros(extra.size)]),
         )
         remapped = tuple(
             type(i)(int(model[i.cell]), i.low, i.high, i.primary, i.protected)
@@ -560,6 +566,8 @@ def _finish(
             shown = np.where(stats.empty, np.nan, stats.value_sum / counts)
 
     primary = outcome.primary
+    if request.normalize is not None:
+        primary = primary & ~own_total  # a share of 100 % tells nothing about anyone
     zero_model = policy.zero_cells is not None and policy.zero_cells.action == "suppress"
     model = cells.observed | (zero_model & ~cells.observed)
     status = np.where(primary, 1, 0).astype(np.int8)
@@ -578,6 +586,12 @@ def _finish(
         upper, lower = np.where(primary, upper, 0.0), np.where(primary, lower, 0.0)
     model_index = np.flatnonzero(model)
     matrix = equations(cells, model) if request.margins else sp.csr_array((0, model_index.size))
+    # a percentage table's group totals are known: extra, unsuppressible variables
+    extra = np.zeros(0)
+    if request.normalize is not None:
+        known, extra = _known_totals(cells, model, counts, request.normalize)
+        matrix = _with_known_totals(matrix, known, extra.size)
+    n_extra = extra.size
     if primary.any():
         if request.suppress and protection is not None:
             cost = (
@@ -585,14 +599,19 @@ def _finish(
                 if protection.cost == "value"
                 else np.ones(model_index.size)
             )
-            placed = grid_coordinates(cells, model)
+            placed = grid_coordinates(cells, model) if not n_extra else None
+            eligible = np.ones(model_index.size + n_extra, bool)
+            eligible[model_index.size :] = False
+            if request.normalize is not None:
+                eligible[: model_index.size] = ~own_total[model_index]
             problem = SuppressionProblem.build(
                 matrix,
-                additive[model_index],
-                primary[model_index],
-                upper=upper[model_index],
-                lower=lower[model_index],
-                cost=cost,
+                np.concatenate([additive[model_index], extra]),
+                np.concatenate([primary[model_index], np.zeros(n_extra, bool)]),
+                upper=np.concatenate([upper[model_index], np.zeros(n_extra)]),
+                lower=np.concatenate([lower[model_index], np.zeros(n_extra)]),
+                cost=np.concatenate([cost, np.zeros(n_extra)]),
+                eligible=eligible,
                 grid=Grid(*placed) if placed is not None else None,
             )
             result: Suppression = protect(
@@ -601,7 +620,7 @@ def _finish(
                 time_limit=protection.time_limit_seconds,
             )
             chosen = np.zeros(cells.size, bool)
-            chosen[model_index] = result.suppressed
+            chosen[model_index] = result.suppressed[: model_index.size]
             status = np.where(primary, 1, np.where(chosen, 2, 0)).astype(np.int8)
             summary = SuppressionSummary(
                 method=result.method,
@@ -623,14 +642,15 @@ def _finish(
                     "secondary_suppression: some primary cells cannot be protected in this "
                     "table; publish it without margins or with coarser categories"
                 )
-        elif request.margins:
+        elif request.margins or n_extra:
+            no_extra = np.zeros(n_extra, bool)
             report = audit(
                 matrix,
-                additive[model_index],
-                suppressed=primary[model_index],
-                primary=primary[model_index],
-                upper=upper[model_index],
-                lower=lower[model_index],
+                np.concatenate([additive[model_index], extra]),
+                suppressed=np.concatenate([primary[model_index], no_extra]),
+                primary=np.concatenate([primary[model_index], no_extra]),
+                upper=np.concatenate([upper[model_index], np.zeros(n_extra)]),
+                lower=np.concatenate([lower[model_index], np.zeros(n_extra)]),
             )
             if not report.passed:
                 reasons.append(
@@ -708,3 +728,47 @@ def _record_dominance(policy: Policy) -> dict[str, Any]:
     if rule is None or "pupil" not in rule.units:
         return {}
     return {"record_top": rule.n, "record_share": rule.k}
+
+
+def _known_totals(
+    cells: Cells, model: BoolArray, counts: FloatArray, normalize: Normalize
+) -> tuple[sp.csr_array, FloatArray]:
+    """What a percentage table tells whatever it suppresses: each group's total.
+
+    The shares of a row (``index``), a column (``columns``) or the table (``all``) add up
+    to 100 %, published or not, so the attacker knows each group's total. In counts that
+    is one extra, known variable per group with the equation
+    ``Σ inner cells of the group − total = 0``; the attacker is taken to know the count
+    behind the 100 % as well (a stronger attacker than the shares alone make, so a
+    pattern that defeats it is safe). Returns the equations over the model cells followed
+    by the group totals, and the totals.
+    """
+    model_index = np.flatnonzero(model)
+    inner = model_index[cells.present[model_index] == cells.layout.full_set]
+    n_index = len(cells.layout.index)
+    target = cells.codes[inner].copy()
+    if normalize in ("all", "index"):
+        target[:, n_index:] = TOTAL
+    if normalize in ("all", "columns"):
+        target[:, :n_index] = TOTAL
+    keys, group = np.unique(cells.keys(target), return_inverse=True)
+    n_groups = keys.size
+    columns = np.searchsorted(model_index, inner)
+    matrix = sp.csr_array(
+        (
+            np.concatenate([-np.ones(inner.size), np.ones(n_groups)]),
+            (
+                np.concatenate([group, np.arange(n_groups)]),
+                np.concatenate([columns, model_index.size + np.arange(n_groups)]),
+            ),
+        ),
+        shape=(n_groups, model_index.size + n_groups),
+    )
+    totals = np.bincount(group, weights=counts[inner], minlength=n_groups).astype(np.float64)
+    return matrix, totals
+
+
+def _with_known_totals(matrix: sp.csr_array, known: sp.csr_array, n_totals: int) -> sp.csr_array:
+    """The table's equations with zero columns for the totals, then the totals' equations."""
+    widened = sp.hstack([matrix, sp.csr_array((matrix.shape[0], n_totals))])
+    return sp.csr_array(sp.vstack([widened, known]))
