@@ -40,7 +40,8 @@ from cohortsafe.app.school.models import (
 from cohortsafe.app.school.services.imports import lvs_store
 from cohortsafe.app.school.services.registers import RegisterError, find_pupil, find_school
 from cohortsafe.config import load
-from cohortsafe.domain import NCO_DOMAINS, SchoolCode, SchoolYear
+from cohortsafe.domain import NCO_DOMAINS, SCALES, SchoolCode, SchoolYear
+from cohortsafe.domain.freetext import FREE_TEXT, NameMatcher, refusals
 from cohortsafe.package import (
     DeliveryContents,
     KeyPair,
@@ -240,6 +241,7 @@ def _build(
             pc.sum(allowed).as_py() or 0
         )
         tables["bijzonder"] = special.filter(allowed).select(["pgn", "categorie", "datum"])
+    _refuse_free_text(school, tables)
     contents = DeliveryContents(
         school=code,
         period=period,
@@ -249,6 +251,31 @@ def _build(
         study=study.code if study else None,
     )
     return _Built(contents, delivered, sorted(objected & {p["id"] for p in pupils}))
+
+
+def _refuse_free_text(school: School, tables: dict[str, pa.Table]) -> None:
+    """Refuse what the import refuses now but an import before that check let in."""
+    names = pa.Table.from_pylist(
+        list(
+            Pupil.objects.filter(school=school).values("voornamen", "tussenvoegsel", "achternaam")
+        ),
+        schema=pa.schema([(c, pa.string()) for c in ("voornamen", "tussenvoegsel", "achternaam")]),
+    )
+    matcher = NameMatcher.of_pupils(*names.columns)
+    found = []
+    for (table, column), longest in FREE_TEXT.items():
+        for reason, rows in refusals(
+            tables[table].column(column), max_length=longest, names=matcher
+        ):
+            found.append(f"{table}.{column}: {int(rows.sum())} row(s) with a value that {reason}")
+    scales = tables["toetsresultaten"].column("schaal")
+    unknown = pc.sum(pc.invert(pc.is_in(scales, value_set=pa.array(SCALES)))).as_py() or 0
+    if unknown:
+        found.append(f"toetsresultaten.schaal: {unknown} row(s) outside the code list")
+    if found:
+        raise RegisterError(
+            "; ".join(found) + ": import a corrected export with --replace, then deliver"
+        )
 
 
 def _consented(school: School, study: Study, delivered: dict[str, tuple[int, str]]) -> set[str]:

@@ -1,0 +1,230 @@
+"""Free text that leaves the school, and what it may not hold.
+
+Two delivered columns are text an LVS user types: ``toets`` (product and
+version, which differ by vendor and year, so no closed list is honest) and
+``huisnummertoevoeging``. Every other delivered string column is a code from a
+closed list (``schaal`` among them). A free-text value is kept as written, but
+refused when it
+
+- holds a BSN or onderwijsnummer (nine digits passing their check), even inside
+  other text and written with dots or dashes;
+- holds, as a whole word and in any case, a name of a pupil of the same export
+  (only the school knows them: the office checks the rest);
+- has a character outside letters, digits 0-9, spaces and ``. , - – _ / ( ) + & ' :``
+  (no line breaks, no ``@`` of an e-mail address, no other script's digits that
+  would carry a number past the digit check);
+- is longer than its column allows.
+
+School and office apply these same functions, so what the school delivers the
+office accepts. Each works on a column's *distinct* values: a column of a million
+rows holds a few dozen tests.
+
+>>> holds_pgn(pa.array(["Cito M6 123456782", "Cito 3.0 2024-2025", "x 1234.56.782", None]))
+array([ True, False,  True, False])
+>>> names = NameMatcher.of_pupils(pa.array(["Zoë Anna"]), pa.array(["van der"]), pa.array(["Meer"]))
+>>> names.found_in(pa.array(["Rekenen ZOË", "Meer lezen", "Toets Van der Meer", "Zoëlla"]))
+array([ True, False,  True, False])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cohortsafe.domain.codes import ALIASES
+from cohortsafe.domain.identifiers import is_bsn, is_onderwijsnummer
+
+__all__ = [
+    "ALLOWED_CHARACTERS",
+    "FREE_TEXT",
+    "NameMatcher",
+    "bad_characters",
+    "holds_pgn",
+    "pgn_in_text",
+    "refusals",
+]
+
+#: The delivered free-text columns, (table, column), with their maximum length.
+FREE_TEXT: dict[tuple[str, str], int] = {
+    ("leerlingen", "huisnummertoevoeging"): 10,
+    ("toetsresultaten", "toets"): 80,
+}
+
+ALLOWED_CHARACTERS = "letters, digits, spaces and . , - – _ / ( ) + & ' :"
+_ALLOWED = r"^[\pL\pM0-9 .,\-–_/()+&':]*$"
+
+# Any nine digits with at most one separator between two: every value holding a PGN matches,
+# almost no test name does, so only these few go on to the eleven test in Python.
+_NINE_DIGITS = r"[0-9](?:[ .\-]?[0-9]){8}"
+# A run of digit groups joined by single dots or dashes (1234.56.782, 123-456-782). A space
+# ends a run: "Cito 3.0 2024-2025" is three runs, not the nine digits 0, 2024 and 2025 that
+# happen to pass the eleven test.
+_RUN = re.compile(r"[0-9]+(?:[.\-][0-9]+)*")
+# ... except the two ways a BSN is written with spaces.
+_SPACED = re.compile(
+    r"(?<![0-9])(?:[0-9]{3} [0-9]{3} [0-9]{3}|[0-9]{4} [0-9]{2} [0-9]{3})(?![0-9])"
+)
+_GROUPS = re.compile(r"[.\-]")
+
+
+def pgn_in_text(text: str) -> bool:
+    """True when ``text`` holds a BSN or onderwijsnummer among its digits.
+
+    Every stretch of consecutive digit groups of a run with exactly nine digits is
+    tried, so neither a version glued on ("3.0-123456782") nor separators hide one.
+    Eight digits are not read as a BSN that lost its leading zero, as the import
+    does for the bsn column: every date written 20250115 would then pass one time
+    in eleven.
+
+    >>> pgn_in_text("Cito 3.0-123456782"), pgn_in_text("123 456 782"), pgn_in_text("1234567820")
+    (True, True, False)
+    """
+    for match in _SPACED.finditer(text):
+        if _is_pgn(match.group().replace(" ", "")):
+            return True
+    for run in _RUN.finditer(text):
+        groups = _GROUPS.split(run.group())
+        for first in range(len(groups)):
+            digits = ""
+            for group in groups[first:]:
+                digits += group
+                if len(digits) >= 9:
+                    break
+            if len(digits) == 9 and _is_pgn(digits):
+                return True
+    return False
+
+
+def _is_pgn(digits: str) -> bool:
+    return is_bsn(digits) or is_onderwijsnummer(digits)
+
+
+def _per_value(
+    values: pa.Array | pa.ChunkedArray, test: Callable[[pa.Array], np.ndarray]
+) -> np.ndarray:
+    """``test`` run on the distinct values only, spread back over the rows (nulls: False)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(values.cast(pa.string()))
+    distinct = test(encoded.dictionary) if len(encoded.dictionary) else np.zeros(0, bool)
+    hits = np.append(distinct.astype(bool), False)  # the last slot stands for null
+    indices = pc.fill_null(encoded.indices, len(encoded.dictionary))
+    return hits[np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
+
+
+def _matches(values: pa.Array, pattern: str) -> np.ndarray:
+    found = pc.fill_null(pc.match_substring_regex(values, pattern), False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def holds_pgn(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Per row: the value holds a BSN or onderwijsnummer (see :func:`pgn_in_text`)."""
+
+    def test(distinct: pa.Array) -> np.ndarray:
+        out = _matches(distinct, _NINE_DIGITS)
+        for index in np.flatnonzero(out):
+            out[index] = pgn_in_text(distinct[int(index)].as_py())
+        return out
+
+    return _per_value(values, test)
+
+
+def bad_characters(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Per row: the value has a character outside :data:`ALLOWED_CHARACTERS`."""
+    return _per_value(values, lambda distinct: ~_matches(distinct, _ALLOWED))
+
+
+def too_long(values: pa.Array | pa.ChunkedArray, max_length: int) -> np.ndarray:
+    """Per row: the value is longer than ``max_length`` characters."""
+    longer = pc.fill_null(pc.greater(pc.utf8_length(values), max_length), False)
+    return np.asarray(longer.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+# Words test names are made of (vendors, products, domains, moments). A pupil whose name is one
+# of them (a surname Boom, as the publisher's) makes no test name a leak, and without this one
+# such pupil would have every "Boom LVS" result of the school refused.
+_TEST_WORDS = frozenset(
+    {"cito", "boom", "iep", "lvs", "dia", "route", "toets", "leerling", "beeld", "versie", "groep"}
+    | {
+        word
+        for column in ("leergebied", "toetsmoment")
+        for codes, aliases in [ALIASES[column]]
+        for text in (*codes, *aliases)
+        for word in re.split(r"[\s_]+", text.casefold())
+    }
+)
+# Shorter names are left out: two letters are what test names abbreviate with (BL, RW, M6, in),
+# and a name part of one or two letters (Bo, Li, Ng) would match them, not a leak.
+_SHORTEST = 3
+
+
+class NameMatcher:
+    """Finds any of a set of names as a whole word (or words) in text, ignoring case."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        units = {" ".join(n.split()) for n in names}
+        self.units = sorted(
+            u
+            for u in units
+            if sum(ch.isalpha() for ch in u) >= _SHORTEST and u.casefold() not in _TEST_WORDS
+        )
+        alternatives = "|".join(_literal(u) for u in self.units)
+        # RE2's \b knows only ASCII letters: "Zoë" must end at a non-letter, not after the ë.
+        self.pattern = rf"(?i)(?:^|[^\pL\pM\pN])(?:{alternatives})(?:[^\pL\pM\pN]|$)"
+
+    @classmethod
+    def of_pupils(
+        cls,
+        voornamen: pa.Array | pa.ChunkedArray,
+        tussenvoegsel: pa.Array | pa.ChunkedArray,
+        achternaam: pa.Array | pa.ChunkedArray,
+    ) -> NameMatcher:
+        """Each given name, and each surname with its tussenvoegsel ("van der Meer").
+
+        The surname alone is not matched when it has a tussenvoegsel: "Meer", "Berg",
+        "Wit" and "Jong" are Dutch words a test name may hold; "van der Meer" is not.
+        """
+        given = {
+            part for value in pc.unique(voornamen).to_pylist() if value for part in value.split()
+        }
+        surnames = pc.binary_join_element_wise(
+            pc.fill_null(tussenvoegsel, ""), pc.fill_null(achternaam, ""), " "
+        )
+        return cls(given | {s for s in pc.unique(surnames).to_pylist() if s and s.strip()})
+
+    def found_in(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Per row: the value holds one of the names."""
+        if not self.units:
+            return np.zeros(len(values), dtype=bool)
+        return _per_value(values, lambda distinct: _matches(distinct, self.pattern))
+
+
+def _literal(name: str) -> str:
+    """``name`` as an RE2 literal; any run of spaces in the text may stand for its space."""
+    return r"\s+".join(re.sub(r"([^\w])", r"\\\1", word) for word in name.split())
+
+
+def refusals(
+    values: pa.Array | pa.ChunkedArray,
+    *,
+    max_length: int | None = None,
+    names: NameMatcher | None = None,
+) -> list[tuple[str, np.ndarray]]:
+    """Each reason to refuse free-text ``values``, with the rows it holds for.
+
+    The reasons never quote a value; the school passes its pupils' ``names``,
+    the office, which has none, does not.
+    """
+    out = [
+        ("holds a BSN or onderwijsnummer", holds_pgn(values)),
+        (f"has characters other than {ALLOWED_CHARACTERS}", bad_characters(values)),
+    ]
+    if names is not None:
+        out.append(("holds the name of a pupil", names.found_in(values)))
+    if max_length is not None:
+        out.append((f"is longer than {max_length} characters", too_long(values, max_length)))
+    return [(reason, rows) for reason, rows in out if rows.any()]
