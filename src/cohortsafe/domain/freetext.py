@@ -172,7 +172,9 @@ class NameMatcher:
             for u in units
             if sum(ch.isalpha() for ch in u) >= _SHORTEST and u.casefold() not in _TEST_WORDS
         )
-        alternatives = "|".join(_literal(u) for u in self.units)
+        # RE2 folds case one letter at a time; Python's casefold also makes "Eßer" "esser"
+        spellings = sorted({s for u in self.units for s in (u, u.casefold())})
+        alternatives = "|".join(_literal(s) for s in spellings)
         # RE2's \b knows only ASCII letters: "Zoë" must end at a non-letter, not after the ë.
         self.pattern = rf"(?i)(?:^|[^\pL\pM\pN])(?:{alternatives})(?:[^\pL\pM\pN]|$)"
 
