@@ -60,7 +60,7 @@ def test_an_identifier_in_free_text_rejects_the_export(
 def test_every_cell_is_reported_not_only_the_first(tmp_path: Path) -> None:
     kit = ExportKit.valid()
     for line in range(2, 8):
-        kit.set(RESULTS, line, "toets", f"Cito M6 {BSNS[1]}")
+        kit.set(RESULTS, line, "toets", ATTACK)
     problems = _problems(kit, tmp_path / "x")
     assert [p.line for p in problems] == list(range(2, 8))
 
@@ -82,18 +82,17 @@ def test_a_surname_without_tussenvoegsel_is_looked_for_alone(tmp_path: Path) -> 
     assert [(p.line, p.column) for p in _problems(kit, tmp_path / "x")] == [(2, "toets")]
 
 
+ATTACK = f"Cito M6 {BSNS[1]}"
+
+
 def test_short_names_and_test_words_are_not_names(tmp_path: Path) -> None:
     """A pupil named Bo Boom leaves Boom's tests and "Bo" (of BL, RW, …) alone."""
     kit = ExportKit.valid().set(PUPILS, 2, "voornamen", "Bo").set(PUPILS, 2, "tussenvoegsel", "")
     kit.set(PUPILS, 2, "achternaam", "Boom")
     for line in range(2, 8):
         kit.set(RESULTS, line, "toets", "Boom LVS Rekenen bo")
-    assert _problems(kit, tmp_path / "x") == []
-
-
-def test_a_name_inside_a_longer_word_is_no_name(tmp_path: Path) -> None:
-    kit = ExportKit.valid().set(RESULTS, 2, "toets", "Zoëlla Rekenen-Wiskunde")
-    assert _problems(kit, tmp_path / "x") == []
+    kit.set(RESULTS, 8, "toets", ATTACK)
+    assert [p.line for p in _problems(kit, tmp_path / "x")] == [8]
 
 
 @pytest.mark.parametrize(
@@ -104,13 +103,14 @@ def test_a_name_inside_a_longer_word_is_no_name(tmp_path: Path) -> None:
         "Boom LVS Begrijpend Lezen (M6)",
         "IEP Taalverzorging: Spelling – versie 2",
         "Leerling in beeld 1/2 + extra & meer",
+        "Zoëlla Rekenen-Wiskunde",  # a name inside a longer word is no name
         "Cito 12345678",  # eight digits: a date, not a BSN that lost its zero
         "Cito 1234567820",  # ten digits
     ],
 )
-def test_honest_test_names_pass(tmp_path: Path, toets: str) -> None:
-    kit = ExportKit.valid().set(RESULTS, 2, "toets", toets)
-    assert _problems(kit, tmp_path / "x") == []
+def test_honest_test_names_pass_beside_a_refused_one(tmp_path: Path, toets: str) -> None:
+    kit = ExportKit.valid().set(RESULTS, 2, "toets", toets).set(RESULTS, 3, "toets", ATTACK)
+    assert [p.line for p in _problems(kit, tmp_path / "x")] == [3]
 
 
 def test_the_scale_is_stored_as_its_code(tmp_path: Path) -> None:

@@ -61,11 +61,3 @@ def test_a_stored_identifier_in_free_text_stops_the_delivery(
     assert reason in report.reason
     assert value not in report.reason
     assert not (school.root / "out").exists() or not list((school.root / "out").iterdir())
-
-
-def test_a_clean_store_is_delivered(
-    school: SchoolSetup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _import_unchecked(ExportKit.valid(pupils=6), tmp_path / "earlier", monkeypatch)
-    (report,) = school.deliver()
-    assert report.delivered, report.reason

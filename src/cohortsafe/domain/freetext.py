@@ -71,31 +71,43 @@ _SPACED = re.compile(
 _GROUPS = re.compile(r"[.\-]")
 
 
-def pgn_in_text(text: str) -> bool:
+def pgn_in_text(text: str, *, apart: bool = False) -> bool:
     """True when ``text`` holds a BSN or onderwijsnummer among its digits.
 
     Every stretch of consecutive digit groups of a run with exactly nine digits is
     tried, so neither a version glued on ("3.0-123456782") nor separators hide one.
     Eight digits are not read as a BSN that lost its leading zero, as the import
     does for the bsn column: every date written 20250115 would then pass one time
-    in eleven.
+    in eleven. With ``apart``, nine digits touching a letter do not count: a
+    hexadecimal pseudonym holds a nine-digit run that passes the eleven test once
+    in a few dozen values.
 
     >>> pgn_in_text("Cito 3.0-123456782"), pgn_in_text("123 456 782"), pgn_in_text("1234567820")
     (True, True, False)
+    >>> pgn_in_text("ab123456782"), pgn_in_text("ab123456782", apart=True)
+    (True, False)
     """
+
+    def glued(start: int, end: int) -> bool:
+        before = start > 0 and text[start - 1].isalnum()
+        return apart and (before or (end < len(text) and text[end].isalnum()))
+
     for match in _SPACED.finditer(text):
-        if _is_pgn(match.group().replace(" ", "")):
+        if not glued(*match.span()) and _is_pgn(match.group().replace(" ", "")):
             return True
     for run in _RUN.finditer(text):
         groups = _GROUPS.split(run.group())
+        start = run.start()
         for first in range(len(groups)):
-            digits = ""
+            digits, end = "", start
             for group in groups[first:]:
                 digits += group
+                end += len(group) + 1
                 if len(digits) >= 9:
                     break
-            if len(digits) == 9 and _is_pgn(digits):
+            if len(digits) == 9 and not glued(start, end - 1) and _is_pgn(digits):
                 return True
+            start += len(groups[first]) + 1
     return False
 
 
@@ -121,13 +133,13 @@ def _matches(values: pa.Array, pattern: str) -> np.ndarray:
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def holds_pgn(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+def holds_pgn(values: pa.Array | pa.ChunkedArray, *, apart: bool = False) -> np.ndarray:
     """Per row: the value holds a BSN or onderwijsnummer (see :func:`pgn_in_text`)."""
 
     def test(distinct: pa.Array) -> np.ndarray:
         out = _matches(distinct, _NINE_DIGITS)
         for index in np.flatnonzero(out):
-            out[index] = pgn_in_text(distinct[int(index)].as_py())
+            out[index] = pgn_in_text(distinct[int(index)].as_py(), apart=apart)
         return out
 
     return _per_value(values, test)

@@ -66,8 +66,9 @@ def _check_column(where: str, name: str, column: pa.Array) -> list[ScanFinding]:
     ):
         return findings
     values = pc.utf8_trim_whitespace(pc.unique(column.cast(pa.string())).drop_null())
-    # inside a cell too ("Cito M6 123456782"): a regex picks the candidates, Python checks them
-    pgns = int(holds_pgn(values).sum())
+    # Inside a cell too ("Cito M6 123456782"): a regex picks the candidates, Python checks
+    # them. Only numbers apart from letters: every pseudonym is hex, full of digit runs.
+    pgns = int(holds_pgn(values, apart=True).sum())
     if pgns:
         findings.append(ScanFinding(where, name, "a BSN or onderwijsnummer", pgns))
     for pattern, what in ((_POSTCODE, "a postcode"), (_FULL_DATE, "a full date")):
