@@ -7,6 +7,9 @@ is checked with the column's other rules.
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
+
 from cohortsafe.domain.freetext import FREE_TEXT, NameMatcher, refusals
 from cohortsafe.lvs import _columns as col
 from cohortsafe.lvs._csvfile import CsvColumns
@@ -22,13 +25,18 @@ def free_text_problems(files: dict[str, CsvColumns]) -> list[Problem]:
     if pupils is not None:
         c = pupils.columns
         names = NameMatcher.of_pupils(c["voornamen"], c["tussenvoegsel"], c["achternaam"])
-    problems: list[Problem] = []
-    for table, column in FREE_TEXT:
-        f = files.get(f"{table}.csv")
-        if f is None:
-            continue
-        check = col.Checker(f.file, f.lines)
-        for reason, rows in refusals(f.columns[column], names=names):
-            check.flag(column, rows, reason)
-        problems += check.problems
-    return problems
+    # every column in one check: each regex is compiled once per export, not once per column
+    present = [
+        (files[f"{table}.csv"], column) for table, column in FREE_TEXT if f"{table}.csv" in files
+    ]
+    if not present:
+        return []
+    values = pa.concat_arrays([f.columns[column] for f, column in present])
+    bounds = np.cumsum([0, *(f.num_rows for f, _ in present)])
+    checks = [col.Checker(f.file, f.lines) for f, _ in present]
+    for reason, rows in refusals(values, names=names):
+        for (_, column), check, start, end in zip(
+            present, checks, bounds, bounds[1:], strict=False
+        ):
+            check.flag(column, rows[start:end], reason)
+    return [p for check in checks for p in check.problems]
