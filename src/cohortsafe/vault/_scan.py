@@ -1,10 +1,11 @@
 """Looking through every vault file for anything that looks like a direct identifier.
 
 A pseudonymised vault holds no BSN or onderwijsnummer (nine digits passing
-their checks), no postcode, no full date (a birth date in disguise) and no
-name. The scan reads every column of every Parquet file under the vault and
-every table of its catalog, and reports the column and what it resembles,
-never the value.
+their checks, alone or inside text such as a test name), no postcode, no full
+date (a birth date in disguise) and no name (a common one, alone or as a word
+of a longer text). The scan reads every column of every Parquet file under the
+vault and every table of its catalog, and reports the column and what it
+resembles, never the value.
 """
 
 from __future__ import annotations
