@@ -164,6 +164,10 @@ def _with_pgn(table: pa.Table, pgns: pa.Table) -> pa.Table:
     return table.join(pgns, "leerlingnummer", join_type="inner").drop_columns(["leerlingnummer"])
 
 
+# The pupils' names, read with them to refuse any in the free text delivered.
+_NAMES = ("voornamen", "tussenvoegsel", "achternaam")
+
+
 def _build(
     school: School, period: SchoolYear, study: Study | None, domains: tuple[str, ...]
 ) -> _Built:
@@ -187,6 +191,7 @@ def _build(
             "postcode",
             "huisnummer",
             "huisnummertoevoeging",
+            *_NAMES,
         )
     )
     objected = set(
@@ -241,7 +246,7 @@ def _build(
             pc.sum(allowed).as_py() or 0
         )
         tables["bijzonder"] = special.filter(allowed).select(["pgn", "categorie", "datum"])
-    _refuse_free_text(school, tables)
+    _refuse_free_text(pupils, tables)
     contents = DeliveryContents(
         school=code,
         period=period,
@@ -253,15 +258,11 @@ def _build(
     return _Built(contents, delivered, sorted(objected & {p["id"] for p in pupils}))
 
 
-def _refuse_free_text(school: School, tables: dict[str, pa.Table]) -> None:
+def _refuse_free_text(pupils: list[dict[str, Any]], tables: dict[str, pa.Table]) -> None:
     """Refuse what the import refuses now but an import before that check let in."""
-    names = pa.Table.from_pylist(
-        list(
-            Pupil.objects.filter(school=school).values("voornamen", "tussenvoegsel", "achternaam")
-        ),
-        schema=pa.schema([(c, pa.string()) for c in ("voornamen", "tussenvoegsel", "achternaam")]),
+    matcher = NameMatcher.of_pupils(
+        *(pa.array([p[n] for p in pupils], pa.string()) for n in _NAMES)
     )
-    matcher = NameMatcher.of_pupils(*names.columns)
     found = []
     for (table, column), longest in FREE_TEXT.items():
         for reason, rows in refusals(
