@@ -29,7 +29,7 @@ array([ True, False,  True, False])
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -121,9 +121,7 @@ def _is_pgn(digits: str) -> bool:
 
 def _distinct(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """The distinct values, and per row the index of its value (one past the last for null)."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    encoded = pc.dictionary_encode(values.cast(pa.string()))
+    encoded = pc.dictionary_encode(_combined(values).cast(pa.string()))
     indices = pc.fill_null(encoded.indices, len(encoded.dictionary))
     return encoded.dictionary, np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
 
@@ -191,25 +189,31 @@ _TEST_WORDS = frozenset(
 # Shorter names are left out: two letters are what test names abbreviate with (BL, RW, M6, in),
 # and a name part of one or two letters (Bo, Li, Ng) would match them, not a leak.
 _SHORTEST = 3
-_NOT_LETTERS = re.compile(r"[\W\d_]+")
+
+
+_WORD_SEPARATORS = f"[^{_LETTERS}0-9]+"
 
 
 class NameMatcher:
-    """Finds any of a set of names as a whole word (or words) in text, ignoring case."""
+    """Finds any of a set of names as a whole word (or words) in text, ignoring case.
 
-    def __init__(self, names: Iterable[str]) -> None:
-        units = {" ".join(n.split()) for n in names}
-        self.units = sorted(
-            u
-            for u in units
-            if len(_NOT_LETTERS.sub("", u)) >= _SHORTEST and u.casefold() not in _TEST_WORDS
-        )
-        # Matched in lower case (half the work of RE2's (?i)); casefold also makes "Eßer" "esser".
-        spellings = {u.lower() for u in self.units} | {u.casefold() for u in self.units}
-        alternatives = "|".join(_literal(s) for s in sorted(spellings))
-        # RE2's \b knows only ASCII letters: "Zoë" must end at a non-letter, not after the ë.
-        edge = f"[^{_LETTERS}0-9]"
-        self.pattern = f"(?:^|{edge})(?:{alternatives})(?:{edge}|$)"
+    Text and names are cut into words (runs of Latin letters and digits, in lower
+    case); a name is found where its words stand one after the other. This is set
+    look-ups in Arrow, not a regex of every name: RE2 would compile one anew for
+    each export.
+    """
+
+    def __init__(self, names: Iterable[str] | pa.Array) -> None:
+        given = names if isinstance(names, pa.Array) else pa.array(list(names), pa.string())
+        keys = set(pc.unique(_keys(given.drop_null())).to_pylist())
+        keys |= {k.replace("ß", "ss") for k in keys if "ß" in k}  # "Eßer" is also "Esser"
+        by_length: dict[int, list[str]] = {}
+        for k in keys:
+            spaces = k.count(" ")
+            if len(k) - spaces >= _SHORTEST and k not in _TEST_WORDS:
+                by_length.setdefault(spaces + 1, []).append(k)
+        self.units = sorted(k for same in by_length.values() for k in same)
+        self._by_length = {n: pa.array(same, pa.string()) for n, same in by_length.items()}
 
     @classmethod
     def of_pupils(
@@ -223,52 +227,88 @@ class NameMatcher:
         The surname alone is not matched when it has a tussenvoegsel: "Meer", "Berg",
         "Wit" and "Jong" are Dutch words a test name may hold; "van der Meer" is not.
         """
-        given = {
-            part for value in pc.unique(voornamen).to_pylist() if value for part in value.split()
-        }
+        given = pc.list_flatten(pc.utf8_split_whitespace(_combined(voornamen)))
         surnames = pc.binary_join_element_wise(
-            pc.fill_null(tussenvoegsel, ""), pc.fill_null(achternaam, ""), " "
+            pc.fill_null(_combined(tussenvoegsel), ""), pc.fill_null(_combined(achternaam), ""), " "
         )
-        return cls(given | {s for s in pc.unique(surnames).to_pylist() if s and s.strip()})
+        return cls(pa.concat_arrays([given.cast(pa.string()), surnames.cast(pa.string())]))
 
     def found_in(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Per row: the value holds one of the names."""
         return _per_value(values, self._test)
 
     def _test(self, distinct: pa.Array) -> np.ndarray:
-        if not self.units:
-            return np.zeros(len(distinct), dtype=bool)
-        return _matches(pc.utf8_lower(distinct), self.pattern)
+        hit = np.zeros(len(distinct), dtype=bool)
+        if not self._by_length:
+            return hit
+        text = pc.utf8_lower(pc.utf8_normalize(distinct, "NFC"))
+        lists = pc.split_pattern_regex(text, _WORD_SEPARATORS)
+        words = pc.list_flatten(lists)
+        parents = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+        real = np.asarray(pc.utf8_length(words).to_numpy(zero_copy_only=False)) > 0
+        words = words.filter(pa.array(real))  # "" before a leading or after a trailing separator
+        parents = parents[real]
+        grams = words
+        for n in range(1, max(self._by_length) + 1):
+            if n > 1:  # grams[i]: the n words from words[i] on
+                grams = pc.binary_join_element_wise(grams[:-1], words[n - 1 :], " ")
+            if len(grams) == 0:
+                break
+            if n not in self._by_length:
+                continue
+            within = parents[: len(grams)] == parents[n - 1 :]
+            found = np.asarray(
+                pc.is_in(grams, value_set=self._by_length[n]).to_numpy(zero_copy_only=False),
+                dtype=bool,
+            )
+            hit[parents[: len(grams)][found & within]] = True
+        return hit
 
 
-# RE2's metacharacters, each escaped with a backslash in a literal
-_ESCAPES = str.maketrans({ch: "\\" + ch for ch in "\\.^$|?*+()[]{}-"})
+def _keys(names: pa.Array) -> pa.Array:
+    """Each name as its words in lower case, one space between: how it is looked up."""
+    lowered = pc.utf8_lower(pc.utf8_normalize(names, "NFC"))
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(lowered, _WORD_SEPARATORS, " "))
 
 
-def _literal(name: str) -> str:
-    """``name`` as an RE2 literal; any run of spaces in the text may stand for its space."""
-    return r"\s+".join(word.translate(_ESCAPES) for word in name.split())
+Column = tuple[str, str]  # (table, column)
 
 
 def refusals(
-    values: pa.Array | pa.ChunkedArray,
+    columns: Mapping[Column, pa.Array | pa.ChunkedArray],
     *,
-    max_length: int | None = None,
+    lengths: bool = True,
     names: NameMatcher | None = None,
-) -> list[tuple[str, np.ndarray]]:
-    """Each reason to refuse free-text ``values``, with the rows it holds for.
+) -> list[tuple[Column, str, np.ndarray]]:
+    """Each reason to refuse free-text ``columns``: (column, reason, the rows it holds for).
 
-    The reasons never quote a value; the school passes its pupils' ``names``,
-    the office, which has none, does not.
+    All columns are checked in one pass, so each regex is compiled once. With
+    ``lengths`` the maximum lengths of :data:`FREE_TEXT` apply. The reasons never
+    quote a value; the school passes its pupils' ``names``, the office, which has
+    none, does not.
     """
+    keys = list(columns)
+    arrays = [_combined(columns[k]) for k in keys]
+    if not arrays:
+        return []
     tests = [
         ("holds a BSN or onderwijsnummer", _pgns),
         (f"has characters other than {ALLOWED_CHARACTERS}", _bad),
     ]
     if names is not None:
         tests.append(("holds the name of a pupil", names._test))
-    distinct, index = _distinct(values)
-    out = [(reason, _spread(test, distinct, index)) for reason, test in tests]
-    if max_length is not None:
-        out.append((f"is longer than {max_length} characters", too_long(values, max_length)))
-    return [(reason, rows) for reason, rows in out if rows.any()]
+    distinct, index = _distinct(pa.concat_arrays([a.cast(pa.string()) for a in arrays]))
+    bounds = np.cumsum([0, *(len(a) for a in arrays)])
+    out = []
+    for reason, test in tests:
+        rows = _spread(test, distinct, index)
+        out += [(k, reason, rows[bounds[i] : bounds[i + 1]]) for i, k in enumerate(keys)]
+    if lengths:
+        for key, array in zip(keys, arrays, strict=True):
+            longest = FREE_TEXT[key]
+            out.append((key, f"is longer than {longest} characters", too_long(array, longest)))
+    return [(key, reason, rows) for key, reason, rows in out if rows.any()]
+
+
+def _combined(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values

@@ -7,9 +7,6 @@ is checked with the column's other rules.
 
 from __future__ import annotations
 
-import numpy as np
-import pyarrow as pa
-
 from cohortsafe.domain.freetext import FREE_TEXT, NameMatcher, refusals
 from cohortsafe.lvs import _columns as col
 from cohortsafe.lvs._csvfile import CsvColumns
@@ -25,18 +22,10 @@ def free_text_problems(files: dict[str, CsvColumns]) -> list[Problem]:
     if pupils is not None:
         c = pupils.columns
         names = NameMatcher.of_pupils(c["voornamen"], c["tussenvoegsel"], c["achternaam"])
-    # every column in one check: each regex is compiled once per export, not once per column
-    present = [
-        (files[f"{table}.csv"], column) for table, column in FREE_TEXT if f"{table}.csv" in files
-    ]
-    if not present:
-        return []
-    values = pa.concat_arrays([f.columns[column] for f, column in present])
-    bounds = np.cumsum([0, *(f.num_rows for f, _ in present)])
-    checks = [col.Checker(f.file, f.lines) for f, _ in present]
-    for reason, rows in refusals(values, names=names):
-        for (_, column), check, start, end in zip(
-            present, checks, bounds, bounds[1:], strict=False
-        ):
-            check.flag(column, rows[start:end], reason)
-    return [p for check in checks for p in check.problems]
+    present = {key: files[f"{key[0]}.csv"] for key in FREE_TEXT if f"{key[0]}.csv" in files}
+    checks = {key: col.Checker(f.file, f.lines) for key, f in present.items()}
+    columns = {key: f.columns[key[1]] for key, f in present.items()}
+    # the lengths are checked with each column's other rules
+    for key, reason, rows in refusals(columns, lengths=False, names=names):
+        checks[key].flag(key[1], rows, reason)
+    return [p for check in checks.values() for p in check.problems]

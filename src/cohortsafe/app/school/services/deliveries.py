@@ -263,12 +263,11 @@ def _refuse_free_text(pupils: list[dict[str, Any]], tables: dict[str, pa.Table])
     matcher = NameMatcher.of_pupils(
         *(pa.array([p[n] for p in pupils], pa.string()) for n in _NAMES)
     )
-    found = []
-    for (table, column), longest in FREE_TEXT.items():
-        for reason, rows in refusals(
-            tables[table].column(column), max_length=longest, names=matcher
-        ):
-            found.append(f"{table}.{column}: {int(rows.sum())} row(s) with a value that {reason}")
+    free = {(t, c): tables[t].column(c) for t, c in FREE_TEXT}
+    found = [
+        f"{table}.{column}: {int(rows.sum())} row(s) with a value that {reason}"
+        for (table, column), reason, rows in refusals(free, names=matcher)
+    ]
     scales = tables["toetsresultaten"].column("schaal")
     unknown = pc.sum(pc.invert(pc.is_in(scales, value_set=pa.array(SCALES)))).as_py() or 0
     if unknown:
