@@ -48,16 +48,18 @@ __all__ = [
     "refusals",
 ]
 
-#: The delivered free-text columns, (table, column), with their maximum length.
-FREE_TEXT: dict[tuple[str, str], int] = {
+Column = tuple[str, str]  # (table, column)
+
+#: The delivered free-text columns with their maximum length.
+FREE_TEXT: dict[Column, int] = {
     ("leerlingen", "huisnummertoevoeging"): 10,
     ("toetsresultaten", "toets"): 80,
 }
 
 ALLOWED_CHARACTERS = "Latin letters, digits, spaces and . , - – _ / ( ) + & ' :"
 # Latin letters: ASCII, Latin-1, Latin Extended-A and -B, and combining diacritics. Explicit
-# ranges, not \pL: RE2 builds the Unicode letter class anew on every call, some milliseconds,
-# and Python and RE2 read them alike whatever their Unicode versions.
+# ranges, not \pL: Arrow compiles a regex on every call and RE2's Unicode letter class takes
+# milliseconds to build; and Python and RE2 read ranges alike whatever their Unicode versions.
 _LETTERS = "A-Za-zÀ-ÖØ-öø-ɏ\u0300-\u036f"
 _ALLOWED = f"^[{_LETTERS}0-9 .,\\-–_/()+&':]*$"
 
@@ -271,9 +273,6 @@ def _keys(names: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(pc.replace_substring_regex(lowered, _WORD_SEPARATORS, " "))
 
 
-Column = tuple[str, str]  # (table, column)
-
-
 def refusals(
     columns: Mapping[Column, pa.Array | pa.ChunkedArray],
     *,
@@ -282,7 +281,7 @@ def refusals(
 ) -> list[tuple[Column, str, np.ndarray]]:
     """Each reason to refuse free-text ``columns``: (column, reason, the rows it holds for).
 
-    All columns are checked in one pass, so each regex is compiled once. With
+    All columns are checked in one pass over their distinct values. With
     ``lengths`` the maximum lengths of :data:`FREE_TEXT` apply. The reasons never
     quote a value; the school passes its pupils' ``names``, the office, which has
     none, does not.
