@@ -205,9 +205,11 @@ class NameMatcher:
     each export.
     """
 
-    def __init__(self, names: Iterable[str] | pa.Array) -> None:
-        given = names if isinstance(names, pa.Array) else pa.array(list(names), pa.string())
-        keys = set(pc.unique(_keys(given.drop_null())).to_pylist())
+    def __init__(self, names: Iterable[str]) -> None:
+        self._use(set(pc.unique(_keys(pa.array(list(names), pa.string()))).to_pylist()))
+
+    def _use(self, keys: set[str]) -> None:
+        keys = {k for k in keys if k}
         keys |= {k.replace("ß", "ss") for k in keys if "ß" in k}  # "Eßer" is also "Esser"
         by_length: dict[int, list[str]] = {}
         for k in keys:
@@ -229,11 +231,18 @@ class NameMatcher:
         The surname alone is not matched when it has a tussenvoegsel: "Meer", "Berg",
         "Wit" and "Jong" are Dutch words a test name may hold; "van der Meer" is not.
         """
-        given = pc.list_flatten(pc.utf8_split_whitespace(_combined(voornamen)))
         surnames = pc.binary_join_element_wise(
             pc.fill_null(_combined(tussenvoegsel), ""), pc.fill_null(_combined(achternaam), ""), " "
         )
-        return cls(pa.concat_arrays([given.cast(pa.string()), surnames.cast(pa.string())]))
+        given = _combined(voornamen).cast(pa.string())
+        keys = _keys(pa.concat_arrays([given, surnames.cast(pa.string())]))
+        matcher = cls.__new__(cls)
+        first = pc.unique(keys[: len(given)]).to_pylist()
+        matcher._use(
+            {word for k in first if k for word in k.split(" ")}
+            | set(pc.unique(keys[len(given) :]).to_pylist())
+        )
+        return matcher
 
     def found_in(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Per row: the value holds one of the names."""
