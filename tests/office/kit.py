@@ -71,7 +71,7 @@ def tables(
                 "jaargroep": pa.array([5] * len(results), pa.int8()),
                 "afnamedatum": pa.array([day] * len(results), pa.date32()),
                 "vaardigheidsscore": [150.0 + i for i in range(len(results))],
-                "schaal": ["cito"] * len(results),
+                "schaal": ["cito-vs-3.0"] * len(results),
                 "niveau": pa.array(["III"] * len(results), pa.string()),
             }
         ),

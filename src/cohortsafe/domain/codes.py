@@ -31,12 +31,14 @@ __all__ = [
     "LEVELS",
     "MOMENTS",
     "NCO_DOMAINS",
+    "SCALES",
     "SEXES",
     "SPECIAL_CATEGORIES",
     "SchoolYear",
     "childcare_code",
     "domain_code",
     "moment_code",
+    "scale_code",
     "sex_code",
     "special_category_code",
 ]
@@ -146,6 +148,26 @@ _SPECIAL_ALIASES = {
 #: both sides, so nothing the school delivers is refused for it at the office.
 EARLIEST_BIRTH_DATE = dt.date(1990, 1, 1)
 
+#: Scale codes of the vaardigheidsscore: a closed list, because a score means nothing without
+#: its scale and each LVS product has one or two (Cito's older scale and the 3.0 one). A value
+#: outside it is refused, so no free text (a typed BSN, a name) can travel in ``schaal``; a
+#: new scale is added here, which the office then accepts too.
+SCALES: tuple[str, ...] = ("cito-vs", "cito-vs-3.0", "boom-vs", "iep-vs")
+# No bare "cito": it does not say which of Cito's two scales the score is on.
+_SCALE_ALIASES = {
+    "cito vs": "cito-vs",
+    "cito vaardigheidsscore": "cito-vs",
+    "cito vs 3 0": "cito-vs-3.0",
+    "cito 3 0": "cito-vs-3.0",
+    "cito vaardigheidsscore 3 0": "cito-vs-3.0",
+    "boom vs": "boom-vs",
+    "boom": "boom-vs",
+    "boom vaardigheidsscore": "boom-vs",
+    "iep vs": "iep-vs",
+    "iep": "iep-vs",
+    "iep vaardigheidsscore": "iep-vs",
+}
+
 #: Level codes on test results: Cito's I–V and the older A–E.
 LEVELS: tuple[str, ...] = ("I", "II", "III", "IV", "V", "A", "B", "C", "D", "E")
 
@@ -172,6 +194,15 @@ def moment_code(text: str) -> str | None:
 def sex_code(text: str) -> str | None:
     """``M``, ``V`` or ``X`` for geslacht as written, or None if unknown."""
     return _lookup(_SEX_ALIASES, text)
+
+
+def scale_code(text: str) -> str | None:
+    """The scale code for ``schaal`` as written, or None if unknown.
+
+    >>> scale_code("Cito-VS-3.0"), scale_code("Boom vaardigheidsscore"), scale_code("cito")
+    ('cito-vs-3.0', 'boom-vs', None)
+    """
+    return _lookup(_SCALE_ALIASES, text)
 
 
 def childcare_code(text: str) -> str | None:
@@ -203,6 +234,7 @@ ALIASES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "geslacht": (SEXES, _SEX_ALIASES),
     "soort": (CHILDCARE_KINDS, _CHILDCARE_ALIASES),
     "categorie": (SPECIAL_CATEGORIES, _SPECIAL_ALIASES),
+    "schaal": (SCALES, _SCALE_ALIASES),
 }
 
 

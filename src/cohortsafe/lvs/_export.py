@@ -21,6 +21,7 @@ from cohortsafe.domain import (
     DOMAINS,
     EARLIEST_BIRTH_DATE,
     LEVELS,
+    SCALES,
     SPECIAL_CATEGORIES,
     SchoolCode,
     SchoolYear,
@@ -29,6 +30,7 @@ from cohortsafe.domain import (
     childcare_code,
     domain_code,
     moment_code,
+    scale_code,
     sex_code,
     special_category_code,
 )
@@ -41,6 +43,7 @@ from cohortsafe.domain.schemas import (
 from cohortsafe.errors import IdentifierError
 from cohortsafe.lvs import _columns as col
 from cohortsafe.lvs._csvfile import CsvColumns, read_columns
+from cohortsafe.lvs._freetext import free_text_problems
 from cohortsafe.lvs._problems import Problem
 
 __all__ = ["EXPORT_FILES", "Export", "ReadOutcome", "find_exports", "read_export"]
@@ -145,6 +148,7 @@ def read_export(
     pupils, school, pupil_problems = _leerlingen(files["leerlingen.csv"], today)
     problems.extend(pupil_problems)
     known = files["leerlingen.csv"].columns["leerlingnummer"]
+    problems.extend(free_text_problems(files))
 
     tables: dict[str, pa.Table | None] = {}
     for name, table_of in _DEPENDENT_TABLES.items():
@@ -388,7 +392,13 @@ def _toetsresultaten(
             "vaardigheidsscore": col.decimal(
                 check, "vaardigheidsscore", c["vaardigheidsscore"], -1000, 10000
             ),
-            "schaal": col.text(check, "schaal", c["schaal"], required=True, max_length=40),
+            "schaal": col.code(
+                check,
+                "schaal",
+                c["schaal"],
+                scale_code,
+                what=f"schaal (known: {', '.join(SCALES)})",
+            ),
             "niveau": col.code(
                 check, "niveau", c["niveau"], _level, required=False, what="niveau (I–V or A–E)"
             ),

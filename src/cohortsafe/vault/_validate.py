@@ -29,11 +29,13 @@ from cohortsafe.domain import (
     LEVELS,
     MOMENTS,
     NCO_DOMAINS,
+    SCALES,
     SEXES,
     SPECIAL_CATEGORIES,
     SchoolCode,
     SchoolYear,
 )
+from cohortsafe.domain.freetext import FREE_TEXT, refusals
 from cohortsafe.errors import IdentifierError
 
 __all__ = ["REQUIRED_TABLES", "pgn_kinds", "validate_deliveries", "validate_delivery"]
@@ -262,6 +264,17 @@ def validate_deliveries(items: Sequence[Delivery]) -> list[list[str]]:
         results,
         _mask(pc.is_valid(levels)) & outside(levels, LEVELS),
     )
+    count(
+        "toetsresultaten.schaal",
+        "values outside the code list",
+        results,
+        outside(results.column("schaal"), SCALES),
+    )
+    # Free text the school let through: the office has no names, but checks the rest again.
+    stacks = {"leerlingen": pupils, "toetsresultaten": results}
+    free = {(t, c): stacks[t].column(c) for t, c in FREE_TEXT}
+    for (table, column), reason, rows in refusals(free):
+        count(f"{table}.{column}", f"a value that {reason}", stacks[table], rows)
     days = results.column("afnamedatum")
     first_day = expected(results, lambda c: c.period.first_day).cast(pa.date32())
     last_day = expected(results, lambda c: c.period.last_day).cast(pa.date32())

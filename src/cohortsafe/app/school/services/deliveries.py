@@ -49,7 +49,8 @@ from cohortsafe.app.school.services.recovery import (
 )
 from cohortsafe.app.school.services.registers import RegisterError, find_pupil, find_school
 from cohortsafe.config import load
-from cohortsafe.domain import NCO_DOMAINS, SchoolCode, SchoolYear
+from cohortsafe.domain import NCO_DOMAINS, SCALES, SchoolCode, SchoolYear
+from cohortsafe.domain.freetext import FREE_TEXT, NameMatcher, refusals
 from cohortsafe.package import (
     DeliveryContents,
     KeyPair,
@@ -172,6 +173,10 @@ def _with_pgn(table: pa.Table, pgns: pa.Table) -> pa.Table:
     return table.join(pgns, "leerlingnummer", join_type="inner").drop_columns(["leerlingnummer"])
 
 
+# The pupils' names, read with them to refuse any in the free text delivered.
+_NAMES = ("voornamen", "tussenvoegsel", "achternaam")
+
+
 def _build(
     school: School, period: SchoolYear, study: Study | None, domains: tuple[str, ...]
 ) -> _Built:
@@ -195,6 +200,7 @@ def _build(
             "postcode",
             "huisnummer",
             "huisnummertoevoeging",
+            *_NAMES,
         )
     )
     objected = set(
@@ -249,6 +255,7 @@ def _build(
             pc.sum(allowed).as_py() or 0
         )
         tables["bijzonder"] = special.filter(allowed).select(["pgn", "categorie", "datum"])
+    _refuse_free_text(pupils, tables)
     contents = DeliveryContents(
         school=code,
         period=period,
@@ -258,6 +265,26 @@ def _build(
         study=study.code if study else None,
     )
     return _Built(contents, delivered, sorted(objected & {p["id"] for p in pupils}))
+
+
+def _refuse_free_text(pupils: list[dict[str, Any]], tables: dict[str, pa.Table]) -> None:
+    """Refuse what the import refuses now but an import before that check let in."""
+    matcher = NameMatcher.of_pupils(
+        *(pa.array([p[n] for p in pupils], pa.string()) for n in _NAMES)
+    )
+    free = {(t, c): tables[t].column(c) for t, c in FREE_TEXT}
+    found = [
+        f"{table}.{column}: {int(rows.sum())} row(s) with a value that {reason}"
+        for (table, column), reason, rows in refusals(free, names=matcher)
+    ]
+    scales = tables["toetsresultaten"].column("schaal")
+    unknown = pc.sum(pc.invert(pc.is_in(scales, value_set=pa.array(SCALES)))).as_py() or 0
+    if unknown:
+        found.append(f"toetsresultaten.schaal: {unknown} row(s) outside the code list")
+    if found:
+        raise RegisterError(
+            "; ".join(found) + ": import a corrected export with --replace, then deliver"
+        )
 
 
 def _consented(school: School, study: Study, delivered: dict[str, tuple[int, str]]) -> set[str]:
