@@ -31,6 +31,7 @@ def test_identifiers_inside_text_are_found_and_pseudonyms_are_not(tmp_path: Path
         tmp_path / "t.parquet",
     )
     con = duckdb.connect(str(tmp_path / "catalog.duckdb"))
+    con.execute("CREATE TABLE files (path VARCHAR, tbl VARCHAR, schooljaar VARCHAR, rows BIGINT)")
     con.execute("CREATE TABLE deliveries (note VARCHAR)")
     con.execute("INSERT INTO deliveries VALUES ('received 1234.56.782'), ('fine')")
     con.close()
