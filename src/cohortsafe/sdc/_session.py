@@ -232,12 +232,7 @@ class Session:
             cols = [s.rename(n) for s, n in zip(cols, colnames, strict=True)]
         if pupil is None or school is None or isinstance(pupil, str) or isinstance(school, str):
             raise PolicyError("give the pupil and school pseudonyms as Series next to the index")
-        given = (getattr(pupil, "name", None), getattr(school, "name", None))
-        if self.fixed_columns and given != (self.pupil, self.school):
-            raise PolicyError(
-                f"this environment fixes the pupil and school columns: give "
-                f"data.{self.pupil} and data.{self.school}"
-            )
+        self._ids(pupil, school)
         parts = [*rows, *cols]
         value_name = None
         if values is not None:
