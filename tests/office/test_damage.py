@@ -192,6 +192,8 @@ def _console(home: Path, *args: str) -> list[str]:
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env.pop("COHORTSAFE_HOME", None)
+    # The home keeps its own SQLite registry, also when the suite runs against PostgreSQL.
+    env.pop("DATABASE_URL", None)
     return env
 
 
