@@ -42,14 +42,21 @@ def test_the_pupil_column_cannot_also_be_the_school() -> None:
 def test_an_environment_that_fixes_the_columns_refuses_others() -> None:
     df = _data().assign(other=lambda d: d.school.str.upper())
     sess = Session(fixed_columns=True)
+    with pytest.raises(PolicyError, match="record column"):
+        sess.pivot_table(df, index="region")
+    df["record"] = [f"r{i}" for i in range(len(df))]
     sess.pivot_table(df, index="region")
     with pytest.raises(PolicyError, match="fixes the pupil and school"):
         sess.pivot_table(df, index="region", school="other")
     with pytest.raises(PolicyError, match="fixes the pupil and school"):
         sess.describe(df, "score", pupil="school", school="pupil")
     with pytest.raises(PolicyError, match="fixes the pupil and school"):
-        sess.crosstab(df.region, None, pupil=df.pupil, school=df.other)
-    sess.crosstab(df.region, None, pupil=df.pupil, school=df.school)
+        sess.crosstab(df.region, None, pupil=df.pupil, school=df.other, record=df.record)
+    with pytest.raises(PolicyError, match="fixes the record column"):
+        sess.crosstab(df.region, None, pupil=df.pupil, school=df.school)
+    with pytest.raises(PolicyError, match="fixes the record column"):
+        sess.crosstab(df.region, None, pupil=df.pupil, school=df.school, record=df.other)
+    sess.crosstab(df.region, None, pupil=df.pupil, school=df.school, record=df.record)
 
 
 def test_a_derived_policy_needs_its_own_name_and_reports_its_changes() -> None:

@@ -12,7 +12,7 @@ import pytest
 import statsmodels.api as sm
 
 from cohortsafe.errors import PolicyError
-from cohortsafe.sdc import ReleaseHistory, Session
+from cohortsafe.sdc import Session
 
 from ._data import frame, pupils_in, spread
 
@@ -114,18 +114,22 @@ def test_a_failed_output_leaves_only_with_an_exception_request(tmp_path: Path) -
     assert outputs["output_1"]["files"] == ["output_1.csv"]
 
 
-def test_session_checks_differencing_between_its_outputs(tmp_path: Path) -> None:
+def test_session_checks_each_output_with_the_projects_earlier_ones(tmp_path: Path) -> None:
     df = _data()
-    history = ReleaseHistory(tmp_path / "project.duckdb")
-    sess = Session(history=history)
-    sess.crosstab(df.domain, None, margins=True, pupil=df.pupil, school=df.school)
-    # the same table without the west: the west's few pupils fall out
+    sess = Session(ledger=tmp_path / "ledger", project="p1")
+    first = sess.crosstab(df.domain, None, margins=True, pupil=df.pupil, school=df.school)
+    assert sess.outputs["output_0"].outcome == "pass"
+    assert "no earlier outputs" in sess.outputs["output_0"].ledger_note
+    # the same table without the west, in a new session on the same project: the west's
+    # few pupils are the difference of the two
     rest = df[df.region != "W"]
-    again = sess.crosstab(rest.domain, None, margins=True, pupil=rest.pupil, school=rest.school)
-    # each domain lost five pupils: those cells may not be shown; the total lost ten
-    assert again.loc[["lezen", "rekenen"]].isna().all().all()
-    result = sess.outputs["output_1"].result
-    assert any(r.startswith("differencing") for c in result.cells for r in c.reasons)
+    later = Session(ledger=tmp_path / "ledger", project="p1")
+    later.crosstab(rest.domain, None, margins=True, pupil=rest.pupil, school=rest.school)
+    output = later.outputs["output_0"]
+    assert output.outcome == "fail"
+    assert "1 earlier output(s) of project 'p1'" in output.ledger_note
+    assert any("combined check" in r and "output_0" in r for r in output.reasons)
+    assert not first.isna().any().any()
 
 
 def test_series_need_pupil_and_school_series() -> None:

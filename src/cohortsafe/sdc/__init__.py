@@ -7,8 +7,10 @@ identifying a pupil or a school:
   Parquet, CSV, Arrow, pandas, polars) in one DuckDB pass, apply the policy's rules to
   every cell (margins included) and choose the complementary suppressions exactly
   (:class:`CheckedTable`, with :meth:`CheckedTable.audit`);
-- :class:`ReleaseHistory` remembers the populations of released tables so a new table
-  cannot be subtracted from an earlier one (differencing);
+- :class:`Ledger` keeps everything a project released, with the records behind it, and
+  :func:`combined_check` judges a new output with all of it (differencing, linked
+  tables, re-runs, any mix of statistics); :class:`ReleaseHistory` is the older,
+  pairwise differencing of table populations;
 - :func:`check_regression`, :func:`histogram`, :func:`percentiles` and
   :func:`summary_statistics` check other outputs;
 - :class:`Session` is the researcher's ACRO-style front door;
@@ -27,7 +29,9 @@ The guarantees and limits are documented in ``docs/sdc.md``.
 """
 
 from cohortsafe.sdc._audit import ATTACKER_MODEL, AuditReport, CellInterval
+from cohortsafe.sdc._combined import CombinedResult, combined_check
 from cohortsafe.sdc._differencing import ReleaseHistory
+from cohortsafe.sdc._ledger import Ledger
 from cohortsafe.sdc._outputs import (
     CheckedOutput,
     check_regression,
@@ -58,6 +62,8 @@ __all__ = [
     "CellInterval",
     "CheckedOutput",
     "CheckedTable",
+    "CombinedResult",
+    "Ledger",
     "Output",
     "Policy",
     "ReleaseHistory",
@@ -65,6 +71,7 @@ __all__ = [
     "SuppressionSummary",
     "TableRequest",
     "check_regression",
+    "combined_check",
     "crosstab",
     "histogram",
     "load_policy",

@@ -54,6 +54,15 @@ _ALL = "All"
 
 
 @dataclass(frozen=True)
+class Base:
+    """A table an output rests on, the data it was computed from, what it publishes."""
+
+    table: CheckedTable
+    source: Source
+    spaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CheckedOutput:
     """A checked output other than a table: rows to release, outcome and reasons."""
 
@@ -63,6 +72,9 @@ class CheckedOutput:
     rows: tuple[dict[str, Any], ...]
     details: dict[str, Any] = field(default_factory=dict)
     table: CheckedTable | None = None
+    #: the tables the output's published values rest on, with the data each was
+    #: computed from and the spaces it publishes (for the release ledger; never written)
+    bases: tuple[Base, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -261,6 +273,8 @@ def percentiles(
         tuple(rows),
         {"column": column, "by": list(groups_by)},
         groups,
+        # a percentile tells where a group's records lie: kept as the group's count
+        (Base(groups, source, ("count",)),),
     )
 
 
@@ -384,6 +398,7 @@ def histogram(
         if edges
         else f"SELECT *, 0 AS __cs_bin FROM {{source}} WHERE {present(value)}"
     )
+    binned_source = Source(binned, f"{source.name}_bins")
     table = crosstab(
         None,
         "__cs_bin",
@@ -391,7 +406,7 @@ def histogram(
         school=school,
         policy=checked_policy,
         suppress=suppress,
-        source=Source(binned, f"{source.name}_bins"),
+        source=binned_source,
     )
     bounds = [-np.inf, *edges, np.inf]
     rows = []
@@ -419,6 +434,7 @@ def histogram(
         tuple(rows),
         {"column": column, "inner_edges": edges},
         table,
+        (Base(table, binned_source, ("count",)),),
     )
 
 
@@ -462,6 +478,7 @@ def summary_statistics(
     source, keys = _grouped(open_source(data), groups_by)
     rows: list[dict[str, Any]] = []
     tables = []
+    bases: list[Base] = []
     for name in names:
         source.require([name])
         table = crosstab(
@@ -477,6 +494,12 @@ def summary_statistics(
             source=source,
         )
         tables.append(table)
+        spaces = tuple(
+            space
+            for statistic, space in (("count", "count"), ("mean", "sum"), ("std", "square"))
+            if statistic in wanted
+        )
+        bases.append(Base(table, source, spaces))
         group_cols = ", ".join(quote(k) for k in keys)
         sets = [f"({group_cols})"] + (["()"] if groups_by else [])
         extra = (
@@ -532,4 +555,5 @@ def summary_statistics(
         tuple(rows),
         {"columns": list(names), "by": list(groups_by)},
         tables[0] if len(tables) == 1 else None,
+        tuple(bases),
     )

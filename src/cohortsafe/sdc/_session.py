@@ -18,9 +18,12 @@ values, index, columns, aggfunc, margins)``, ``ols``/``olsr``, ``logit``/``logit
 statsmodels results, as in ACRO; what leaves the environment is what ``finalise``
 writes: each output's released content as CSV and one check report as JSON and HTML.
 
-Every table is also checked for differencing against the session's earlier outputs and
-against the project's history of released tables (``history``: a
-:class:`ReleaseHistory` or the path of its database file), and recorded in it.
+Every output is also judged with everything the project released before (the combined
+check of :mod:`._combined`, over the project's :class:`Ledger`): ``ledger`` is a
+:class:`Ledger` or its folder; without one the session is a new, empty project of its
+own (``project`` names it) and each output's report says so. An output that does not
+fail enters the ledger at once; ``remove_output`` takes it out again. Rows are told
+apart by the ``record`` column (for pandas frames without one, by the frame's index).
 
 >>> import pandas as pd, tempfile, pathlib
 >>> df = pd.DataFrame({"pupil": [f"p{i}" for i in range(60)],
@@ -39,6 +42,8 @@ against the project's history of released tables (``history``: a
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import hashlib
 import json
 from collections.abc import Sequence
@@ -50,8 +55,11 @@ import pandas as pd
 
 from cohortsafe.csvsafe import safe_cell
 from cohortsafe.errors import PolicyError
-from cohortsafe.sdc._differencing import ReleaseHistory
+from cohortsafe.sdc._combined import combined_check
+from cohortsafe.sdc._entries import RECORD, merged_entry, table_entry
+from cohortsafe.sdc._ledger import Ledger, Space
 from cohortsafe.sdc._outputs import (
+    Base,
     CheckedOutput,
     check_regression,
     histogram,
@@ -60,6 +68,8 @@ from cohortsafe.sdc._outputs import (
 )
 from cohortsafe.sdc._policy import DEFAULT_POLICY, Policy, load_policy
 from cohortsafe.sdc._render import html_page, table_text
+from cohortsafe.sdc._source import Source, open_source
+from cohortsafe.sdc._source import quote as _quote
 from cohortsafe.sdc._table import CheckedTable, crosstab
 
 __all__ = ["Output", "Session"]
@@ -75,6 +85,10 @@ class Output:
     result: CheckedTable | CheckedOutput
     comments: list[str] = field(default_factory=list)
     exception: str | None = None
+    #: what the combined check compared the output with (the ledger's state)
+    ledger_note: str = ""
+    #: the output's number in the ledger, once recorded there
+    ledger_number: int | None = None
 
     @property
     def outcome(self) -> str:
@@ -106,6 +120,7 @@ class Output:
             "reasons": list(self.reasons),
             "comments": list(self.comments),
             "exception": self.exception,
+            "ledger": self.ledger_note,
             "check": check,
         }
 
@@ -138,6 +153,10 @@ def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _table_base(table: CheckedTable, source: Source) -> Base:
+    return Base(table, source, ("count",) if table.request.aggfunc == "count" else ("sum",))
+
+
 class Session:
     """Checked research outputs, the ACRO way; see the module docstring."""
 
@@ -148,7 +167,9 @@ class Session:
         suppress: bool = True,
         pupil: str = "pupil",
         school: str = "school",
-        history: ReleaseHistory | str | Path | None = None,
+        record: str = "record",
+        ledger: Ledger | str | Path | None = None,
+        project: str | None = None,
         floor: str | Path | Policy | None = None,
         fixed_columns: bool = False,
     ) -> None:
@@ -157,35 +178,86 @@ class Session:
             self.policy.require_at_least(load_policy(floor))
         if pupil == school:
             raise PolicyError("the pupil and the school must be two distinct columns")
+        if record in (pupil, school):
+            raise PolicyError("the record column must be distinct from the pupil and school")
         self.suppress = suppress
         self.pupil = pupil
         self.school = school
+        self.record = record
         # an environment that fixes the columns (the research workspace) lets no
-        # output name others: the pupil and school are the office's, not the caller's
+        # output name others: the pupil, school and record are the office's
         self.fixed_columns = fixed_columns
-        if history is None or isinstance(history, ReleaseHistory):
-            self.history = history if history is not None else ReleaseHistory()
+        if isinstance(ledger, Ledger):
+            self.ledger = ledger
+        elif ledger is not None:
+            self.ledger = Ledger.open(ledger, project=project)
         else:
-            self.history = ReleaseHistory(history)
+            # no ledger: a new, empty project of its own, which every report names
+            stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+            self.ledger = Ledger.memory(project or f"session-{stamp}")
         self.outputs: dict[str, Output] = {}
         self._next = 0
 
     # --- recording -------------------------------------------------------------
 
-    def _record(self, kind: str, command: str, result: CheckedTable | CheckedOutput) -> Output:
+    def _record(
+        self,
+        kind: str,
+        command: str,
+        result: CheckedTable | CheckedOutput,
+        bases: Sequence[Base] = (),
+    ) -> Output:
+        """Check ``result`` with the project's earlier outputs, then keep it.
+
+        An output that does not fail enters the ledger at once: the outputs of one
+        session leave together, so each is judged with the ones before it.
+        """
         uid = f"output_{self._next}"
         self._next += 1
-        output = Output(uid, kind, command, result)
+        earlier = self.ledger.outputs
+        project = self.ledger.project
+        if not bases:
+            note = f"not entered in the ledger of project {project!r} ({kind}s are checked alone)"
+        elif earlier:
+            note = f"checked with the {earlier} earlier output(s) of project {project!r}"
+        else:
+            note = f"checked alone: project {project!r} has no earlier outputs"
+        entry = None
+        if bases:
+            entry = merged_entry(
+                [
+                    table_entry(
+                        b.table,
+                        b.source,
+                        self.ledger,
+                        record=RECORD,
+                        name=f"{uid}: {command}"[:120],
+                        kind=kind,
+                        command=command,
+                        spaces=cast(tuple[Space, ...], b.spaces),
+                    )
+                    for b in bases
+                ]
+            )
+            if result.outcome != "fail":
+                verdict = combined_check(self.ledger, entry, self.policy)
+                if not verdict.passed:
+                    result = dataclasses.replace(
+                        result, outcome="fail", reasons=(*result.reasons, *verdict.reasons)
+                    )
+        output = Output(uid, kind, command, result, ledger_note=note)
+        if entry is not None and output.outcome != "fail":
+            output.ledger_number = self.ledger.record(entry)
         self.outputs[uid] = output
-        table = result if isinstance(result, CheckedTable) else result.table
-        if isinstance(table, CheckedTable) and table._populations is not None:
-            self.history.record(table)
         return output
 
     def remove_output(self, key: str) -> None:
-        """Drop an output from what ``finalise`` writes."""
+        """Drop an output from what ``finalise`` writes, and from the ledger."""
         if key not in self.outputs:
             raise PolicyError(f"no output named {key!r}")
+        number = self.outputs[key].ledger_number
+        if number is not None:
+            self.ledger.remove(number)
         del self.outputs[key]
 
     def add_comments(self, key: str, text: str) -> None:
@@ -214,6 +286,46 @@ class Session:
             )
         return pupil or self.pupil, school or self.school
 
+    def _record_series(self, pupil: Any, record: Any) -> pd.Series:
+        """The rows' record identities next to Series: ``record=``, else their index."""
+        if record is None:
+            if self.fixed_columns:
+                raise PolicyError(
+                    f"this environment fixes the record column: give record=data.{self.record}"
+                )
+            index = _series(pupil, "__pupil__").index
+            return pd.Series(index.astype(str), index=index, name=RECORD)
+        if self.fixed_columns and getattr(record, "name", None) != self.record:
+            raise PolicyError(
+                f"this environment fixes the record column: give record=data.{self.record}"
+            )
+        return _series(record, RECORD).rename(RECORD)
+
+    def _source(self, data: Any) -> Source:
+        """``data`` with the record identity the ledger keys on, as a source.
+
+        The session's record column when the data have it; for a pandas frame without
+        it, the frame's index (identities stay the same across filters of one frame).
+        """
+        if isinstance(data, pd.DataFrame):
+            if self.record in data.columns:
+                ids = data[self.record]
+            elif self.fixed_columns:
+                raise PolicyError(f"this environment needs the record column {self.record!r}")
+            else:
+                ids = pd.Series(data.index.astype(str), index=data.index)
+            return open_source(data.assign(**{RECORD: ids.to_numpy()}))
+        source = open_source(data)
+        if self.record not in source.columns:
+            raise PolicyError(
+                f"the data have no record column {self.record!r}: the ledger needs one "
+                "identity per row"
+            )
+        relation = source.query(
+            f"SELECT *, {_quote(self.record)} AS {_quote(RECORD)} FROM {{source}}"
+        )
+        return Source(relation, f"{source.name}_records")
+
     def _frame(
         self,
         index: Any,
@@ -223,6 +335,7 @@ class Session:
         school: Any,
         rownames: Sequence[str] | None,
         colnames: Sequence[str] | None,
+        record: Any = None,
     ) -> tuple[pd.DataFrame, list[str], list[str], str | None]:
         rows = [_series(s, f"row_{i}") for i, s in enumerate(_as_list(index))]
         cols = [_series(s, f"col_{i}") for i, s in enumerate(_as_list(columns))]
@@ -242,6 +355,7 @@ class Session:
         parts += [
             _series(pupil, "__pupil__").rename("__pupil__"),
             _series(school, "__school__").rename("__school__"),
+            self._record_series(pupil, record),
         ]
         names = [str(s.name) for s in parts]
         if len(set(names)) != len(names):
@@ -263,13 +377,18 @@ class Session:
         *,
         pupil: Any,
         school: Any,
+        record: Any = None,
     ) -> pd.DataFrame:
-        """ACRO's (and pandas') ``crosstab`` on Series, checked; suppressed cells NaN."""
+        """ACRO's (and pandas') ``crosstab`` on Series, checked; suppressed cells NaN.
+
+        ``record``: the rows' record identities (a Series), for the ledger; without
+        it, the Series' index."""
         frame, rows, cols, value_name = self._frame(
-            index, columns, values, pupil, school, rownames, colnames
+            index, columns, values, pupil, school, rownames, colnames, record
         )
+        source = open_source(frame)
         table = crosstab(
-            frame,
+            None,
             rows,
             cols,
             pupil="__pupil__",
@@ -281,14 +400,14 @@ class Session:
             margins_name=margins_name,
             normalize=cast(Any, normalize),
             suppress=self.suppress,
-            history=self.history,
+            source=source,
         )
         command = (
             f"crosstab(index={rows}, columns={cols}, values={value_name!r}, "
             f"aggfunc={table.request.aggfunc!r}, margins={margins})"
         )
-        self._record("table", command, table)
-        return table.to_frame()
+        output = self._record("table", command, table, [_table_base(table, source)])
+        return cast(CheckedTable, output.result).to_frame()
 
     def pivot_table(
         self,
@@ -307,8 +426,9 @@ class Session:
         if index is None:
             raise PolicyError("pivot_table needs an index")
         who = self._columns(pupil, school)
+        source = self._source(data)
         table = crosstab(
-            data,
+            None,
             index,
             columns,
             pupil=who[0],
@@ -319,7 +439,7 @@ class Session:
             margins=margins,
             margins_name=margins_name,
             suppress=self.suppress,
-            history=self.history,
+            source=source,
         )
         request = table.request
         command = (
@@ -327,8 +447,8 @@ class Session:
             f"columns={list(request.columns)}, aggfunc={request.aggfunc!r}, "
             f"margins={margins})"
         )
-        self._record("table", command, table)
-        return table.to_frame()
+        output = self._record("table", command, table, [_table_base(table, source)])
+        return cast(CheckedTable, output.result).to_frame()
 
     # --- models ----------------------------------------------------------------
 
@@ -411,7 +531,7 @@ class Session:
         """A checked histogram (bins are cells; outermost bins open-ended)."""
         who = self._columns(pupil, school)
         result = histogram(
-            data,
+            self._source(data).relation,
             column,
             bins,
             pupil=who[0],
@@ -419,8 +539,8 @@ class Session:
             policy=self.policy,
             suppress=self.suppress,
         )
-        self._record("histogram", f"hist({column!r}, bins={bins!r})", result)
-        return result
+        output = self._record("histogram", f"hist({column!r}, bins={bins!r})", result, result.bases)
+        return cast(CheckedOutput, output.result)
 
     def percentiles(
         self,
@@ -435,7 +555,7 @@ class Session:
         """Checked percentiles, overall or by group."""
         who = self._columns(pupil, school)
         result = percentiles(
-            data,
+            self._source(data).relation,
             column,
             q,
             pupil=who[0],
@@ -443,8 +563,10 @@ class Session:
             by=by,
             policy=self.policy,
         )
-        self._record("percentiles", f"percentiles({column!r}, q={list(q)})", result)
-        return result
+        output = self._record(
+            "percentiles", f"percentiles({column!r}, q={list(q)})", result, result.bases
+        )
+        return cast(CheckedOutput, output.result)
 
     def describe(
         self,
@@ -459,7 +581,7 @@ class Session:
         """Checked summary statistics (count, mean, std, median), overall or by group."""
         who = self._columns(pupil, school)
         result = summary_statistics(
-            data,
+            self._source(data).relation,
             columns,
             pupil=who[0],
             school=who[1],
@@ -468,8 +590,8 @@ class Session:
             policy=self.policy,
             suppress=self.suppress,
         )
-        self._record("summary", f"describe({columns!r}, by={by!r})", result)
-        return result
+        output = self._record("summary", f"describe({columns!r}, by={by!r})", result, result.bases)
+        return cast(CheckedOutput, output.result)
 
     # --- the end ---------------------------------------------------------------
 

@@ -1,0 +1,354 @@
+"""The combined check: a new output judged with everything the project released before.
+
+Attacker model. The attacker knows every value the project released (the ledger) and
+the new output's, which records each released cell covers in the sense that matters
+(which cells share records), that counts, squares and (when the data are) values are
+non-negative, and, for means, how many records stand behind every cell. It combines
+the values as linear equations and proves bounds by linear programming.
+
+Mechanism. In each space (counts, sums, sums of squares) the members of all released
+cells are split into *atoms*: the groups of members that no released cell separates
+(members with the same cells around them). Every released value is an equation over
+atom totals. An atom is *sensitive* when it has fewer pupils than ``min_pupils``, fewer
+schools than ``min_schools``, or one or two schools hold more of its value than
+``school_dominance`` allows. The new output fails when the combination (ledger and
+new output together) lets the attacker
+
+1. determine exactly the total of some union of sensitive atoms, or a combination of
+   them (the dimension of the space of such combinations that the equations pin down
+   grows beyond what the ledger alone and the new output alone pin down); or
+2. bound a sensitive atom's total more tightly than the protection levels of
+   ``secondary_suppression`` (its interval, by HiGHS, misses ``value ± level``) where
+   neither the ledger alone nor the new output alone does.
+
+This covers differencing in any number of outputs (``(T1 + T2 - T3) / 2``), a re-run
+with another suppression pattern, linked tables sharing a margin, one school moved
+between tables by a recode, and any mix of counts, sums, means and summaries: each is
+an equation system over atoms. What the new output gives away *on its own* is the
+single-table check's to judge (the same attacker, over its own cells). Not covered:
+intervals (as opposed to exact values) of unions of several sensitive atoms, integer
+reasoning, and values other than counts, sums and squares (percentile values and
+regression coefficients; see ``docs/sdc.md``).
+
+Reduction. Only the cells linked to the new output through shared atoms (its
+connected components) can change what is determined, so only those are solved; each
+space is solved on its own. Components with more atoms than ``atom_limit`` are not
+solved: the output fails with a reason (refusing more, never less).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import scipy.linalg
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from cohortsafe.sdc._attacker import Attacker
+from cohortsafe.sdc._cellstats import BoolArray, FloatArray
+from cohortsafe.sdc._ledger import Entry, Ledger, LedgerCell, Space
+from cohortsafe.sdc._policy import Policy
+from cohortsafe.sdc.rules import SecondarySuppression
+
+__all__ = ["ATOM_LIMIT", "CombinedResult", "combined_check"]
+
+ATOM_LIMIT = 2_000
+_NEW = 0  # the new output's number among the ledger's (which start at 1)
+_SHIFT = 32
+_TOL = 1e-7
+_RANK_TOL = 1e-8
+
+
+@dataclass(frozen=True)
+class CombinedResult:
+    """The combined check's verdict: reasons (no values) and the earlier outputs used."""
+
+    reasons: tuple[str, ...]
+    earlier: tuple[str, ...]
+    atoms: int
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+
+@dataclass(frozen=True)
+class _Atoms:
+    signatures: list[list[int]]  # (output << 32 | part) of each atom
+    total: FloatArray
+    pupils: np.ndarray
+    schools: np.ndarray
+    top1: FloatArray  # share (%) of the atom's value held by its largest school
+    top2: FloatArray  # ... by its two largest schools
+    lowest: float  # the smallest and largest member value of the space
+    highest: float
+
+
+_ATOMS_SQL = """
+WITH m AS (
+  SELECT output, part, k, p, s, x FROM members WHERE space = '{space}'
+  UNION ALL SELECT 0 AS output, part, k, p, s, x FROM new_members WHERE space = '{space}'
+),
+keyed AS (
+  SELECT k, list(output::BIGINT * 4294967296 + part ORDER BY output, part) AS sig,
+         any_value(p) AS p, any_value(s) AS s, any_value(x) AS x
+  FROM m GROUP BY k
+),
+per_school AS (
+  SELECT sig, s, sum(abs(x)) AS v, count(*) AS n FROM keyed GROUP BY sig, s
+),
+tops AS (
+  SELECT sig, list(v ORDER BY v DESC)[1:2] AS top, sum(v) AS whole FROM per_school GROUP BY sig
+)
+SELECT a.sig, a.total, a.pupils, a.schools, t.top, t.whole, a.lo, a.hi
+FROM (SELECT sig, sum(x) AS total, count(DISTINCT p) AS pupils, count(DISTINCT s) AS schools,
+             min(x) AS lo, max(x) AS hi
+      FROM keyed GROUP BY sig) a JOIN tops t USING (sig)
+"""
+
+
+def _atoms(ledger: Ledger, entry: Entry, space: Space) -> _Atoms:
+    con = ledger.con
+    con.register("new_members", entry.members)
+    try:
+        found = con.sql(_ATOMS_SQL.format(space=space)).to_arrow_table()  # a fixed word
+    finally:
+        con.unregister("new_members")
+    whole = np.asarray(found.column("whole").to_numpy(zero_copy_only=False), float)
+    tops = found.column("top").to_pylist()
+    first = np.array([t[0] if t else 0.0 for t in tops])
+    second = np.array([t[1] if len(t) > 1 else 0.0 for t in tops])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        top1 = np.where(whole > 0, 100.0 * first / whole, 0.0)
+        top2 = np.where(whole > 0, 100.0 * (first + second) / whole, 0.0)
+    return _Atoms(
+        signatures=found.column("sig").to_pylist(),
+        total=np.asarray(found.column("total").to_numpy(zero_copy_only=False), float),
+        pupils=np.asarray(found.column("pupils").to_numpy(zero_copy_only=False)),
+        schools=np.asarray(found.column("schools").to_numpy(zero_copy_only=False)),
+        top1=top1,
+        top2=top2,
+        lowest=float(pc_min(found, "lo")),
+        highest=float(pc_max(found, "hi")),
+    )
+
+
+def pc_min(table: pa.Table, name: str) -> float:
+    values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), float)
+    return float(values.min()) if values.size else 0.0
+
+
+def pc_max(table: pa.Table, name: str) -> float:
+    values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), float)
+    return float(values.max()) if values.size else 0.0
+
+
+def _sensitive(atoms: _Atoms, policy: Policy) -> BoolArray:
+    small = np.zeros(atoms.total.size, bool)
+    if policy.min_pupils is not None:
+        small |= atoms.pupils < policy.min_pupils.threshold
+    if policy.min_schools is not None:
+        small |= atoms.schools < policy.min_schools.threshold
+    if policy.school_dominance is not None:
+        for n, limit in policy.school_dominance.limits:
+            share = atoms.top1 if n == 1 else atoms.top2
+            if n in (1, 2):
+                small |= share > limit
+    return small
+
+
+def _matrix(atoms: _Atoms, cells: list[tuple[int, LedgerCell]]) -> tuple[sp.csr_array, np.ndarray]:
+    """Cells × atoms incidence (1 where the atom lies in the cell) and each row's output."""
+    column: dict[int, list[int]] = {}
+    for a, signature in enumerate(atoms.signatures):
+        for key in signature:
+            column.setdefault(int(key), []).append(a)
+    rows, cols = [], []
+    for i, (output, cell) in enumerate(cells):
+        for part in cell.parts:
+            for a in column.get((output << _SHIFT) | part, ()):
+                rows.append(i)
+                cols.append(a)
+    data = np.ones(len(rows))
+    matrix = sp.csr_array((data, (rows, cols)), shape=(len(cells), atoms.total.size))
+    return matrix, np.array([o for o, _ in cells], dtype=np.int64)
+
+
+def _determined_basis(dense: np.ndarray, small: BoolArray) -> np.ndarray:
+    """A basis (columns, over the small atoms) of the combinations of small atoms that
+    the rows of ``dense`` determine: ``{yᵀA : yᵀA_big = 0}``."""
+    if dense.shape[0] == 0 or not small.any():
+        return np.zeros((int(small.sum()), 0))
+    big = dense[:, ~small]
+    free = scipy.linalg.null_space(big.T) if big.shape[1] else np.eye(dense.shape[0])
+    if free.shape[1] == 0:
+        return np.zeros((int(small.sum()), 0))
+    combos = free.T @ dense[:, small]  # each row: a determined combination
+    # an absolute tolerance: the entries are 0/1 combinations, and a combination that is
+    # zero up to rounding must not count as one (a relative one would keep it)
+    u, singular, _ = np.linalg.svd(combos.T, full_matrices=False)
+    return np.asarray(u[:, singular > _RANK_TOL])
+
+
+def _rank(matrix: np.ndarray) -> int:
+    if matrix.size == 0:
+        return 0
+    return int(np.linalg.matrix_rank(matrix, tol=_RANK_TOL))
+
+
+def _unprotected(
+    matrix: sp.csr_array,
+    values: FloatArray,
+    totals: FloatArray,
+    targets: np.ndarray,
+    upper: FloatArray,
+    lower: FloatArray,
+    nonnegative: bool,
+) -> set[int]:
+    """Targets (atom columns) whose proven interval misses ``value ± level``."""
+    if targets.size == 0:
+        return set()
+    n_atoms, n_cells = totals.size, values.size
+    if n_cells == 0:
+        return set()
+    # one variable per atom (unknown) and per released cell (published); each cell
+    # equals the sum of its atoms
+    equations = sp.hstack([-matrix, sp.identity(n_cells)], format="csr")
+    everything = np.concatenate([totals, values])
+    low = np.concatenate(
+        [np.zeros(n_atoms) if nonnegative else np.full(n_atoms, -np.inf), everything[n_atoms:]]
+    )
+    high = np.concatenate([np.full(n_atoms, np.inf), everything[n_atoms:]])
+    attacker = Attacker(equations, everything, low, high)
+    unknown = np.zeros(n_atoms + n_cells, bool)
+    unknown[:n_atoms] = True
+    found: set[int] = set()
+    wanted = {int(t) for t in targets}
+    for component in attacker.components(unknown):
+        mine = [int(c) for c in component.cells if int(c) in wanted]
+        if not mine:
+            continue
+        reaches = component.reach_many([(c, d) for c in mine for d in (-1, +1)])
+        for j, atom in enumerate(mine):
+            down, up = reaches[2 * j].deviation, reaches[2 * j + 1].deviation
+            ok = up >= upper[atom] - _TOL * max(1.0, upper[atom]) and down >= lower[
+                atom
+            ] - _TOL * max(1.0, lower[atom])
+            if not ok:
+                found.add(atom)
+    return found
+
+
+def _space_check(
+    ledger: Ledger, entry: Entry, space: Space, policy: Policy, atom_limit: int
+) -> tuple[list[str], set[int], int]:
+    atoms = _atoms(ledger, entry, space)
+    cells = ledger.cells(space) + [(_NEW, c) for c in entry.cells if c.space == space]
+    if not cells or atoms.total.size == 0:
+        return [], set(), 0
+    matrix, outputs = _matrix(atoms, cells)
+    n_cells, _n_atoms = matrix.shape
+    graph = sp.bmat([[None, matrix], [matrix.T, None]], format="csr")
+    _, labels = connected_components(graph, directed=False)
+    cell_labels, atom_labels = labels[:n_cells], labels[n_cells:]
+    sensitive = _sensitive(atoms, policy)
+    levels = policy.secondary_suppression or SecondarySuppression()
+    # a sum of values in [0, 1] is protected as a count, as in a single table
+    counts = space == "count" or (space == "sum" and atoms.lowest >= 0.0 and atoms.highest <= 1.0)
+    upper, lower = levels.levels(atoms.total, count_table=counts)
+    nonnegative = atoms.lowest >= 0
+    reasons: list[str] = []
+    involved: set[int] = set()
+    checked = 0
+    for label in np.unique(cell_labels[outputs == _NEW]).tolist():
+        rows = np.flatnonzero(cell_labels == label)
+        cols = np.flatnonzero(atom_labels == label)
+        small = sensitive[cols]
+        if not small.any():
+            continue
+        checked += cols.size
+        earlier = {int(o) for o in outputs[rows] if o != _NEW}
+        if not earlier:
+            continue  # the new output alone: the single-table check's to judge
+        if cols.size > atom_limit:
+            reasons.append(
+                f"combined check: the output and earlier outputs split the records into "
+                f"{cols.size} groups, more than the check solves ({atom_limit}); publish "
+                "fewer or coarser cells"
+            )
+            involved |= earlier
+            continue
+        local = matrix[rows][:, cols].toarray()
+        new_rows = outputs[rows] == _NEW
+        both = _determined_basis(np.unique(local, axis=0), small)
+        if both.shape[1]:
+            alone = np.hstack(
+                [
+                    _determined_basis(np.unique(local[new_rows], axis=0), small),
+                    _determined_basis(np.unique(local[~new_rows], axis=0), small),
+                ]
+            )
+            if both.shape[1] > _rank(alone):
+                reasons.append(
+                    "combined check: with earlier outputs this output determines the total "
+                    "of a group (or a difference of groups) below the thresholds"
+                )
+                involved |= earlier
+                continue
+        values = np.asarray(
+            matrix[rows][:, cols] @ atoms.total[cols], dtype=np.float64
+        )  # the released values, consistent with the atoms by construction
+        targets = np.flatnonzero(small)
+        args = (upper[cols], lower[cols], nonnegative)
+        after = _unprotected(sp.csr_array(local), values, atoms.total[cols], targets, *args)
+        if not after:
+            continue
+        suspects = np.array(sorted(after))
+        before_new = _unprotected(
+            sp.csr_array(local[new_rows]),
+            values[new_rows],
+            atoms.total[cols],
+            suspects,
+            *args,
+        )
+        before_old = _unprotected(
+            sp.csr_array(local[~new_rows]),
+            values[~new_rows],
+            atoms.total[cols],
+            suspects,
+            *args,
+        )
+        if after - before_new - before_old:
+            reasons.append(
+                "combined check: with earlier outputs this output narrows the total of a "
+                "group below the thresholds to within its protection interval"
+            )
+            involved |= earlier
+    return reasons, involved, checked
+
+
+def combined_check(
+    ledger: Ledger, entry: Entry, policy: Policy, *, atom_limit: int = ATOM_LIMIT
+) -> CombinedResult:
+    """Judge ``entry`` (not yet recorded) against everything in ``ledger``."""
+    start = time.perf_counter()
+    reasons: list[str] = []
+    involved: set[int] = set()
+    atoms = 0
+    if ledger.outputs:
+        for space in entry.spaces:
+            found, used, checked = _space_check(ledger, entry, space, policy, atom_limit)
+            reasons += [f"{r} ({space} space)" if space != "count" else r for r in found]
+            involved |= used
+            atoms += checked
+    names = ledger.names(sorted(involved))
+    earlier = tuple(names[o] for o in sorted(involved) if o in names)
+    if reasons and earlier:
+        reasons = [f"{r}; earlier outputs involved: {', '.join(earlier)}" for r in reasons]
+    return CombinedResult(
+        tuple(dict.fromkeys(reasons)), earlier, atoms, time.perf_counter() - start
+    )

@@ -1,0 +1,203 @@
+"""What an output adds to the ledger: its released cells and the members of its parts.
+
+A checked table's *parts* are its inner cells (the full grouping set): every record of
+the table lies in exactly one, and every cell, margins included, is the union of the
+parts that agree with it on its shown variables. The members of a part are read from
+the same data the table was computed from, with the same filters (a grouping variable
+present, a value present), and fingerprinted with the ledger's key:
+
+- ``count`` space: one member per record, value 1;
+- ``sum`` space: one member per (record, value) pair, its value;
+- ``square`` space: the same members, the value squared (a standard deviation with its
+  mean and count gives the sum of squares).
+
+A (record, value) pair is keyed by the value as well as the record, so the same scores
+summed under another column name are the same members, and two different variables of
+one record never share an unknown unless their values are equal (the attacker the
+combined check models then knows more than a real one, never less).
+
+Each released cell's value is kept as its space's total over its parts' members (a
+mean as the sum it implies, a percentage as the count): what the published figure
+tells an attacker who knows the cell's number of records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cohortsafe.errors import PolicyError
+from cohortsafe.sdc._ledger import Entry, Ledger, LedgerCell, Space
+from cohortsafe.sdc._source import Source, present, quote
+from cohortsafe.sdc._structure import TOTAL
+from cohortsafe.sdc._table import CheckedTable
+
+__all__ = ["RECORD", "table_entry"]
+
+#: the column holding each row's record identity in the sources the engine builds
+RECORD = "__cohortsafe_record__"
+
+
+def _members_sql(table: CheckedTable, ledger: Ledger, record: str, spaces: Sequence[Space]) -> str:
+    request, cells = table.request, table._cells
+    variables = request.layout.variables
+    names = [f"v{i}" for i in range(len(variables))]
+    select = [f"{quote(var)} AS {n}" for var, n in zip(variables, names, strict=True)]
+    r = ledger.fingerprint_sql(f"{quote(request.pupil)} || '\x1f' || {quote(record)}")
+    # rows without a pupil or school are counted as one unknown pupil or school: fewer
+    # distinct pupils than the truth, so a group looks smaller, never larger
+    select += [
+        f"{r} AS r",
+        f"coalesce({ledger.fingerprint_sql(quote(request.pupil))}, 0::UBIGINT) AS p",
+        f"coalesce({ledger.fingerprint_sql(quote(request.school))}, 0::UBIGINT) AS s",
+    ]
+    where = [f"{quote(var)} IS NOT NULL" for var in variables]
+    if request.values is not None:
+        select.append(f"CAST({quote(request.values)} AS DOUBLE) AS x")
+        where.append(present(quote(request.values)))
+    else:
+        select.append("1.0::DOUBLE AS x")
+    full = np.flatnonzero(cells.present == request.layout.full_set)
+    labels = []
+    for f in full.tolist():
+        values = []
+        for v, categories in enumerate(cells.categories):
+            code = int(cells.codes[f, v])
+            values.append("NULL" if code == TOTAL else _literal(categories[code]))
+        labels.append(f"({f}, {', '.join(values)})")
+    label_table = (
+        f"(VALUES {', '.join(labels)}) AS lab(part, {', '.join(names)})"
+        if labels
+        else f"(SELECT NULL::INTEGER AS part, {', '.join(f'NULL AS {n}' for n in names)} "
+        "WHERE false) AS lab"
+    )
+    join = " AND ".join(f"b.{n} IS NOT DISTINCT FROM lab.{n}" for n in names)
+    parts = []
+    for space in spaces:
+        if space == "count":
+            parts.append("SELECT 'count' AS space, part, r AS k, p, s, 1.0 AS x FROM joined")
+        elif space == "sum":
+            parts.append("SELECT 'sum' AS space, part, hash(r, x) AS k, p, s, x FROM joined")
+        else:
+            parts.append("SELECT 'square' AS space, part, hash(r, x) AS k, p, s, x * x FROM joined")
+    return (
+        f"WITH b AS (SELECT {', '.join(select)} FROM {{source}} WHERE {' AND '.join(where)}), "
+        f"joined AS (SELECT lab.part::INTEGER AS part, b.r, b.p, b.s, b.x FROM b JOIN "
+        f"{label_table} ON {join}) " + " UNION ALL ".join(parts)
+    )
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return repr(float(value)) if isinstance(value, float | np.floating) else str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def table_entry(
+    table: CheckedTable,
+    source: Source,
+    ledger: Ledger,
+    *,
+    record: str,
+    name: str,
+    kind: str,
+    command: str,
+    spaces: Sequence[Space] | None = None,
+) -> Entry:
+    """The ledger entry of a checked table computed from ``source``.
+
+    ``spaces``: the spaces its released cells publish (default: ``count`` for a count
+    table, ``sum`` for sums and means).
+    """
+    published: tuple[Space, ...] = tuple(
+        dict.fromkeys(
+            spaces
+            if spaces is not None
+            else (("count",) if table.request.aggfunc == "count" else ("sum",))
+        )
+    )
+    source.require([record])
+    try:
+        members = source.query(_members_sql(table, ledger, record, published)).to_arrow_table()
+    except duckdb.Error:
+        # the query holds the fingerprint key: never show it
+        raise PolicyError("the records behind the output could not be read") from None
+    members = members.cast(
+        pa.schema(
+            [
+                ("space", pa.string()),
+                ("part", pa.int32()),
+                ("k", pa.uint64()),
+                ("p", pa.uint64()),
+                ("s", pa.uint64()),
+                ("x", pa.float64()),
+            ]
+        )
+    )
+    for space in published:
+        keys = members.filter(pc.equal(members.column("space"), space)).column("k")
+        if pc.count_distinct(keys).as_py() != len(keys):
+            raise PolicyError(
+                f"the record column {record!r} names some rows twice: the ledger needs "
+                "one identity per record"
+            )
+    cells = table._cells
+    full = np.flatnonzero(cells.present == table.request.layout.full_set)
+    full_codes = cells.codes[full]
+    # a released share is kept as the count behind it: an attacker who knows the
+    # group's total (or the shares at full precision) knows that count
+    ledger_cells: list[LedgerCell] = []
+    totals = {space: _part_totals(members, space, int(cells.size)) for space in published}
+    for i in np.flatnonzero(table.released).tolist():
+        shown = table._values[i]
+        if shown is None or (isinstance(shown, float) and np.isnan(shown)):
+            continue
+        codes = cells.codes[i]
+        agree = np.all((codes == TOTAL) | (full_codes == codes), axis=1)
+        parts = tuple(int(f) for f in full[agree])
+        for space in published:
+            value = float(totals[space][list(parts)].sum()) if parts else 0.0
+            ledger_cells.append(LedgerCell(space, parts, value))
+    return Entry(name, kind, command, table.policy.fingerprint, tuple(ledger_cells), members)
+
+
+def _part_totals(members: pa.Table, space: str, size: int) -> np.ndarray:
+    """The true total of every part in ``space`` (index: part number)."""
+    chosen = members.filter(pc.equal(members.column("space"), space))
+    out = np.zeros(size)
+    np.add.at(
+        out,
+        chosen.column("part").to_numpy(zero_copy_only=False),
+        chosen.column("x").to_numpy(zero_copy_only=False),
+    )
+    return out
+
+
+def merged_entry(entries: Sequence[Entry]) -> Entry:
+    """One entry for an output resting on several tables: their parts kept apart."""
+    if len(entries) == 1:
+        return entries[0]
+    first = entries[0]
+    cells: list[LedgerCell] = []
+    members = []
+    offset = 0
+    for entry in entries:
+        width = 1 + max(
+            [max(c.parts, default=-1) for c in entry.cells]
+            + [pc.max(entry.members.column("part")).as_py() or 0]
+        )
+        cells += [
+            LedgerCell(c.space, tuple(p + offset for p in c.parts), c.value) for c in entry.cells
+        ]
+        part = pc.add(entry.members.column("part"), pa.scalar(offset, pa.int32()))
+        members.append(entry.members.set_column(1, "part", part))
+        offset += width
+    return Entry(
+        first.name, first.kind, first.command, first.policy, tuple(cells), pa.concat_tables(members)
+    )
