@@ -5,7 +5,10 @@ mean|sum|count] --pupil COL --school COL [--policy NAME|FILE] [--suppress] [--js
 prints the table with its margins, each cell's status and reasons; suppressed values
 are never shown (``null`` in JSON). Exit 1 when the table as a whole cannot be released
 (primary cells recoverable without ``--suppress``, a refused statistic, a withheld
-part); suppressed cells alone are a normal outcome.
+part, or, with ``--ledger FOLDER``, a combination with the project's earlier outputs
+that gives a small group away); a failed table shows none of its values. Suppressed
+cells alone are a normal outcome. Without ``--ledger`` the report says the table was
+checked alone.
 
 ``cohortsafe sdc policy [NAME|FILE]`` shows a policy's rules and parameters.
 """
@@ -13,6 +16,7 @@ part); suppressed cells alone are a normal outcome.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from cohortsafe.cli._commands import Subparsers, add_command, add_examples, add_group
 from cohortsafe.cli._report import Report
@@ -67,6 +71,21 @@ def register(groups: Subparsers) -> None:
     )
     table.add_argument("--no-margins", action="store_true", help="no totals at all")
     table.add_argument(
+        "--ledger",
+        metavar="FOLDER",
+        help="the project's release ledger: the table is judged with every earlier output "
+        "and entered when it does not fail (without it, the table is checked alone)",
+    )
+    table.add_argument(
+        "--project", metavar="NAME", help="the project's name (needed for a new ledger)"
+    )
+    table.add_argument(
+        "--record",
+        default="record",
+        metavar="COL",
+        help="column with one identity per row, for the ledger (default: record)",
+    )
+    table.add_argument(
         "--normalize",
         choices=["all", "index", "columns"],
         default=None,
@@ -84,10 +103,11 @@ def register(groups: Subparsers) -> None:
 
 
 def _crosstab(args: argparse.Namespace) -> Report:
-    from cohortsafe.sdc import crosstab, table_text
+    from cohortsafe.sdc import Base, Ledger, crosstab, open_source, release, table_text
 
+    source = open_source(args.data)
     table = crosstab(
-        args.data,
+        None,
         args.index,
         args.columns,
         pupil=args.pupil,
@@ -99,9 +119,33 @@ def _crosstab(args: argparse.Namespace) -> Report:
         totals=args.totals,
         normalize=args.normalize or False,
         suppress=args.suppress,
+        source=source,
     )
-    data = table.to_dict()
-    text = table_text(table)
+    ledger: dict[str, object] = {"folder": None, "project": None, "number": None}
+    if args.ledger is None:
+        note = "checked alone: no ledger given (--ledger FOLDER judges it with the earlier outputs)"
+    else:
+        source.require([args.record])
+        with Ledger.open(args.ledger, project=args.project) as project:
+            spaces = ("count",) if table.request.aggfunc == "count" else ("sum",)
+            released = release(
+                project,
+                table,
+                [Base(table, source, spaces)],
+                policy=table.policy,
+                record=args.record,
+                name=f"console: {' '.join([*args.index, *args.columns])}",
+                kind="table",
+                command=f"sdc crosstab {' '.join([*args.index, *args.columns])}",
+            )
+            ledger = {"folder": args.ledger, "project": project.project, "number": released.number}
+        table, note = released.result, released.note
+    if table.outcome == "fail":
+        # what a failed table still shows (margins, other cells) may give away what it
+        # hides, alone or with earlier outputs: none of its values are printed
+        table = dataclasses.replace(table, _withheld=True)
+    data = {**table.to_dict(), "ledger": {**ledger, "note": note}}
+    text = f"{table_text(table)}\n{note}"
     if table.outcome == "fail":
         return Report.rejected(data, text)
     return Report.ok(data, text)

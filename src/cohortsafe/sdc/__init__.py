@@ -33,6 +33,7 @@ from cohortsafe.sdc._combined import CombinedResult, combined_check
 from cohortsafe.sdc._differencing import ReleaseHistory
 from cohortsafe.sdc._ledger import Ledger
 from cohortsafe.sdc._outputs import (
+    Base,
     CheckedOutput,
     check_regression,
     histogram,
@@ -40,8 +41,10 @@ from cohortsafe.sdc._outputs import (
     summary_statistics,
 )
 from cohortsafe.sdc._policy import DEFAULT_POLICY, POLICY_NAMES, Policy, load_policy
+from cohortsafe.sdc._release import Released, release
 from cohortsafe.sdc._render import table_text
 from cohortsafe.sdc._session import Output, Session
+from cohortsafe.sdc._source import open_source
 from cohortsafe.sdc._table import (
     AGGREGATES,
     Cell,
@@ -58,6 +61,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "POLICY_NAMES",
     "AuditReport",
+    "Base",
     "Cell",
     "CellInterval",
     "CheckedOutput",
@@ -67,6 +71,7 @@ __all__ = [
     "Output",
     "Policy",
     "ReleaseHistory",
+    "Released",
     "Session",
     "SuppressionSummary",
     "TableRequest",
@@ -75,8 +80,10 @@ __all__ = [
     "crosstab",
     "histogram",
     "load_policy",
+    "open_source",
     "percentiles",
     "pivot_table",
+    "release",
     "summary_statistics",
     "table_text",
 ]

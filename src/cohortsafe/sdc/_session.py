@@ -42,7 +42,6 @@ apart by the ``record`` column (for pandas frames without one, by the frame's in
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import hashlib
 import json
@@ -55,9 +54,8 @@ import pandas as pd
 
 from cohortsafe.csvsafe import safe_cell
 from cohortsafe.errors import PolicyError
-from cohortsafe.sdc._combined import combined_check
-from cohortsafe.sdc._entries import RECORD, merged_entry, table_entry
-from cohortsafe.sdc._ledger import Ledger, Space
+from cohortsafe.sdc._entries import RECORD
+from cohortsafe.sdc._ledger import Ledger
 from cohortsafe.sdc._outputs import (
     Base,
     CheckedOutput,
@@ -67,6 +65,7 @@ from cohortsafe.sdc._outputs import (
     summary_statistics,
 )
 from cohortsafe.sdc._policy import DEFAULT_POLICY, Policy, load_policy
+from cohortsafe.sdc._release import release
 from cohortsafe.sdc._render import html_page, table_text
 from cohortsafe.sdc._source import Source, open_source
 from cohortsafe.sdc._source import quote as _quote
@@ -214,40 +213,18 @@ class Session:
         """
         uid = f"output_{self._next}"
         self._next += 1
-        earlier = self.ledger.outputs
-        project = self.ledger.project
-        if not bases:
-            note = f"not entered in the ledger of project {project!r} ({kind}s are checked alone)"
-        elif earlier:
-            note = f"checked with the {earlier} earlier output(s) of project {project!r}"
-        else:
-            note = f"checked alone: project {project!r} has no earlier outputs"
-        entry = None
-        if bases:
-            entry = merged_entry(
-                [
-                    table_entry(
-                        b.table,
-                        b.source,
-                        self.ledger,
-                        record=RECORD,
-                        name=f"{uid}: {command}"[:120],
-                        kind=kind,
-                        command=command,
-                        spaces=cast(tuple[Space, ...], b.spaces),
-                    )
-                    for b in bases
-                ]
-            )
-            if result.outcome != "fail":
-                verdict = combined_check(self.ledger, entry, self.policy)
-                if not verdict.passed:
-                    result = dataclasses.replace(
-                        result, outcome="fail", reasons=(*result.reasons, *verdict.reasons)
-                    )
-        output = Output(uid, kind, command, result, ledger_note=note)
-        if entry is not None and output.outcome != "fail":
-            output.ledger_number = self.ledger.record(entry)
+        released = release(
+            self.ledger,
+            result,
+            bases,
+            policy=self.policy,
+            record=RECORD,
+            name=f"{uid}: {command}"[:120],
+            kind=kind,
+            command=command,
+        )
+        output = Output(uid, kind, command, released.result, ledger_note=released.note)
+        output.ledger_number = released.number
         self.outputs[uid] = output
         return output
 

@@ -1,0 +1,235 @@
+"""The combined check: outputs that are safe alone but give a pupil or a school away together.
+
+Each test is an attack from issue 11, tried on synthetic data through the researcher's
+``Session`` with a project ledger: the earlier outputs pass, the one that completes the
+attack fails and names the earlier outputs, never a value. Safe sequences still pass.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cohortsafe.errors import PolicyError
+from cohortsafe.sdc import Ledger, Session
+
+
+def _pupils(n: int = 400, schools: int = 12, seed: int = 3) -> pd.DataFrame:
+    """One result per pupil, pupils spread over schools, regions, domains."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "pupil": [f"p{i:04d}" for i in range(n)],
+            "school": [f"s{i % schools:02d}" for i in range(n)],
+            "domain": rng.choice(["lezen", "rekenen", "spelling"], n),
+            "score": rng.uniform(150, 250, n).round(1),
+        }
+    )
+    df["region"] = df.school.map(lambda s: "N" if int(s[1:]) < schools // 2 else "S")
+    df["record"] = [f"r{i:05d}" for i in range(n)]
+    return df
+
+
+def _session(tmp_path: Path, project: str = "attack") -> Session:
+    return Session(ledger=tmp_path / "ledger", project=project)
+
+
+def _outcomes(sess: Session) -> list[str]:
+    return [o.outcome for o in sess.outputs.values()]
+
+
+def _combined(sess: Session, uid: str) -> list[str]:
+    return [r for r in sess.outputs[uid].reasons if r.startswith("combined check")]
+
+
+def test_dropping_one_retake_gives_that_result_away(tmp_path: Path) -> None:
+    df = _pupils()
+    retake = df.iloc[[7]].assign(record="retake", score=99.5)
+    data = pd.concat([df, retake], ignore_index=True)
+    sess = _session(tmp_path)
+    sess.pivot_table(data, values="score", index="region", aggfunc="sum", margins=True)
+    # the same pupils, one result fewer: no population of pupils changes
+    sess.pivot_table(
+        data[data.record != "retake"], values="score", index="region", aggfunc="sum", margins=True
+    )
+    assert _outcomes(sess) == ["pass", "fail"]
+    reasons = _combined(sess, "output_1")
+    assert reasons and "output_0" in reasons[0]
+    assert "99.5" not in " ".join(reasons)
+
+
+def test_a_recode_that_moves_one_school_gives_the_school_away(tmp_path: Path) -> None:
+    df = _pupils()
+    sess = _session(tmp_path)
+    sess.pivot_table(df, index="region", margins=True)
+    # s00 recoded from N to S: N and S each change by one school's pupils
+    moved = df.assign(region=np.where(df.school == "s00", "S", df.region))
+    sess.pivot_table(moved, index="region", margins=True)
+    assert _outcomes(sess) == ["pass", "fail"]
+    assert _combined(sess, "output_1")
+
+
+def test_three_tables_each_safe_pairwise_give_one_pupil_away(tmp_path: Path) -> None:
+    df = _pupils()
+    df["group"] = np.where(df.index < 200, "x", "y")
+    df.loc[5, "group"] = "z"  # one pupil alone in z
+    df["all"] = "all"
+    sess = _session(tmp_path)
+    for left_out in ("y", "x", "z"):
+        part = df[df.group != left_out]
+        sess.pivot_table(part, values="score", index="all", aggfunc="sum")
+    # x+z, y+z, x+y: pairwise they differ by about 200 pupils, yet (T1 + T2 - T3) / 2 = z
+    assert _outcomes(sess) == ["pass", "pass", "fail"]
+    assert "output_0" in _combined(sess, "output_2")[0]
+    assert "output_1" in _combined(sess, "output_2")[0]
+
+
+def test_two_describe_calls_one_pupil_apart(tmp_path: Path) -> None:
+    df = _pupils()
+    sess = _session(tmp_path)
+    sess.describe(df, "score", by="region")
+    sess.describe(df[df.pupil != "p0042"], "score", by="region")
+    assert _outcomes(sess) == ["pass", "fail"]
+
+
+def test_a_histogram_and_a_count_table_one_record_apart(tmp_path: Path) -> None:
+    df = _pupils()
+    sess = _session(tmp_path)
+    sess.hist(df, "score", bins=[175.0, 200.0, 225.0])
+    assert sess.outputs["output_0"].ledger_number is not None
+    less = df[df.record != "r00010"]
+    sess.hist(less, "score", bins=[175.0, 200.0, 225.0])
+    assert _outcomes(sess) == ["pass", "fail"]
+
+
+def test_percentiles_enter_the_ledger_as_their_groups(tmp_path: Path) -> None:
+    df = _pupils()
+    sess = _session(tmp_path)
+    sess.percentiles(df, "score", q=[0.5], by="region")
+    assert sess.outputs["output_0"].ledger_number is not None
+    sess.pivot_table(df[df.pupil != "p0001"], index="region", margins=True)
+    assert _outcomes(sess) == ["pass", "fail"]
+
+
+def test_tables_sharing_a_margin_recover_a_primary_cell(tmp_path: Path) -> None:
+    df = _pupils(n=600, schools=12)
+    # a municipality nested in the north with only four pupils in rekenen
+    df["municipality"] = np.where(df.region == "N", np.where(df.index // 12 % 2, "m1", "m2"), "m3")
+    few = df.index[(df.municipality == "m1") & (df.domain == "rekenen")][4:]
+    df.loc[few, "domain"] = "lezen"
+    sess = _session(tmp_path)
+    sess.pivot_table(df, index="municipality", columns="domain", margins=True)
+    first = sess.outputs["output_0"]
+    assert first.outcome == "pass"
+    hidden = {
+        (c.index["municipality"], c.columns["domain"])
+        for c in first.result.cells  # type: ignore[union-attr]
+        if c.status != "ok"
+    }
+    assert ("m1", "rekenen") in hidden
+    # another grouping of the same municipalities shares the domain margin: m1 with
+    # m3, whose cells the first table shows, minus those cells is m1's hidden cell
+    areas = df.assign(area=df.municipality.map({"m1": "A", "m3": "A", "m2": "B"}))
+    sess.pivot_table(areas, index="area", columns="domain", margins=True)
+    assert _outcomes(sess) == ["pass", "fail"]
+
+
+def test_a_rerun_on_new_data_with_another_pattern(tmp_path: Path) -> None:
+    df = _pupils(n=600, schools=12)
+    small = df.index[(df.region == "N") & (df.domain == "rekenen")][3:]
+    df.loc[small, "domain"] = "lezen"  # three pupils in (N, rekenen)
+    sess = _session(tmp_path)
+    sess.pivot_table(df, index="region", columns="domain", margins=True)
+    first = sess.outputs["output_0"].result
+    # many new spelling results arrive: the re-run hides the cheaper lezen cells
+    # instead, and its released spelling cells with the first run's lezen cells pin
+    # the hidden (N, rekenen) cell
+    extra = _pupils(n=400, schools=12, seed=11).assign(
+        pupil=lambda d: "q" + d.pupil, record=lambda d: "new" + d.record, domain="spelling"
+    )
+    sess.pivot_table(pd.concat([df, extra]), index="region", columns="domain", margins=True)
+    second = sess.outputs["output_1"].result
+
+    def hidden(table: object) -> set[tuple[str, str]]:
+        cells = table.cells  # type: ignore[attr-defined]
+        return {(c.index["region"], c.columns["domain"]) for c in cells if c.status != "ok"}
+
+    assert hidden(first) != hidden(second)  # another pattern, each safe alone
+    assert second.reasons == tuple(_combined(sess, "output_1"))
+    assert _outcomes(sess) == ["pass", "fail"]
+
+
+def test_safe_outputs_of_one_project_pass_together(tmp_path: Path) -> None:
+    df = _pupils()
+    sess = _session(tmp_path)
+    sess.pivot_table(df, index="region", margins=True)
+    sess.pivot_table(df, index="domain", margins=True)
+    sess.pivot_table(df, index="region", columns="domain", margins=True)
+    sess.pivot_table(df, values="score", index="region", aggfunc="mean", margins=True)
+    sess.describe(df, "score", by="domain")
+    assert set(_outcomes(sess)) == {"pass"}, [o.reasons for o in sess.outputs.values()]
+
+
+def test_a_retracted_pupil_stays_in_the_old_release(tmp_path: Path) -> None:
+    df = _pupils()
+    _session(tmp_path).pivot_table(df, values="score", index="domain", aggfunc="mean")
+    # later the pupil's parent objects: the data no longer hold the pupil, the ledger
+    # still knows who stood behind the old release
+    later = _session(tmp_path)
+    later.pivot_table(df[df.pupil != "p0100"], values="score", index="domain", aggfunc="mean")
+    assert _outcomes(later) == ["fail"]
+
+
+def test_a_removed_output_leaves_the_ledger(tmp_path: Path) -> None:
+    df = _pupils()
+    sess = _session(tmp_path)
+    sess.pivot_table(df, index="region", margins=True)
+    sess.remove_output("output_0")
+    sess.pivot_table(df[df.pupil != "p0003"], index="region", margins=True)
+    assert _outcomes(sess) == ["pass"]
+    assert Ledger.open(tmp_path / "ledger").outputs == 1
+
+
+def test_without_a_ledger_a_session_is_a_new_named_project() -> None:
+    df = _pupils()
+    sess = Session(project="pilot")
+    sess.pivot_table(df, index="region")
+    note = sess.outputs["output_0"].ledger_note
+    assert note == "checked alone: project 'pilot' has no earlier outputs"
+    sess.pivot_table(df[df.pupil != "p0003"], index="region")
+    assert _outcomes(sess) == ["pass", "fail"]
+
+
+def test_the_ledger_is_private_and_holds_no_pseudonym(tmp_path: Path) -> None:
+    df = _pupils()
+    _session(tmp_path).pivot_table(df, values="score", index="region", aggfunc="mean")
+    folder = tmp_path / "ledger"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    raw = b"".join(p.read_bytes() for p in folder.iterdir() if p.name != "ledger.key")
+    for value in (*df.pupil[:50], *df.school.unique(), *df.record[:50]):
+        assert value.encode() not in raw
+
+
+def test_a_ledger_belongs_to_one_project_and_is_whole(tmp_path: Path) -> None:
+    Ledger.open(tmp_path / "ledger", project="one").close()
+    with pytest.raises(PolicyError, match="belongs to project 'one'"):
+        Ledger.open(tmp_path / "ledger", project="two")
+    with pytest.raises(PolicyError, match="needs a project name"):
+        Ledger.open(tmp_path / "other")
+    os.remove(tmp_path / "ledger" / "ledger.key")
+    with pytest.raises(PolicyError, match="incomplete"):
+        Ledger.open(tmp_path / "ledger")
+
+
+def test_record_identities_must_be_unique(tmp_path: Path) -> None:
+    df = _pupils()
+    df.loc[3, ["pupil", "record"]] = df.loc[2, ["pupil", "record"]]
+    with pytest.raises(PolicyError, match="names some rows twice"):
+        _session(tmp_path).pivot_table(df, index="region")
