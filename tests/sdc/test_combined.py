@@ -234,3 +234,14 @@ def test_record_identities_must_be_unique(tmp_path: Path) -> None:
     df.loc[3, ["pupil", "record"]] = df.loc[2, ["pupil", "record"]]
     with pytest.raises(PolicyError, match="names some rows twice"):
         _session(tmp_path).pivot_table(df, index="region")
+
+
+def test_removing_an_output_keeps_what_later_outputs_published(tmp_path: Path) -> None:
+    df = _pupils()
+    sess = _session(tmp_path)
+    sess.pivot_table(df, index="region", margins=True)
+    sess.pivot_table(df, index="region", margins=True)  # the same cells again
+    sess.remove_output("output_0")
+    # the second output still tells what the first did
+    sess.pivot_table(df[df.pupil != "p0003"], index="region", margins=True)
+    assert _outcomes(sess) == ["pass", "fail"]

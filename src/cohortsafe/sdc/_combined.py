@@ -42,14 +42,15 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from cohortsafe.sdc._atoms import RANK_TOL, Atoms, ledger_rows, new_rows, refine
 from cohortsafe.sdc._attacker import Attacker
 from cohortsafe.sdc._cellstats import BoolArray, FloatArray
-from cohortsafe.sdc._ledger import Entry, Ledger, LedgerCell, Space
+from cohortsafe.sdc._ledger import Ledger
+from cohortsafe.sdc._ledger_types import Entry, Space
 from cohortsafe.sdc._policy import Policy
 from cohortsafe.sdc.rules import SecondarySuppression
 
@@ -59,7 +60,6 @@ ATOM_LIMIT = 2_000
 _NEW = 0  # the new output's number among the ledger's (which start at 1)
 _SHIFT = 32
 _TOL = 1e-7
-_RANK_TOL = 1e-8
 
 
 @dataclass(frozen=True)
@@ -76,78 +76,7 @@ class CombinedResult:
         return not self.reasons
 
 
-@dataclass(frozen=True)
-class _Atoms:
-    signatures: list[list[int]]  # (output << 32 | part) of each atom
-    total: FloatArray
-    pupils: np.ndarray
-    schools: np.ndarray
-    top1: FloatArray  # share (%) of the atom's value held by its largest school
-    top2: FloatArray  # ... by its two largest schools
-    lowest: float  # the smallest and largest member value of the space
-    highest: float
-
-
-_ATOMS_SQL = """
-WITH m AS (
-  SELECT output, part, k, p, s, x FROM members WHERE space = '{space}'
-  UNION ALL SELECT 0 AS output, part, k, p, s, x FROM new_members WHERE space = '{space}'
-),
-keyed AS (
-  SELECT k, list(output::BIGINT * 4294967296 + part ORDER BY output, part) AS sig,
-         any_value(p) AS p, any_value(s) AS s, any_value(x) AS x
-  FROM m GROUP BY k
-),
-per_school AS (
-  SELECT sig, s, sum(abs(x)) AS v, count(*) AS n FROM keyed GROUP BY sig, s
-),
-tops AS (
-  SELECT sig, list(v ORDER BY v DESC)[1:2] AS top, sum(v) AS whole FROM per_school GROUP BY sig
-)
-SELECT a.sig, a.total, a.pupils, a.schools, t.top, t.whole, a.lo, a.hi
-FROM (SELECT sig, sum(x) AS total, count(DISTINCT p) AS pupils, count(DISTINCT s) AS schools,
-             min(x) AS lo, max(x) AS hi
-      FROM keyed GROUP BY sig) a JOIN tops t USING (sig)
-"""
-
-
-def _atoms(ledger: Ledger, entry: Entry, space: Space) -> _Atoms:
-    con = ledger.con
-    con.register("new_members", entry.members)
-    try:
-        found = con.sql(_ATOMS_SQL.format(space=space)).to_arrow_table()  # a fixed word
-    finally:
-        con.unregister("new_members")
-    whole = np.asarray(found.column("whole").to_numpy(zero_copy_only=False), float)
-    tops = found.column("top").to_pylist()
-    first = np.array([t[0] if t else 0.0 for t in tops])
-    second = np.array([t[1] if len(t) > 1 else 0.0 for t in tops])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        top1 = np.where(whole > 0, 100.0 * first / whole, 0.0)
-        top2 = np.where(whole > 0, 100.0 * (first + second) / whole, 0.0)
-    return _Atoms(
-        signatures=found.column("sig").to_pylist(),
-        total=np.asarray(found.column("total").to_numpy(zero_copy_only=False), float),
-        pupils=np.asarray(found.column("pupils").to_numpy(zero_copy_only=False)),
-        schools=np.asarray(found.column("schools").to_numpy(zero_copy_only=False)),
-        top1=top1,
-        top2=top2,
-        lowest=float(pc_min(found, "lo")),
-        highest=float(pc_max(found, "hi")),
-    )
-
-
-def pc_min(table: pa.Table, name: str) -> float:
-    values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), float)
-    return float(values.min()) if values.size else 0.0
-
-
-def pc_max(table: pa.Table, name: str) -> float:
-    values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), float)
-    return float(values.max()) if values.size else 0.0
-
-
-def _sensitive(atoms: _Atoms, policy: Policy) -> BoolArray:
+def _sensitive(atoms: Atoms, policy: Policy) -> BoolArray:
     small = np.zeros(atoms.total.size, bool)
     if policy.min_pupils is not None:
         small |= atoms.pupils < policy.min_pupils.threshold
@@ -159,23 +88,6 @@ def _sensitive(atoms: _Atoms, policy: Policy) -> BoolArray:
             if n in (1, 2):
                 small |= share > limit
     return small
-
-
-def _matrix(atoms: _Atoms, cells: list[tuple[int, LedgerCell]]) -> tuple[sp.csr_array, np.ndarray]:
-    """Cells × atoms incidence (1 where the atom lies in the cell) and each row's output."""
-    column: dict[int, list[int]] = {}
-    for a, signature in enumerate(atoms.signatures):
-        for key in signature:
-            column.setdefault(int(key), []).append(a)
-    rows, cols = [], []
-    for i, (output, cell) in enumerate(cells):
-        for part in cell.parts:
-            for a in column.get((output << _SHIFT) | part, ()):
-                rows.append(i)
-                cols.append(a)
-    data = np.ones(len(rows))
-    matrix = sp.csr_array((data, (rows, cols)), shape=(len(cells), atoms.total.size))
-    return matrix, np.array([o for o, _ in cells], dtype=np.int64)
 
 
 def _determined_basis(dense: np.ndarray, small: BoolArray) -> np.ndarray:
@@ -191,13 +103,13 @@ def _determined_basis(dense: np.ndarray, small: BoolArray) -> np.ndarray:
     # an absolute tolerance: the entries are 0/1 combinations, and a combination that is
     # zero up to rounding must not count as one (a relative one would keep it)
     u, singular, _ = np.linalg.svd(combos.T, full_matrices=False)
-    return np.asarray(u[:, singular > _RANK_TOL])
+    return np.asarray(u[:, singular > RANK_TOL])
 
 
 def _rank(matrix: np.ndarray) -> int:
     if matrix.size == 0:
         return 0
-    return int(np.linalg.matrix_rank(matrix, tol=_RANK_TOL))
+    return int(np.linalg.matrix_rank(matrix, tol=RANK_TOL))
 
 
 def _unprotected(
@@ -246,12 +158,15 @@ def _unprotected(
 def _space_check(
     ledger: Ledger, entry: Entry, space: Space, policy: Policy, atom_limit: int
 ) -> tuple[list[str], set[int], int]:
-    atoms = _atoms(ledger, entry, space)
-    cells = ledger.cells(space) + [(_NEW, c) for c in entry.cells if c.space == space]
-    if not cells or atoms.total.size == 0:
+    with ledger.registered(entry):
+        atoms = refine(ledger.con, space)
+        old, old_outputs, _ = ledger_rows(ledger.con, space, atoms)
+    mine = [c for c in entry.cells if c.space == space]
+    matrix = sp.csr_array(sp.vstack([old, new_rows(mine, atoms)], format="csr"))
+    outputs = np.concatenate([old_outputs, np.full(len(mine), _NEW, np.int64)])
+    n_cells = matrix.shape[0]
+    if n_cells == 0 or atoms.size == 0:
         return [], set(), 0
-    matrix, outputs = _matrix(atoms, cells)
-    n_cells, _n_atoms = matrix.shape
     graph = sp.bmat([[None, matrix], [matrix.T, None]], format="csr")
     _, labels = connected_components(graph, directed=False)
     cell_labels, atom_labels = labels[:n_cells], labels[n_cells:]
@@ -283,13 +198,13 @@ def _space_check(
             involved |= earlier
             continue
         local = matrix[rows][:, cols].toarray()
-        new_rows = outputs[rows] == _NEW
+        is_new = outputs[rows] == _NEW
         both = _determined_basis(np.unique(local, axis=0), small)
         if both.shape[1]:
             alone = np.hstack(
                 [
-                    _determined_basis(np.unique(local[new_rows], axis=0), small),
-                    _determined_basis(np.unique(local[~new_rows], axis=0), small),
+                    _determined_basis(np.unique(local[is_new], axis=0), small),
+                    _determined_basis(np.unique(local[~is_new], axis=0), small),
                 ]
             )
             if both.shape[1] > _rank(alone):
@@ -309,15 +224,15 @@ def _space_check(
             continue
         suspects = np.array(sorted(after))
         before_new = _unprotected(
-            sp.csr_array(local[new_rows]),
-            values[new_rows],
+            sp.csr_array(local[is_new]),
+            values[is_new],
             atoms.total[cols],
             suspects,
             *args,
         )
         before_old = _unprotected(
-            sp.csr_array(local[~new_rows]),
-            values[~new_rows],
+            sp.csr_array(local[~is_new]),
+            values[~is_new],
             atoms.total[cols],
             suspects,
             *args,

@@ -31,25 +31,24 @@ starts a new, empty project under the given name.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import cast
 
 import duckdb
 import pyarrow as pa
+import scipy.sparse as sp
 
 from cohortsafe.errors import PolicyError
 from cohortsafe.files import make_private, private_dir, write_private
+from cohortsafe.sdc._atoms import REFINE_SQL, independent_rows, ledger_rows, new_rows, refine
+from cohortsafe.sdc._ledger_types import SPACES, Entry, LedgerCell, Space
 
 __all__ = ["SPACES", "Entry", "Ledger", "LedgerCell", "Space"]
 
-Space = Literal["count", "sum", "square"]
-SPACES: tuple[Space, ...] = ("count", "sum", "square")
 _VERSION = "1"
 _KEY_BYTES = 32
 
@@ -59,40 +58,11 @@ CREATE TABLE IF NOT EXISTS outputs (
   output INTEGER PRIMARY KEY, name VARCHAR, kind VARCHAR, command VARCHAR,
   policy VARCHAR, released_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS cells (
-  output INTEGER, cell INTEGER, space VARCHAR, parts INTEGER[], value DOUBLE);
+  output INTEGER, cell INTEGER, space VARCHAR, parts INTEGER[], value DOUBLE, basis BOOLEAN);
 CREATE TABLE IF NOT EXISTS members (
-  output INTEGER, part INTEGER, space VARCHAR, k UBIGINT, p UBIGINT, s UBIGINT, x DOUBLE);
+  space VARCHAR, k UBIGINT, p UBIGINT, s UBIGINT, x DOUBLE, atom INTEGER);
+CREATE TABLE IF NOT EXISTS incidence (space VARCHAR, atom INTEGER, output INTEGER, part INTEGER);
 """
-
-
-@dataclass(frozen=True)
-class LedgerCell:
-    """One released value: its space, the output's parts it covers, the space's total."""
-
-    space: Space
-    parts: tuple[int, ...]
-    value: float
-
-
-@dataclass(frozen=True)
-class Entry:
-    """What one output adds to the ledger.
-
-    ``members``: one row per (space, part, member) with columns ``space`` (string),
-    ``part`` (int32), ``k``, ``p``, ``s`` (uint64 fingerprints of the member, its pupil
-    and its school) and ``x`` (the member's true value in that space).
-    """
-
-    name: str
-    kind: str
-    command: str
-    policy: str
-    cells: tuple[LedgerCell, ...]
-    members: pa.Table
-
-    @property
-    def spaces(self) -> tuple[Space, ...]:
-        return tuple(s for s in SPACES if any(c.space == s for c in self.cells))
 
 
 @contextmanager
@@ -217,68 +187,142 @@ class Ledger:
         ).fetchall()
         return {int(o): str(n) for o, n in rows}
 
-    def cells(self, space: Space) -> list[tuple[int, LedgerCell]]:
-        """Every released cell of ``space`` with the number of its output."""
-        rows = self._con.execute(
-            "SELECT output, parts, value FROM cells WHERE space = ? ORDER BY output, cell",
-            [space],
-        ).fetchall()
-        return [(int(o), LedgerCell(space, tuple(parts), float(v))) for o, parts, v in rows]
-
     # --- recording -------------------------------------------------------------
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def registered(self, entry: Entry) -> Iterator[None]:
+        """``entry``'s members visible to the ledger's SQL as ``new_members``."""
+        self._con.register("new_members", entry.members)
+        try:
+            yield
+        finally:
+            self._con.unregister("new_members")
+
     def record(self, entry: Entry) -> int:
-        """Add a released output; its number."""
+        """Add a released output; its number.
+
+        Per space the atoms are refined by the output's parts, and of its cells those
+        that add to the rank of the ledger's equations are marked as basis cells.
+        """
         number = int(
             self._con.execute("SELECT coalesce(max(output), 0) + 1 FROM outputs").fetchall()[0][0]
         )
-        cells = pa.table(
-            {
-                "cell": pa.array(range(len(entry.cells)), pa.int32()),
-                "space": pa.array([c.space for c in entry.cells], pa.string()),
-                "parts": pa.array([list(c.parts) for c in entry.cells], pa.list_(pa.int32())),
-                "value": pa.array([c.value for c in entry.cells], pa.float64()),
-            }
-        )
-        members = entry.members
-        self._con.execute("BEGIN TRANSACTION")
-        try:
-            self._con.execute(
-                "INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    number,
-                    entry.name,
-                    entry.kind,
-                    entry.command,
-                    entry.policy,
-                    datetime.datetime.now(datetime.UTC).replace(tzinfo=None),
-                ],
+        basis: dict[int, bool] = {}
+        with self.registered(entry):
+            for space in entry.spaces:
+                atoms = refine(self._con, space)
+                mine = [i for i, c in enumerate(entry.cells) if c.space == space]
+                old, _, _ = ledger_rows(self._con, space, atoms)
+                chosen = independent_rows(old, new_rows([entry.cells[i] for i in mine], atoms))
+                basis.update(zip(mine, chosen.tolist(), strict=True))
+            cells = pa.table(
+                {
+                    "cell": pa.array(range(len(entry.cells)), pa.int32()),
+                    "space": pa.array([c.space for c in entry.cells], pa.string()),
+                    "parts": pa.array([list(c.parts) for c in entry.cells], pa.list_(pa.int32())),
+                    "value": pa.array([c.value for c in entry.cells], pa.float64()),
+                    "basis": pa.array([basis[i] for i in range(len(entry.cells))], pa.bool_()),
+                }
             )
             self._con.register("new_cells", cells)
-            self._con.register("new_members", members)
-            self._con.execute(
-                f"INSERT INTO cells SELECT {number}, cell, space, parts, value FROM new_cells"
-            )
-            self._con.execute(
-                f"INSERT INTO members SELECT {number}, part, space, k, p, s, x FROM new_members"
-            )
-            self._con.execute("COMMIT")
-        except BaseException:
-            self._con.execute("ROLLBACK")
-            raise
-        finally:
-            for name in ("new_cells", "new_members"):
-                with contextlib.suppress(duckdb.Error):
-                    self._con.unregister(name)
+            try:
+                with self._transaction():
+                    self._con.execute(
+                        "INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
+                        [
+                            number,
+                            entry.name,
+                            entry.kind,
+                            entry.command,
+                            entry.policy,
+                            datetime.datetime.now(datetime.UTC).replace(tzinfo=None),
+                        ],
+                    )
+                    self._con.execute(
+                        f"INSERT INTO cells SELECT {number}, cell, space, parts, value, basis "
+                        "FROM new_cells"
+                    )
+                    for space in entry.spaces:
+                        self._refine_store(space, number)
+            finally:
+                self._con.unregister("new_cells")
         return number
 
+    def _refine_store(self, space: Space, number: int) -> None:
+        """Replace the space's atoms by their refinement by output ``number``'s parts."""
+        con = self._con
+        con.execute(f"CREATE OR REPLACE TEMP TABLE refined AS {REFINE_SQL.format(space=space)}")
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE refined_incidence AS
+            SELECT DISTINCT r.atom, i.output, i.part
+            FROM (SELECT DISTINCT atom, old FROM refined) r
+            JOIN incidence i ON i.space = '{space}' AND i.atom = r.old
+            UNION ALL
+            SELECT DISTINCT atom, {number}, part FROM refined WHERE part >= 0
+            """
+        )
+        con.execute("DELETE FROM incidence WHERE space = ?", [space])
+        con.execute(
+            f"INSERT INTO incidence SELECT '{space}', atom, output, part FROM refined_incidence"
+        )
+        con.execute("DELETE FROM members WHERE space = ?", [space])
+        con.execute(f"INSERT INTO members SELECT '{space}', k, p, s, x, atom FROM refined")
+        con.execute("DROP TABLE refined")
+        con.execute("DROP TABLE refined_incidence")
+
     def remove(self, output: int) -> None:
-        """Drop an output that was recorded but, in the end, not released."""
-        self._con.execute("BEGIN TRANSACTION")
-        try:
-            for table in ("members", "cells", "outputs"):
+        """Drop an output that was recorded but, in the end, not released.
+
+        The atoms it split stay split: a finer split with the same equations lets the
+        combined check refuse more, never less. The basis is chosen again from the
+        remaining cells, since later cells may have rested on the removed ones.
+        """
+        with self._transaction():
+            spaces = [
+                str(r[0])
+                for r in self._con.execute(
+                    "SELECT DISTINCT space FROM cells WHERE output = ?", [output]
+                ).fetchall()
+            ]
+            for table in ("incidence", "cells", "outputs"):
                 self._con.execute(f"DELETE FROM {table} WHERE output = ?", [output])
-            self._con.execute("COMMIT")
-        except BaseException:
-            self._con.execute("ROLLBACK")
-            raise
+            for space in spaces:
+                self._rebase(cast(Space, space))
+
+    def _rebase(self, space: Space) -> None:
+        """Choose the basis cells of ``space`` again from all its cells."""
+        self._con.execute("UPDATE cells SET basis = true WHERE space = ?", [space])
+        empty = Entry("", "", "", "", (), _NO_MEMBERS)
+        with self.registered(empty):
+            atoms = refine(self._con, space)
+            rows, _, keys = ledger_rows(self._con, space, atoms)
+        chosen = independent_rows(sp.csr_array((0, atoms.size)), rows)
+        if not keys:
+            return
+        self._con.executemany(
+            "UPDATE cells SET basis = ? WHERE output = ? AND cell = ?",
+            [(bool(c), o, k) for (o, k), c in zip(keys, chosen.tolist(), strict=True)],
+        )
+
+
+_NO_MEMBERS = pa.table(
+    {
+        "space": pa.array([], pa.string()),
+        "part": pa.array([], pa.int32()),
+        "k": pa.array([], pa.uint64()),
+        "p": pa.array([], pa.uint64()),
+        "s": pa.array([], pa.uint64()),
+        "x": pa.array([], pa.float64()),
+    }
+)

@@ -1,0 +1,184 @@
+"""Atoms: the groups of members that no released cell separates, kept up to date.
+
+The ledger keeps, per space, the current atom of every member and the parts each atom
+lies in. A new output's parts split atoms further: the new atoms are the pairs (old
+atom, new part) that occur, a member absent from the new output keeping its old atom
+(part −1) and a member new to the ledger having no old atom (−1). One join of the
+ledger's members with the new output's gives them, with everything the rules need per
+atom, whatever the number of earlier outputs.
+
+Every released cell is a union of atoms, so an earlier cell over the new atoms is its
+row over the old atoms with each old column copied to its children. The ledger keeps
+only cells that add to the rank of what was released before (its *basis*): the other
+cells' equations follow from them, so the attacker learns nothing more from them, and
+the check's size is bounded by the number of atoms, not of outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import scipy.sparse as sp
+
+from cohortsafe.sdc._cellstats import BoolArray, FloatArray, IntArray
+from cohortsafe.sdc._ledger_types import LedgerCell, Space
+
+__all__ = ["REFINE_SQL", "Atoms", "independent_rows", "ledger_rows", "new_rows", "refine"]
+
+RANK_TOL = 1e-8
+
+# the new atom of every member: (old atom, new part); numbered in that order
+REFINE_SQL = """
+WITH n AS (SELECT part, k, p, s, x FROM new_members WHERE space = '{space}'),
+m AS (SELECT k, p, s, x, atom FROM members WHERE space = '{space}'),
+joined AS (
+  SELECT coalesce(m.k, n.k) AS k, coalesce(m.p, n.p) AS p, coalesce(m.s, n.s) AS s,
+         coalesce(m.x, n.x) AS x, coalesce(m.atom, -1) AS old, coalesce(n.part, -1) AS part
+  FROM m FULL OUTER JOIN n ON m.k = n.k
+)
+SELECT k, p, s, x, old, part,
+       (dense_rank() OVER (ORDER BY old, part) - 1)::INTEGER AS atom
+FROM joined
+"""
+
+_STATS_SQL = """
+WITH j AS ({refine}),
+per_school AS (SELECT atom, s, sum(abs(x)) AS v FROM j GROUP BY atom, s),
+tops AS (
+  SELECT atom, max(v) AS first, sum(v) AS whole,
+         list(v ORDER BY v DESC)[2] AS second
+  FROM per_school GROUP BY atom
+)
+SELECT a.atom, a.old, a.part, a.total, a.pupils, a.schools, a.lo, a.hi,
+       t.first, coalesce(t.second, 0) AS second, t.whole
+FROM (SELECT atom, any_value(old) AS old, any_value(part) AS part, sum(x) AS total,
+             count(DISTINCT p) AS pupils, count(DISTINCT s) AS schools,
+             min(x) AS lo, max(x) AS hi
+      FROM j GROUP BY atom) a JOIN tops t USING (atom)
+ORDER BY a.atom
+"""
+
+
+@dataclass(frozen=True)
+class Atoms:
+    """The new atoms of one space and what the rules need of each."""
+
+    old: IntArray  # the atom each came from (−1: members new to the ledger)
+    part: IntArray  # the new output's part it lies in (−1: none)
+    total: FloatArray
+    pupils: IntArray
+    schools: IntArray
+    top1: FloatArray  # share (%) of the atom's value held by its largest school
+    top2: FloatArray  # ... by its two largest schools
+    lowest: float  # the smallest and largest member value in the space
+    highest: float
+
+    @property
+    def size(self) -> int:
+        return int(self.total.size)
+
+
+def _array(table: object, name: str, dtype: type) -> np.ndarray:
+    column = table.column(name)  # type: ignore[attr-defined]
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+def refine(con: duckdb.DuckDBPyConnection, space: Space) -> Atoms:
+    """The atoms after the new output (registered as ``new_members`` on ``con``)."""
+    found = con.sql(_STATS_SQL.format(refine=REFINE_SQL.format(space=space))).to_arrow_table()
+    whole = _array(found, "whole", float)
+    first, second = _array(found, "first", float), _array(found, "second", float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        top1 = np.where(whole > 0, 100.0 * first / whole, 0.0)
+        top2 = np.where(whole > 0, 100.0 * (first + second) / whole, 0.0)
+    lo, hi = _array(found, "lo", float), _array(found, "hi", float)
+    return Atoms(
+        old=_array(found, "old", np.int64),
+        part=_array(found, "part", np.int64),
+        total=_array(found, "total", float),
+        pupils=_array(found, "pupils", np.int64),
+        schools=_array(found, "schools", np.int64),
+        top1=top1,
+        top2=top2,
+        lowest=float(lo.min()) if lo.size else 0.0,
+        highest=float(hi.max()) if hi.size else 0.0,
+    )
+
+
+def ledger_rows(
+    con: duckdb.DuckDBPyConnection, space: Space, atoms: Atoms
+) -> tuple[sp.csr_array, IntArray, list[tuple[int, int]]]:
+    """The ledger's basis cells over the new atoms, each row's output, and each row's
+    (output, cell)."""
+    keys = [
+        (int(o), int(c))
+        for o, c in con.execute(
+            "SELECT output, cell FROM cells WHERE space = ? AND basis ORDER BY output, cell",
+            [space],
+        ).fetchall()
+    ]
+    pairs = con.sql(
+        f"""
+        WITH keys AS (SELECT output, cell,
+                             (row_number() OVER (ORDER BY output, cell) - 1)::INTEGER AS row
+                      FROM cells WHERE space = '{space}' AND basis),
+        c AS (SELECT output, cell, unnest(parts) AS part FROM cells
+              WHERE space = '{space}' AND basis)
+        SELECT k.row, i.atom FROM c JOIN keys k USING (output, cell)
+        JOIN incidence i ON i.space = '{space}' AND i.output = c.output AND i.part = c.part
+        """
+    ).to_arrow_table()
+    rows = _array(pairs, "row", np.int64)
+    old_atoms = _array(pairs, "atom", np.int64)
+    outputs = np.array([o for o, _ in keys], dtype=np.int64)
+    n_old = int(max(atoms.old.max(initial=-1), old_atoms.max(initial=-1))) + 1
+    before = sp.csr_array((np.ones(rows.size), (rows, old_atoms)), shape=(len(keys), n_old))
+    # new atom j is a child of old atom old[j]: its column is that column (none if new)
+    has_old = atoms.old >= 0
+    children = sp.csr_array(
+        (
+            np.ones(int(has_old.sum())),
+            (atoms.old[has_old], np.flatnonzero(has_old)),
+        ),
+        shape=(n_old, atoms.size),
+    )
+    return sp.csr_array(before @ children), outputs, keys
+
+
+def new_rows(cells: Sequence[LedgerCell], atoms: Atoms) -> sp.csr_array:
+    """The new output's released cells of one space over the new atoms."""
+    by_part: dict[int, list[int]] = {}
+    for a, part in enumerate(atoms.part.tolist()):
+        if part >= 0:
+            by_part.setdefault(part, []).append(a)
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, cell in enumerate(cells):
+        for part in cell.parts:
+            members = by_part.get(part, ())
+            rows += [i] * len(members)
+            cols += members
+    return sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(len(cells), atoms.size))
+
+
+def independent_rows(old: sp.csr_array, new: sp.csr_array) -> BoolArray:
+    """Which rows of ``new`` add to the rank of ``old`` (and of the ones chosen before)."""
+    chosen = np.zeros(new.shape[0], bool)
+    if new.shape[0] == 0:
+        return chosen
+    dense_old = old.toarray() if old.shape[0] else np.zeros((0, new.shape[1]))
+    if dense_old.shape[0]:
+        _, singular, vt = np.linalg.svd(dense_old, full_matrices=False)
+        basis = vt[singular > RANK_TOL]
+    else:
+        basis = np.zeros((0, new.shape[1]))
+    for i, row in enumerate(new.toarray()):
+        rest = row - basis.T @ (basis @ row) if basis.shape[0] else row
+        norm = float(np.linalg.norm(rest))
+        if norm > 1e-6:
+            chosen[i] = True
+            basis = np.vstack([basis, rest / norm])
+    return chosen
