@@ -46,8 +46,15 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from cohortsafe.sdc._atoms import RANK_TOL, Atoms, ledger_rows, new_rows, refine
-from cohortsafe.sdc._attacker import Attacker
+from cohortsafe.sdc._atoms import (
+    RANK_TOL,
+    Atoms,
+    independent_rows,
+    ledger_rows,
+    new_rows,
+    refine,
+)
+from cohortsafe.sdc._attacker import Attacker, OutOfTime
 from cohortsafe.sdc._cellstats import BoolArray, FloatArray
 from cohortsafe.sdc._ledger import Ledger
 from cohortsafe.sdc._ledger_types import Entry, Space
@@ -112,6 +119,40 @@ def _rank(matrix: np.ndarray) -> int:
     return int(np.linalg.matrix_rank(matrix, tol=RANK_TOL))
 
 
+def _twin_protected(
+    matrix: sp.csr_array,
+    totals: FloatArray,
+    targets: np.ndarray,
+    upper: FloatArray,
+    nonnegative: bool,
+) -> set[int]:
+    """Targets protected by *twins*: atoms in exactly the same equations.
+
+    Moving value between twins changes no equation, so a target can fall by its whole
+    value (its lower level never exceeds it) and rise by what its twins can give up.
+    An atom in no equation is free. This settles most atoms of fine partitions without
+    a linear programme; the rest go to HiGHS.
+    """
+    columns = sp.csc_array(matrix)
+    signature: dict[bytes, list[int]] = {}
+    for a in range(totals.size):
+        rows = columns.indices[columns.indptr[a] : columns.indptr[a + 1]]
+        signature.setdefault(rows.tobytes(), []).append(a)
+    protected: set[int] = set()
+    for a in targets.tolist():
+        rows = columns.indices[columns.indptr[a] : columns.indptr[a + 1]]
+        if rows.size == 0:
+            protected.add(a)
+            continue
+        twins = [b for b in signature[rows.tobytes()] if b != a]
+        if not twins:
+            continue
+        room = float(totals[twins].sum()) if nonnegative else float("inf")
+        if room >= upper[a] - _TOL * max(1.0, upper[a]):
+            protected.add(a)
+    return protected
+
+
 def _unprotected(
     matrix: sp.csr_array,
     values: FloatArray,
@@ -120,12 +161,17 @@ def _unprotected(
     upper: FloatArray,
     lower: FloatArray,
     nonnegative: bool,
+    deadline: float,
 ) -> set[int]:
     """Targets (atom columns) whose proven interval misses ``value ± level``."""
     if targets.size == 0:
         return set()
     n_atoms, n_cells = totals.size, values.size
     if n_cells == 0:
+        return set()
+    settled = _twin_protected(matrix, totals, targets, upper, nonnegative)
+    targets = np.array([t for t in targets.tolist() if t not in settled], dtype=np.int64)
+    if targets.size == 0:
         return set()
     # one variable per atom (unknown) and per released cell (published); each cell
     # equals the sum of its atoms
@@ -136,6 +182,7 @@ def _unprotected(
     )
     high = np.concatenate([np.full(n_atoms, np.inf), everything[n_atoms:]])
     attacker = Attacker(equations, everything, low, high)
+    attacker.deadline = deadline
     unknown = np.zeros(n_atoms + n_cells, bool)
     unknown[:n_atoms] = True
     found: set[int] = set()
@@ -176,6 +223,7 @@ def _space_check(
     counts = space == "count" or (space == "sum" and atoms.lowest >= 0.0 and atoms.highest <= 1.0)
     upper, lower = levels.levels(atoms.total, count_table=counts)
     nonnegative = atoms.lowest >= 0
+    deadline = time.monotonic() + levels.time_limit_seconds
     reasons: list[str] = []
     involved: set[int] = set()
     checked = 0
@@ -199,6 +247,8 @@ def _space_check(
             continue
         local = matrix[rows][:, cols].toarray()
         is_new = outputs[rows] == _NEW
+        if not independent_rows(sp.csr_array(local[~is_new]), sp.csr_array(local[is_new])).any():
+            continue  # the new cells follow from the earlier ones: nothing new is known
         both = _determined_basis(np.unique(local, axis=0), small)
         if both.shape[1]:
             alone = np.hstack(
@@ -218,11 +268,21 @@ def _space_check(
             matrix[rows][:, cols] @ atoms.total[cols], dtype=np.float64
         )  # the released values, consistent with the atoms by construction
         targets = np.flatnonzero(small)
-        args = (upper[cols], lower[cols], nonnegative)
-        after = _unprotected(sp.csr_array(local), values, atoms.total[cols], targets, *args)
+        args = (upper[cols], lower[cols], nonnegative, deadline)
+        try:
+            after = _unprotected(sp.csr_array(local), values, atoms.total[cols], targets, *args)
+        except OutOfTime:
+            reasons.append(
+                "combined check: the intervals could not be verified within "
+                f"time_limit_seconds ({levels.time_limit_seconds:g}); publish fewer or "
+                "coarser cells"
+            )
+            involved |= earlier
+            continue
         if not after:
             continue
         suspects = np.array(sorted(after))
+        deadline = float("inf")  # the few suspects are always settled
         before_new = _unprotected(
             sp.csr_array(local[is_new]),
             values[is_new],
