@@ -143,9 +143,7 @@ def test_exact_suppression_is_optimal_on_small_tables(case: dict[str, object]) -
     assert result.cost == pytest.approx(best, rel=1e-6)
 
 
-# derandomized until the known disagreement above is mended (issue 11): a random draw
-# of that case would fail any unrelated change's CI run
-@settings(SETTINGS, derandomize=True)
+@settings(SETTINGS)
 @given(tables(), st.data())
 def test_cuts_are_exact_duals_and_shortcuts_are_sound(
     case: dict[str, object], data: st.DataObject
@@ -286,11 +284,6 @@ def test_squares_in_many_buckets_hold_each_cells_own_need(
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known (issue 11): the cube shortcut ignores the a-priori upper bound that the "
-    "separation programme uses, so the two disagree when a level exceeds a cell's room to rise",
-)
 def test_a_cube_proves_nothing_beyond_the_a_priori_room_to_rise() -> None:
     """Found by the property below: a rising corner is held by the a-priori bound too.
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 
 from cohortsafe.sdc._cellstats import BoolArray, FloatArray, IntArray
@@ -165,20 +166,19 @@ def new_rows(cells: Sequence[LedgerCell], atoms: Atoms) -> sp.csr_array:
 
 
 def independent_rows(old: sp.csr_array, new: sp.csr_array) -> BoolArray:
-    """Which rows of ``new`` add to the rank of ``old`` (and of the ones chosen before)."""
+    """Which rows of ``new`` add to the rank of ``old`` and of the rows of ``new``
+    before them. ``old``'s rows are independent (a basis)."""
     chosen = np.zeros(new.shape[0], bool)
     if new.shape[0] == 0:
         return chosen
-    dense_old = old.toarray() if old.shape[0] else np.zeros((0, new.shape[1]))
-    if dense_old.shape[0]:
-        _, singular, vt = np.linalg.svd(dense_old, full_matrices=False)
-        basis = vt[singular > RANK_TOL]
-    else:
-        basis = np.zeros((0, new.shape[1]))
-    for i, row in enumerate(new.toarray()):
-        rest = row - basis.T @ (basis @ row) if basis.shape[0] else row
-        norm = float(np.linalg.norm(rest))
-        if norm > 1e-6:
-            chosen[i] = True
-            basis = np.vstack([basis, rest / norm])
+    rows = new.toarray()
+    if old.shape[0]:
+        # independent rows: an economic QR of their transpose is an orthonormal basis
+        q, _ = scipy.linalg.qr(old.toarray().T, mode="economic")
+        rows = rows - (rows @ q) @ q.T
+    # a pivoted QR of what is left picks a maximal independent set, in a stable order
+    _, r, pivots = scipy.linalg.qr(rows.T, mode="economic", pivoting=True)
+    diagonal = np.abs(np.diag(r)) if r.size else np.zeros(0)
+    rank = int((diagonal > 1e-6).sum())
+    chosen[pivots[:rank]] = True
     return chosen

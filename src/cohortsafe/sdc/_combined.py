@@ -103,14 +103,22 @@ def _determined_basis(dense: np.ndarray, small: BoolArray) -> np.ndarray:
     if dense.shape[0] == 0 or not small.any():
         return np.zeros((int(small.sum()), 0))
     big = dense[:, ~small]
-    free = scipy.linalg.null_space(big.T) if big.shape[1] else np.eye(dense.shape[0])
+    if big.shape[1]:
+        # the left null space of A_big: the columns of a full QR of A_big beyond its rank
+        q, r, _ = scipy.linalg.qr(big, pivoting=True)
+        diagonal = np.abs(np.diag(r))
+        rank = int((diagonal > RANK_TOL * max(1.0, float(diagonal.max(initial=0.0)))).sum())
+        free = q[:, rank:]
+    else:
+        free = np.eye(dense.shape[0])
     if free.shape[1] == 0:
         return np.zeros((int(small.sum()), 0))
     combos = free.T @ dense[:, small]  # each row: a determined combination
     # an absolute tolerance: the entries are 0/1 combinations, and a combination that is
     # zero up to rounding must not count as one (a relative one would keep it)
-    u, singular, _ = np.linalg.svd(combos.T, full_matrices=False)
-    return np.asarray(u[:, singular > RANK_TOL])
+    q2, r2, _ = scipy.linalg.qr(combos.T, mode="economic", pivoting=True)
+    diagonal = np.abs(np.diag(r2)) if r2.size else np.zeros(0)
+    return np.asarray(q2[:, : int((diagonal > RANK_TOL).sum())])
 
 
 def _rank(matrix: np.ndarray) -> int:
@@ -249,12 +257,19 @@ def _space_check(
         is_new = outputs[rows] == _NEW
         if not independent_rows(sp.csr_array(local[~is_new]), sp.csr_array(local[is_new])).any():
             continue  # the new cells follow from the earlier ones: nothing new is known
-        both = _determined_basis(np.unique(local, axis=0), small)
+        # twins (atoms in the same equations) take one coefficient in every determined
+        # combination, none at all when a big atom is among them: one column per group
+        twins, group = np.unique(local, axis=1, return_inverse=True)
+        group = np.asarray(group).ravel()
+        group_big = np.zeros(twins.shape[1], bool)
+        np.logical_or.at(group_big, group, ~small)
+        collapsed, group_small = twins, ~group_big
+        both = _determined_basis(np.unique(collapsed, axis=0), group_small)
         if both.shape[1]:
             alone = np.hstack(
                 [
-                    _determined_basis(np.unique(local[is_new], axis=0), small),
-                    _determined_basis(np.unique(local[~is_new], axis=0), small),
+                    _determined_basis(np.unique(collapsed[is_new], axis=0), group_small),
+                    _determined_basis(np.unique(collapsed[~is_new], axis=0), group_small),
                 ]
             )
             if both.shape[1] > _rank(alone):

@@ -232,10 +232,20 @@ class _Separation:
             upper=float(self.problem.upper[cell]),
             lower=float(self.problem.lower[cell]),
         )
-        if cube is None:
+        if cube is None or not self.room_to_rise(cube, cell):
             return False
         self.proofs[cell] = cube
         return True
+
+    def room_to_rise(self, corners: IntArray, cell: int) -> bool:
+        """Whether every corner can also rise by the cell's larger level.
+
+        The cube search looks at the room to fall; the separation programme also holds
+        rising cells to the a-priori upper bound. A proof must hold in that model too,
+        so a corner without the room leaves the cell to the programme.
+        """
+        need = max(float(self.problem.upper[cell]), float(self.problem.lower[cell]))
+        return bool((self.up[corners] >= need - 1e-9 * max(1.0, need)).all())
 
     def squares_protected(self, cells: IntArray, pattern: BoolArray) -> BoolArray:
         """Which of ``cells`` a square of the pattern protects, found all at once.
@@ -249,6 +259,9 @@ class _Separation:
         need = np.maximum(self.problem.upper[cells], self.problem.lower[cells])
         squares = grid.squares(cells, pattern, self.down, need)
         proved = squares[:, 0] >= 0
+        for k in np.flatnonzero(proved).tolist():
+            if not self.room_to_rise(squares[k], int(cells[k])):
+                proved[k] = False
         for cell, square in zip(cells[proved].tolist(), squares[proved], strict=True):
             self.proofs[cell] = np.unique(square)
         return proved
@@ -582,7 +595,7 @@ class _Solver:
             cube = grid.cube(
                 int(cell), problem.eligible, down, added_cost, upper=upper, lower=lower
             )
-            if cube is None:
+            if cube is None or not self.separation.room_to_rise(cube, int(cell)):
                 pending[cell] = True
             else:
                 x[cube] = True
