@@ -34,7 +34,6 @@ sys.path.insert(0, str(HERE))
 
 from _common import best_of, report  # noqa: E402
 from _sdc_data import microdata  # noqa: E402
-
 from cohortsafe.sdc import Ledger, crosstab, open_source  # noqa: E402
 from cohortsafe.sdc._combined import combined_check  # noqa: E402
 from cohortsafe.sdc._entries import table_entry  # noqa: E402
@@ -135,7 +134,9 @@ def _measure(rows: int, earlier: list[int], runs: int) -> list[dict[str, Any]]:
         with tempfile.TemporaryDirectory(prefix="bench-ledger-") as tmp:
             ledger, per_output = _build(Path(tmp) / "ledger", data, count)
             verdicts: list[Any] = []
-            combined = best_of(runs, lambda: verdicts.append(_new_table(data, ledger)))
+            combined = best_of(
+                runs, lambda into=verdicts, ledger=ledger: into.append(_new_table(data, ledger))
+            )
             out.append(
                 {
                     "rows": rows,
