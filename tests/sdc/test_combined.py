@@ -245,3 +245,20 @@ def test_removing_an_output_keeps_what_later_outputs_published(tmp_path: Path) -
     # the second output still tells what the first did
     sess.pivot_table(df[df.pupil != "p0003"], index="region", margins=True)
     assert _outcomes(sess) == ["pass", "fail"]
+
+
+def test_a_small_group_spread_over_several_atoms_is_judged_as_one(tmp_path: Path) -> None:
+    df = _pupils(n=600)
+    df["year"] = np.where(df.index % 3 == 0, "2023", np.where(df.index % 3 == 1, "2024", "2025"))
+    sess = _session(tmp_path)
+    # one-way tables split the records into region × domain × year atoms, many small
+    for variable in ("region", "domain", "year"):
+        sess.pivot_table(df, index=variable, margins=True)
+    # six pupils of the north, one in each domain × year corner they fall in: no atom
+    # alone is isolated, their union is the north's difference
+    north = df.index[df.region == "N"]
+    leaving = df.loc[north].groupby(["domain", "year"]).head(1).index[:6]
+    assert df.loc[leaving, ["domain", "year"]].drop_duplicates().shape[0] == 6
+    sess.pivot_table(df.drop(index=leaving), index="region", margins=True)
+    assert _outcomes(sess) == ["pass", "pass", "pass", "fail"]
+    assert "pieces of a new and an earlier cell" in _combined(sess, "output_3")[0]

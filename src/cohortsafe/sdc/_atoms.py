@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import scipy.linalg
 import scipy.sparse as sp
 
@@ -46,7 +47,7 @@ FROM joined
 """
 
 _STATS_SQL = """
-WITH j AS ({refine}),
+WITH j AS (SELECT * FROM refined_members),
 per_school AS (SELECT atom, s, sum(abs(x)) AS v FROM j GROUP BY atom, s),
 tops AS (
   SELECT atom, max(v) AS first, sum(v) AS whole,
@@ -88,8 +89,12 @@ def _array(table: object, name: str, dtype: type) -> np.ndarray:
 
 
 def refine(con: duckdb.DuckDBPyConnection, space: Space) -> Atoms:
-    """The atoms after the new output (registered as ``new_members`` on ``con``)."""
-    found = con.sql(_STATS_SQL.format(refine=REFINE_SQL.format(space=space))).to_arrow_table()
+    """The atoms after the new output (registered as ``new_members`` on ``con``).
+
+    The refined members stay in the temporary table ``refined_members`` for
+    :func:`group_stats`, until the next call."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE refined_members AS {REFINE_SQL.format(space=space)}")
+    found = con.sql(_STATS_SQL).to_arrow_table()
     whole = _array(found, "whole", float)
     first, second = _array(found, "first", float), _array(found, "second", float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -109,15 +114,73 @@ def refine(con: duckdb.DuckDBPyConnection, space: Space) -> Atoms:
     )
 
 
+@dataclass(frozen=True)
+class GroupStats:
+    """What the rules need of each group (a union of atoms)."""
+
+    total: FloatArray
+    pupils: IntArray
+    schools: IntArray
+    top1: FloatArray
+    top2: FloatArray
+
+
+def group_stats(con: duckdb.DuckDBPyConnection, groups: Sequence[Sequence[int]]) -> GroupStats:
+    """Exact distinct pupils and schools, totals and school shares of unions of atoms
+    (from ``refined_members``: a pupil in several atoms of a union counts once)."""
+    pairs = pa.table(
+        {
+            "g": pa.array([g for g, atoms in enumerate(groups) for _ in atoms], pa.int64()),
+            "atom": pa.array([a for atoms in groups for a in atoms], pa.int32()),
+        }
+    )
+    con.register("group_atoms", pairs)
+    try:
+        found = con.sql(
+            """
+            WITH j AS (SELECT ga.g, m.p, m.s, m.x FROM group_atoms ga
+                       JOIN refined_members m USING (atom)),
+            per_school AS (SELECT g, s, sum(abs(x)) AS v FROM j GROUP BY g, s),
+            tops AS (SELECT g, max(v) AS first, sum(v) AS whole,
+                            list(v ORDER BY v DESC)[2] AS second FROM per_school GROUP BY g)
+            SELECT a.g, a.total, a.pupils, a.schools, t.first,
+                   coalesce(t.second, 0) AS second, t.whole
+            FROM (SELECT g, sum(x) AS total, count(DISTINCT p) AS pupils,
+                         count(DISTINCT s) AS schools FROM j GROUP BY g) a
+            JOIN tops t USING (g) ORDER BY a.g
+            """
+        ).to_arrow_table()
+    finally:
+        con.unregister("group_atoms")
+    size = len(groups)
+    index = _array(found, "g", np.int64)
+    out = {name: np.zeros(size) for name in ("total", "pupils", "schools", "first", "second")}
+    whole = np.zeros(size)
+    for name in out:
+        out[name][index] = _array(found, name, float)
+    whole[index] = _array(found, "whole", float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        top1 = np.where(whole > 0, 100.0 * out["first"] / whole, 0.0)
+        top2 = np.where(whole > 0, 100.0 * (out["first"] + out["second"]) / whole, 0.0)
+    return GroupStats(
+        out["total"],
+        out["pupils"].astype(np.int64),
+        out["schools"].astype(np.int64),
+        top1,
+        top2,
+    )
+
+
 def ledger_rows(
-    con: duckdb.DuckDBPyConnection, space: Space, atoms: Atoms
+    con: duckdb.DuckDBPyConnection, space: Space, atoms: Atoms, *, every: bool = False
 ) -> tuple[sp.csr_array, IntArray, list[tuple[int, int]]]:
-    """The ledger's basis cells over the new atoms, each row's output, and each row's
-    (output, cell)."""
+    """The ledger's basis cells (``every``: all its cells) over the new atoms, each row's
+    output, and each row's (output, cell)."""
+    which = "true" if every else "basis"
     keys = [
         (int(o), int(c))
         for o, c in con.execute(
-            "SELECT output, cell FROM cells WHERE space = ? AND basis ORDER BY output, cell",
+            f"SELECT output, cell FROM cells WHERE space = ? AND {which} ORDER BY output, cell",
             [space],
         ).fetchall()
     ]
@@ -125,9 +188,9 @@ def ledger_rows(
         f"""
         WITH keys AS (SELECT output, cell,
                              (row_number() OVER (ORDER BY output, cell) - 1)::INTEGER AS row
-                      FROM cells WHERE space = '{space}' AND basis),
+                      FROM cells WHERE space = '{space}' AND {which}),
         c AS (SELECT output, cell, unnest(parts) AS part FROM cells
-              WHERE space = '{space}' AND basis)
+              WHERE space = '{space}' AND {which})
         SELECT k.row, i.atom FROM c JOIN keys k USING (output, cell)
         JOIN incidence i ON i.space = '{space}' AND i.output = c.output AND i.part = c.part
         """

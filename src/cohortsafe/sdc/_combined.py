@@ -42,13 +42,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from cohortsafe.sdc._atoms import (
-    RANK_TOL,
     Atoms,
+    GroupStats,
+    group_stats,
     independent_rows,
     ledger_rows,
     new_rows,
@@ -83,81 +83,87 @@ class CombinedResult:
         return not self.reasons
 
 
-def _sensitive(atoms: Atoms, policy: Policy) -> BoolArray:
-    small = np.zeros(atoms.total.size, bool)
+def _sensitive(stats: Atoms | GroupStats, policy: Policy) -> BoolArray:
+    small = np.zeros(stats.total.size, bool)
     if policy.min_pupils is not None:
-        small |= atoms.pupils < policy.min_pupils.threshold
+        small |= stats.pupils < policy.min_pupils.threshold
     if policy.min_schools is not None:
-        small |= atoms.schools < policy.min_schools.threshold
+        small |= stats.schools < policy.min_schools.threshold
     if policy.school_dominance is not None:
         for n, limit in policy.school_dominance.limits:
-            share = atoms.top1 if n == 1 else atoms.top2
-            if n in (1, 2):
-                small |= share > limit
+            if n == 1:
+                small |= stats.top1 > limit
+            elif n == 2:
+                small |= stats.top2 > limit
     return small
 
 
-def _determined_basis(dense: np.ndarray, small: BoolArray) -> np.ndarray:
-    """A basis (columns, over the small atoms) of the combinations of small atoms that
-    the rows of ``dense`` determine: ``{yᵀA : yᵀA_big = 0}``."""
-    if dense.shape[0] == 0 or not small.any():
-        return np.zeros((int(small.sum()), 0))
-    big = dense[:, ~small]
-    if big.shape[1]:
-        # the left null space of A_big: the columns of a full QR of A_big beyond its rank
-        q, r, _ = scipy.linalg.qr(big, pivoting=True)
-        diagonal = np.abs(np.diag(r))
-        rank = int((diagonal > RANK_TOL * max(1.0, float(diagonal.max(initial=0.0)))).sum())
-        free = q[:, rank:]
-    else:
-        free = np.eye(dense.shape[0])
-    if free.shape[1] == 0:
-        return np.zeros((int(small.sum()), 0))
-    combos = free.T @ dense[:, small]  # each row: a determined combination
-    # an absolute tolerance: the entries are 0/1 combinations, and a combination that is
-    # zero up to rounding must not count as one (a relative one would keep it)
-    q2, r2, _ = scipy.linalg.qr(combos.T, mode="economic", pivoting=True)
-    diagonal = np.abs(np.diag(r2)) if r2.size else np.zeros(0)
-    return np.asarray(q2[:, : int((diagonal > RANK_TOL).sum())])
-
-
-def _rank(matrix: np.ndarray) -> int:
-    if matrix.size == 0:
-        return 0
-    return int(np.linalg.matrix_rank(matrix, tol=RANK_TOL))
+def _candidates(
+    new: sp.csr_array, earlier: sp.csr_array, weight: FloatArray, limit: float
+) -> list[np.ndarray]:
+    """Unions of atoms to judge besides single atoms: for every new cell and every
+    earlier cell sharing atoms, their intersection and both differences, when the
+    pupils of their atoms add up to less than ``limit`` (the union has fewer)."""
+    found: dict[bytes, np.ndarray] = {}
+    if new.shape[0] == 0 or earlier.shape[0] == 0:
+        return []
+    new_b, old_b = new.astype(bool).astype(np.float64), earlier.astype(bool).astype(np.float64)
+    shared = sp.csr_array(new_b @ sp.diags(weight) @ old_b.T).toarray()
+    new_size, old_size = new_b @ weight, old_b @ weight
+    dense_new, dense_old = new_b.toarray() > 0, old_b.toarray() > 0
+    for i, j in zip(*np.nonzero(shared > 0), strict=True):
+        pieces = (
+            (shared[i, j], dense_new[i] & dense_old[j]),
+            (new_size[i] - shared[i, j], dense_new[i] & ~dense_old[j]),
+            (old_size[j] - shared[i, j], dense_old[j] & ~dense_new[i]),
+        )
+        for size, members in pieces:
+            if 0 < size < limit:
+                atoms = np.flatnonzero(members)
+                if atoms.size > 1:
+                    found.setdefault(atoms.tobytes(), atoms)
+    return list(found.values())
 
 
 def _twin_protected(
     matrix: sp.csr_array,
     totals: FloatArray,
-    targets: np.ndarray,
+    groups: list[np.ndarray],
     upper: FloatArray,
+    lower: FloatArray,
     nonnegative: bool,
-) -> set[int]:
-    """Targets protected by *twins*: atoms in exactly the same equations.
+) -> BoolArray:
+    """Groups protected by *twins*: atoms in exactly the same equations.
 
-    Moving value between twins changes no equation, so a target can fall by its whole
-    value (its lower level never exceeds it) and rise by what its twins can give up.
-    An atom in no equation is free. This settles most atoms of fine partitions without
-    a linear programme; the rest go to HiGHS.
+    Moving value between twins changes no equation. A group rises by what twins
+    outside it can give to atoms inside, and falls by what atoms inside can give to
+    twins outside (twins can rise without bound). This settles most groups of fine
+    partitions without a linear programme; the rest go to HiGHS. An atom in no
+    equation is free.
     """
     columns = sp.csc_array(matrix)
     signature: dict[bytes, list[int]] = {}
+    keys = []
     for a in range(totals.size):
-        rows = columns.indices[columns.indptr[a] : columns.indptr[a + 1]]
-        signature.setdefault(rows.tobytes(), []).append(a)
-    protected: set[int] = set()
-    for a in targets.tolist():
-        rows = columns.indices[columns.indptr[a] : columns.indptr[a + 1]]
-        if rows.size == 0:
-            protected.add(a)
+        key = columns.indices[columns.indptr[a] : columns.indptr[a + 1]].tobytes()
+        keys.append(key)
+        signature.setdefault(key, []).append(a)
+    protected = np.zeros(len(groups), bool)
+    for g, atoms in enumerate(groups):
+        inside = set(atoms.tolist())
+        if any(not keys[a] for a in inside):
+            protected[g] = True
             continue
-        twins = [b for b in signature[rows.tobytes()] if b != a]
-        if not twins:
-            continue
-        room = float(totals[twins].sum()) if nonnegative else float("inf")
-        if room >= upper[a] - _TOL * max(1.0, upper[a]):
-            protected.add(a)
+        rise = fall = 0.0
+        for key in {keys[a] for a in inside}:
+            members = signature[key]
+            outside = [b for b in members if b not in inside]
+            if outside:
+                rise += float(totals[outside].sum()) if nonnegative else float("inf")
+                fall += float(totals[[a for a in members if a in inside]].sum())
+        protected[g] = rise >= upper[g] - _TOL * max(1.0, upper[g]) and fall >= lower[
+            g
+        ] - _TOL * max(1.0, lower[g])
     return protected
 
 
@@ -165,48 +171,65 @@ def _unprotected(
     matrix: sp.csr_array,
     values: FloatArray,
     totals: FloatArray,
-    targets: np.ndarray,
+    groups: list[np.ndarray],
     upper: FloatArray,
     lower: FloatArray,
     nonnegative: bool,
     deadline: float,
 ) -> set[int]:
-    """Targets (atom columns) whose proven interval misses ``value ± level``."""
-    if targets.size == 0:
+    """Groups (unions of atom columns) whose proven interval misses ``value ± level``."""
+    if not groups or values.size == 0:
         return set()
-    n_atoms, n_cells = totals.size, values.size
-    if n_cells == 0:
+    settled = _twin_protected(matrix, totals, groups, upper, lower, nonnegative)
+    todo = [g for g in range(len(groups)) if not settled[g]]
+    if not todo:
         return set()
-    settled = _twin_protected(matrix, totals, targets, upper, nonnegative)
-    targets = np.array([t for t in targets.tolist() if t not in settled], dtype=np.int64)
-    if targets.size == 0:
-        return set()
-    # one variable per atom (unknown) and per released cell (published); each cell
-    # equals the sum of its atoms
-    equations = sp.hstack([-matrix, sp.identity(n_cells)], format="csr")
-    everything = np.concatenate([totals, values])
-    low = np.concatenate(
-        [np.zeros(n_atoms) if nonnegative else np.full(n_atoms, -np.inf), everything[n_atoms:]]
+    n_atoms, n_cells, n_groups = totals.size, values.size, len(todo)
+    # variables: atoms (unknown), released cells (published), groups (unknown); each
+    # cell and each group equals the sum of its atoms
+    membership = sp.csr_array(
+        (
+            np.ones(sum(groups[g].size for g in todo)),
+            (
+                np.repeat(np.arange(n_groups), [groups[g].size for g in todo]),
+                np.concatenate([groups[g] for g in todo]),
+            ),
+        ),
+        shape=(n_groups, n_atoms),
     )
-    high = np.concatenate([np.full(n_atoms, np.inf), everything[n_atoms:]])
+    equations = sp.bmat(
+        [
+            [-matrix, sp.identity(n_cells), None],
+            [-membership, None, sp.identity(n_groups)],
+        ],
+        format="csr",
+    )
+    group_totals = membership @ totals
+    everything = np.concatenate([totals, values, group_totals])
+    infinite = np.full(n_atoms, np.inf)
+    low = np.concatenate(
+        [np.zeros(n_atoms) if nonnegative else -infinite, values, np.full(n_groups, -np.inf)]
+    )
+    high = np.concatenate([infinite, values, np.full(n_groups, np.inf)])
     attacker = Attacker(equations, everything, low, high)
     attacker.deadline = deadline
-    unknown = np.zeros(n_atoms + n_cells, bool)
-    unknown[:n_atoms] = True
+    unknown = np.ones(everything.size, bool)
+    unknown[n_atoms : n_atoms + n_cells] = False
     found: set[int] = set()
-    wanted = {int(t) for t in targets}
+    variable = {n_atoms + n_cells + k: g for k, g in enumerate(todo)}
     for component in attacker.components(unknown):
-        mine = [int(c) for c in component.cells if int(c) in wanted]
+        mine = [int(c) for c in component.cells if int(c) in variable]
         if not mine:
             continue
         reaches = component.reach_many([(c, d) for c in mine for d in (-1, +1)])
-        for j, atom in enumerate(mine):
+        for j, cell in enumerate(mine):
+            g = variable[cell]
             down, up = reaches[2 * j].deviation, reaches[2 * j + 1].deviation
-            ok = up >= upper[atom] - _TOL * max(1.0, upper[atom]) and down >= lower[
-                atom
-            ] - _TOL * max(1.0, lower[atom])
+            ok = up >= upper[g] - _TOL * max(1.0, upper[g]) and down >= lower[g] - _TOL * max(
+                1.0, lower[g]
+            )
             if not ok:
-                found.add(atom)
+                found.add(g)
     return found
 
 
@@ -216,35 +239,47 @@ def _space_check(
     with ledger.registered(entry):
         atoms = refine(ledger.con, space)
         old, old_outputs, _ = ledger_rows(ledger.con, space, atoms)
+        every, _, _ = ledger_rows(ledger.con, space, atoms, every=True)
     mine = [c for c in entry.cells if c.space == space]
-    matrix = sp.csr_array(sp.vstack([old, new_rows(mine, atoms)], format="csr"))
+    fresh = new_rows(mine, atoms)
+    matrix = sp.csr_array(sp.vstack([old, fresh], format="csr"))
     outputs = np.concatenate([old_outputs, np.full(len(mine), _NEW, np.int64)])
     n_cells = matrix.shape[0]
-    if n_cells == 0 or atoms.size == 0:
+    if n_cells == 0 or atoms.size == 0 or old.shape[0] == 0:
         return [], set(), 0
     graph = sp.bmat([[None, matrix], [matrix.T, None]], format="csr")
     _, labels = connected_components(graph, directed=False)
     cell_labels, atom_labels = labels[:n_cells], labels[n_cells:]
-    sensitive = _sensitive(atoms, policy)
     levels = policy.secondary_suppression or SecondarySuppression()
     # a sum of values in [0, 1] is protected as a count, as in a single table
     counts = space == "count" or (space == "sum" and atoms.lowest >= 0.0 and atoms.highest <= 1.0)
-    upper, lower = levels.levels(atoms.total, count_table=counts)
     nonnegative = atoms.lowest >= 0
     deadline = time.monotonic() + levels.time_limit_seconds
+    # the groups to judge: sensitive atoms, and sensitive pieces of new and earlier cells
+    limit = float(policy.min_pupils.threshold) if policy.min_pupils is not None else 0.0
+    pieces = _candidates(fresh, every, atoms.pupils.astype(float), max(limit, 1.0) * 4)
+    groups = [np.array([a]) for a in np.flatnonzero(_sensitive(atoms, policy))]
+    if pieces:
+        stats = group_stats(ledger.con, [p.tolist() for p in pieces])
+        groups += [p for p, bad in zip(pieces, _sensitive(stats, policy), strict=True) if bad]
+    if not groups:
+        return [], set(), 0
+    totals = np.array([float(atoms.total[g].sum()) for g in groups])
+    upper, lower = levels.levels(totals, count_table=counts)
+    label_of = np.array([atom_labels[g[0]] for g in groups])
     reasons: list[str] = []
     involved: set[int] = set()
     checked = 0
     for label in np.unique(cell_labels[outputs == _NEW]).tolist():
         rows = np.flatnonzero(cell_labels == label)
         cols = np.flatnonzero(atom_labels == label)
-        small = sensitive[cols]
-        if not small.any():
+        mine_groups = np.flatnonzero(label_of == label)
+        if mine_groups.size == 0:
             continue
-        checked += cols.size
         earlier = {int(o) for o in outputs[rows] if o != _NEW}
         if not earlier:
             continue  # the new output alone: the single-table check's to judge
+        checked += int(mine_groups.size)
         if cols.size > atom_limit:
             reasons.append(
                 f"combined check: the output and earlier outputs split the records into "
@@ -253,39 +288,19 @@ def _space_check(
             )
             involved |= earlier
             continue
-        local = matrix[rows][:, cols].toarray()
+        local = sp.csr_array(matrix[rows][:, cols])
         is_new = outputs[rows] == _NEW
-        if not independent_rows(sp.csr_array(local[~is_new]), sp.csr_array(local[is_new])).any():
+        if not independent_rows(
+            sp.csr_array(local[np.flatnonzero(~is_new)]),
+            sp.csr_array(local[np.flatnonzero(is_new)]),
+        ).any():
             continue  # the new cells follow from the earlier ones: nothing new is known
-        # twins (atoms in the same equations) take one coefficient in every determined
-        # combination, none at all when a big atom is among them: one column per group
-        twins, group = np.unique(local, axis=1, return_inverse=True)
-        group = np.asarray(group).ravel()
-        group_big = np.zeros(twins.shape[1], bool)
-        np.logical_or.at(group_big, group, ~small)
-        collapsed, group_small = twins, ~group_big
-        both = _determined_basis(np.unique(collapsed, axis=0), group_small)
-        if both.shape[1]:
-            alone = np.hstack(
-                [
-                    _determined_basis(np.unique(collapsed[is_new], axis=0), group_small),
-                    _determined_basis(np.unique(collapsed[~is_new], axis=0), group_small),
-                ]
-            )
-            if both.shape[1] > _rank(alone):
-                reasons.append(
-                    "combined check: with earlier outputs this output determines the total "
-                    "of a group (or a difference of groups) below the thresholds"
-                )
-                involved |= earlier
-                continue
-        values = np.asarray(
-            matrix[rows][:, cols] @ atoms.total[cols], dtype=np.float64
-        )  # the released values, consistent with the atoms by construction
-        targets = np.flatnonzero(small)
-        args = (upper[cols], lower[cols], nonnegative, deadline)
+        position = {int(a): i for i, a in enumerate(cols.tolist())}
+        local_groups = [np.array([position[int(a)] for a in groups[g]]) for g in mine_groups]
+        values = np.asarray(local @ atoms.total[cols], dtype=np.float64)
+        args = (upper[mine_groups], lower[mine_groups], nonnegative)
         try:
-            after = _unprotected(sp.csr_array(local), values, atoms.total[cols], targets, *args)
+            after = _unprotected(local, values, atoms.total[cols], local_groups, *args, deadline)
         except OutOfTime:
             reasons.append(
                 "combined check: the intervals could not be verified within "
@@ -296,26 +311,29 @@ def _space_check(
             continue
         if not after:
             continue
-        suspects = np.array(sorted(after))
-        deadline = float("inf")  # the few suspects are always settled
-        before_new = _unprotected(
-            sp.csr_array(local[is_new]),
-            values[is_new],
-            atoms.total[cols],
-            suspects,
-            *args,
-        )
-        before_old = _unprotected(
-            sp.csr_array(local[~is_new]),
-            values[~is_new],
-            atoms.total[cols],
-            suspects,
-            *args,
-        )
-        if after - before_new - before_old:
+        # what the ledger alone or the new output alone already gives away is not this
+        # combination's doing (an exception released earlier; the single-table check)
+        suspects = sorted(after)
+        blamed = set(suspects)
+        for part in (is_new, ~is_new):
+            keep = np.flatnonzero(part)
+            before = _unprotected(
+                sp.csr_array(local[keep]),
+                values[keep],
+                atoms.total[cols],
+                [local_groups[g] for g in suspects],
+                upper[mine_groups][suspects],
+                lower[mine_groups][suspects],
+                nonnegative,
+                float("inf"),
+            )
+            blamed -= {suspects[k] for k in before}
+        if blamed:
+            single = all(local_groups[g].size == 1 for g in blamed)
+            what = "a group" if single else "a group (pieces of a new and an earlier cell)"
             reasons.append(
-                "combined check: with earlier outputs this output narrows the total of a "
-                "group below the thresholds to within its protection interval"
+                f"combined check: with earlier outputs this output determines the total of "
+                f"{what} below the thresholds, or narrows it to within its protection interval"
             )
             involved |= earlier
     return reasons, involved, checked

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import cast
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
@@ -50,6 +51,8 @@ from cohortsafe.sdc._ledger_types import SPACES, Entry, LedgerCell, Space
 __all__ = ["SPACES", "Entry", "Ledger", "LedgerCell", "Space"]
 
 _VERSION = "1"
+#: above this many atoms in a space no basis is chosen (see the combined check's limit)
+BASIS_LIMIT = 4_000
 _KEY_BYTES = 32
 
 _SCHEMA = """
@@ -222,8 +225,13 @@ class Ledger:
             for space in entry.spaces:
                 atoms = refine(self._con, space)
                 mine = [i for i, c in enumerate(entry.cells) if c.space == space]
-                old, _, _ = ledger_rows(self._con, space, atoms)
-                chosen = independent_rows(old, new_rows([entry.cells[i] for i in mine], atoms))
+                if atoms.size > BASIS_LIMIT:
+                    # too many atoms for dense algebra: keep every cell (the basis only
+                    # saves work; the check refuses components this large anyway)
+                    chosen = np.ones(len(mine), bool)
+                else:
+                    old, _, _ = ledger_rows(self._con, space, atoms)
+                    chosen = independent_rows(old, new_rows([entry.cells[i] for i in mine], atoms))
                 basis.update(zip(mine, chosen.tolist(), strict=True))
             cells = pa.table(
                 {
@@ -306,6 +314,8 @@ class Ledger:
         empty = Entry("", "", "", "", (), _NO_MEMBERS)
         with self.registered(empty):
             atoms = refine(self._con, space)
+            if atoms.size > BASIS_LIMIT:
+                return  # every cell stays a basis cell
             rows, _, keys = ledger_rows(self._con, space, atoms)
         chosen = independent_rows(sp.csr_array((0, atoms.size)), rows)
         if not keys:
