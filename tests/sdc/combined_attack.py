@@ -433,26 +433,32 @@ def inconsistent(
 class Protection:
     """Which groups are sensitive and how far an attacker must stay from their totals.
 
-    Defaults are the ``research`` policy's: 10 pupils, 3 schools, school dominance
-    (1, 50 %) / (2, 67 %) on distinct pupils, protection 30 % with at least 3 (counts)
-    or 1.0 (sums).
+    Defaults are the ``research`` policy's: 10 pupils, 3 schools, protection 30 % with
+    at least 3 (counts) or 1.0 (sums); a group is *dominated* when one school has more
+    than 50 % of its pupils (the policy's (1, 50) limit; its (2, 67) limit would also
+    make a sensitive group of the sum of two suppressed cells of one row, which cell
+    suppression never protects, so it is left to :meth:`from_policy`).
     """
 
     min_pupils: int = 10
     min_schools: int = 3
-    dominance: tuple[tuple[int, float], ...] = ((1, 50.0), (2, 67.0))
+    dominance: tuple[tuple[int, float], ...] = ((1, 50.0),)
     percent: float = 30.0
     minimum_count: int = 3
     minimum_value: float = 1.0
 
     @classmethod
-    def from_policy(cls, policy: Any) -> Protection:
-        """The thresholds of a ``cohortsafe.sdc.Policy`` (its parameters only)."""
+    def from_policy(cls, policy: Any, *, all_dominance_limits: bool = False) -> Protection:
+        """The thresholds of a ``cohortsafe.sdc.Policy`` (its parameters only); of the
+        dominance limits only the one-school ones unless ``all_dominance_limits``."""
         secondary = policy.secondary_suppression
+        limits = tuple(policy.school_dominance.limits) if policy.school_dominance else ()
+        if not all_dominance_limits:
+            limits = tuple((n, p) for n, p in limits if n == 1)
         return cls(
             min_pupils=policy.min_pupils.threshold if policy.min_pupils else 1,
             min_schools=policy.min_schools.threshold if policy.min_schools else 1,
-            dominance=tuple(policy.school_dominance.limits) if policy.school_dominance else (),
+            dominance=limits,
             percent=secondary.percent,
             minimum_count=secondary.minimum_count,
             minimum_value=secondary.minimum_value,
