@@ -70,6 +70,7 @@ __all__ = [
     "from_checked_table",
     "from_session",
     "inconsistent",
+    "interval",
     "make_microdata",
     "table_output",
 ]
@@ -633,26 +634,19 @@ def disclosed(
     combination, such as a recode whose definition is public.
     """
     protection = protection or Protection()
-    released = list(released)
     data = microdata.reset_index(drop=True)
-    cells: list[tuple[str, ReleasedCell]] = [(o.uid, c) for o in released for c in o.cells]
-    if not cells:
+    system = _System.build(data, released, mean_counts_known, atoms)
+    if system is None:
         return []
-    member = np.vstack([c.records(data) for _, c in cells])  # cells x records
-    # atoms: records with the same column of `member`
-    _, inverse = np.unique(member.T, axis=0, return_inverse=True)
-    atom_of: IntArray = np.asarray(inverse, np.intp).reshape(-1)
-    n_atoms = int(atom_of.max()) + 1
-    atom_cells = np.zeros((len(cells), n_atoms), bool)
-    atom_cells[:, atom_of] = member
-    if atoms == "possible":
-        empty = _empty_combinations(data, [c for _, c in cells], atom_cells)
-        atom_cells = np.hstack([atom_cells, empty])
-    observed = n_atoms
+    cells, atom_of, atom_cells, observed, spaces = (
+        system.cells,
+        system.atom_of,
+        system.atom_cells,
+        system.observed,
+        system.spaces,
+    )
     n_atoms = atom_cells.shape[1]
     rng = np.random.default_rng(seed)
-
-    spaces = _spaces(data, cells, atom_cells, atom_of, observed, mean_counts_known)
     for space in spaces:
         for _ in range(random_points):  # a few vertices make the pool cover more
             picked = frozenset(int(a) for a in np.flatnonzero(rng.random(n_atoms) < 0.5))
@@ -720,6 +714,71 @@ def disclosed(
 
 
 _CHUNK = 128  # groups judged per refresh of the pool of feasible points
+
+
+@dataclass
+class _System:
+    """The released cells, the atoms they cut the records into and the spaces."""
+
+    cells: list[tuple[str, ReleasedCell]]
+    atom_of: IntArray  # per record
+    atom_cells: BoolArray  # cells x atoms (observed ones first)
+    observed: int  # atoms with records
+    spaces: list[_Space]
+
+    @classmethod
+    def build(
+        cls,
+        data: pd.DataFrame,
+        released: Iterable[ReleasedOutput],
+        mean_counts_known: bool,
+        atoms: Literal["observed", "possible"],
+    ) -> _System | None:
+        cells = [(o.uid, c) for o in released for c in o.cells]
+        if not cells:
+            return None
+        member = np.vstack([c.records(data) for _, c in cells])  # cells x records
+        # atoms: records with the same column of `member`
+        _, inverse = np.unique(member.T, axis=0, return_inverse=True)
+        atom_of: IntArray = np.asarray(inverse, np.intp).reshape(-1)
+        observed = int(atom_of.max()) + 1
+        atom_cells = np.zeros((len(cells), observed), bool)
+        atom_cells[:, atom_of] = member
+        if atoms == "possible":
+            empty = _empty_combinations(data, [c for _, c in cells], atom_cells)
+            atom_cells = np.hstack([atom_cells, empty])
+        spaces = _spaces(data, cells, atom_cells, atom_of, observed, mean_counts_known)
+        return cls(cells, atom_of, atom_cells, observed, spaces)
+
+
+def interval(
+    microdata: pd.DataFrame,
+    released: Iterable[ReleasedOutput],
+    records: Iterable[int],
+    *,
+    space: str = "count",
+    record: str = "record",
+    mean_counts_known: bool = False,
+    atoms: Literal["observed", "possible"] = "observed",
+) -> tuple[float, float]:
+    """What the attacker proves about the total of these records (record ids) in a
+    space (``"count"`` or ``"sum:<column>"``), as :func:`disclosed` judges it: the LP
+    minimum over the atoms the records fill and maximum over the atoms they touch
+    (counts not rounded). Unreleased spaces and untouched records give ``(0, inf)``."""
+    data = microdata.reset_index(drop=True)
+    wanted = set(records)
+    positions = np.flatnonzero(data[record].isin(wanted).to_numpy())
+    if len(positions) != len(wanted):
+        raise ValueError("records not in the microdata")
+    system = _System.build(data, released, mean_counts_known, atoms)
+    chosen = [s for s in system.spaces if s.name == space] if system else []
+    if system is None or not chosen:
+        return 0.0, math.inf
+    inside = np.bincount(system.atom_of[positions], minlength=system.atom_cells.shape[1])
+    sizes = np.bincount(system.atom_of, minlength=system.atom_cells.shape[1])
+    touched = frozenset(int(a) for a in np.flatnonzero(inside))
+    inner = frozenset(a for a in touched if inside[a] == sizes[a])
+    return chosen[0].bound(inner, "min")[0], chosen[0].bound(touched, "max")[0]
 
 
 @dataclass

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import linprog
 
 from cohortsafe.sdc import Session
 from tests.sdc.combined_attack import (
@@ -24,6 +26,7 @@ from tests.sdc.combined_attack import (
     disclosed,
     from_session,
     inconsistent,
+    interval,
     make_microdata,
     table_output,
 )
@@ -375,6 +378,75 @@ def test_the_weaker_attacker_finds_a_subset() -> None:
     weaker = {(d.group.records, d.space) for d in disclosed(data, outputs, atoms="possible")}
     assert weaker <= strong
     assert weaker  # the retakes by domain need no structural zeros
+
+
+# --- the atoms against a programme over the records themselves ------------------
+
+
+def _per_record(
+    data: pd.DataFrame, released: list[ReleasedOutput], group: np.ndarray, column: str | None
+) -> tuple[float, float]:
+    """min and max of the group's total with one unknown per record (a record's value,
+    or its multiplicity for counts): the model the atoms stand for, written out."""
+    rows, rhs = [], []
+    for output in released:
+        for cell in output.cells:
+            if (cell.statistic == "count") != (column is None):
+                continue
+            inside = cell.records(data).astype(float)
+            rows.append(inside)
+            rhs.append(cell.value * (inside.sum() if cell.statistic == "mean" else 1.0))
+    objective = group.astype(float)
+    low = linprog(objective, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
+    high = linprog(-objective, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
+    assert low.status == 0
+    return float(low.fun), (np.inf if high.status == 3 else -float(high.fun))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_atom_intervals_equal_the_per_record_programme(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    data = make_microdata(seed, n_pupils=30, n_schools=5, retakes=0.3, movers=0.2)
+    variables = ["region", "domain", "year", "gender"]
+    released = []
+    for k in range(3):
+        index = list(rng.choice(variables, size=int(rng.integers(1, 3)), replace=False))
+        statistic: Any = ("count", "sum", "mean")[k]
+        base = Filter.where(attempt=1) if rng.random() < 0.5 else None
+        released.append(
+            table_output(
+                f"t{k}",
+                data,
+                index,
+                statistic=statistic,
+                column=None if statistic == "count" else "score",
+                base=base,
+                hide=lambda labels: rng.random() < 0.3,
+            )
+        )
+    groups = [data["pupil"] == p for p in data["pupil"].unique()[:6]]
+    groups += [data["school"] == s for s in data["school"].unique()]
+    groups += [pd.Series(rng.random(len(data)) < 0.2) for _ in range(4)]
+    member = np.vstack([c.records(data) for o in released for c in o.cells])
+    signature = pd.Series([column.tobytes() for column in member.T])
+    unions = [signature.isin(set(signature[where.to_numpy()])).to_numpy() for where in groups]
+    proved = []
+    for mask in [*(where.to_numpy() for where in groups), *unions]:
+        ids = data.loc[mask, "record"].tolist()
+        expected = _per_record(data, released, mask, "score")
+        got = interval(data, released, ids, space="sum:score")
+        assert got == pytest.approx(expected, rel=1e-6, abs=1e-6)
+        proved.append(got)
+    # counts on unions of atoms (the attacker's count space knows no pupils)
+    for union in unions:
+        ids = data.loc[union, "record"].tolist()
+        expected = _per_record(data, released, union, None)
+        got = interval(data, released, ids)
+        assert got == pytest.approx(expected, rel=1e-6, abs=1e-6)
+        proved.append(got)
+    # the comparison saw real bounds on both sides
+    assert any(low > 0 for low, _ in proved)
+    assert any(high < np.inf for _, high in proved)
 
 
 # --- today's Session -------------------------------------------------------------
