@@ -470,17 +470,17 @@ def test_session_outputs_translate_to_the_microdata() -> None:
     assert {c.statistic for o in released for c in o.cells} == {"count", "mean"}
 
 
-@pytest.mark.xfail(strict=True, reason="no combined check yet")
-def test_todays_session_is_beaten_by_differencing_a_retake() -> None:
+def test_the_session_is_not_beaten_by_differencing_a_retake() -> None:
     """Region x domain over all results, then over first attempts only: the same pupils
-    in every cell (differencing sees no difference), one record apart in one cell.
-    Today both are released and the retake's cell count follows (run with --runxfail:
-    the attacker names that one record and both outputs)."""
+    in every cell (pairwise differencing of pupils sees no difference), one record apart
+    in one cell. The combined check fails the second output, so nothing is disclosed
+    (without it the attacker names that one record and both outputs)."""
     data = _session_data()
     sess = Session(policy="research")
     sess.crosstab(data.region, data.domain, margins=True, pupil=data.pupil, school=data.school)
     first = data[data["attempt"] == 1]
     sess.crosstab(first.region, first.domain, margins=True, pupil=first.pupil, school=first.school)
+    assert sess.outputs["output_1"].outcome == "fail"
     released = from_session(sess, {"output_1": Filter.where(attempt=1)})
     assert inconsistent(data, released) == []
     assert disclosed(data, released) == []

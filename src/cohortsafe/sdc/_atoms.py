@@ -48,14 +48,15 @@ FROM joined
 
 _STATS_SQL = """
 WITH j AS (SELECT * FROM refined_members),
-per_school AS (SELECT atom, s, sum(abs(x)) AS v FROM j GROUP BY atom, s),
+per_school AS (SELECT atom, s, sum(abs(x)) AS v, count(DISTINCT p) AS n FROM j GROUP BY atom, s),
 tops AS (
-  SELECT atom, max(v) AS first, sum(v) AS whole,
-         list(v ORDER BY v DESC)[2] AS second
+  SELECT atom, max(v) AS first, sum(v) AS whole, list(v ORDER BY v DESC)[2] AS second,
+         max(n) AS first_n, list(n ORDER BY n DESC)[2] AS second_n
   FROM per_school GROUP BY atom
 )
 SELECT a.atom, a.old, a.part, a.total, a.pupils, a.schools, a.lo, a.hi,
-       t.first, coalesce(t.second, 0) AS second, t.whole
+       t.first, coalesce(t.second, 0) AS second, t.whole,
+       t.first_n, coalesce(t.second_n, 0) AS second_n
 FROM (SELECT atom, any_value(old) AS old, any_value(part) AS part, sum(x) AS total,
              count(DISTINCT p) AS pupils, count(DISTINCT s) AS schools,
              min(x) AS lo, max(x) AS hi
@@ -83,6 +84,20 @@ class Atoms:
         return int(self.total.size)
 
 
+def _shares(found: object, pupils: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The largest and two largest schools' shares (%) of each group: of its value or
+    of its pupils, whichever is larger (a mean weights results, a count pupils)."""
+    whole = _array(found, "whole", float)
+    first, second = _array(found, "first", float), _array(found, "second", float)
+    first_n, second_n = _array(found, "first_n", float), _array(found, "second_n", float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value1 = np.where(whole > 0, 100.0 * first / whole, 0.0)
+        value2 = np.where(whole > 0, 100.0 * (first + second) / whole, 0.0)
+        pupil1 = np.where(pupils > 0, 100.0 * first_n / pupils, 0.0)
+        pupil2 = np.where(pupils > 0, 100.0 * (first_n + second_n) / pupils, 0.0)
+    return np.maximum(value1, pupil1), np.maximum(value2, pupil2)
+
+
 def _array(table: object, name: str, dtype: type) -> np.ndarray:
     column = table.column(name)  # type: ignore[attr-defined]
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=dtype)
@@ -95,11 +110,7 @@ def refine(con: duckdb.DuckDBPyConnection, space: Space) -> Atoms:
     :func:`group_stats`, until the next call."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE refined_members AS {REFINE_SQL.format(space=space)}")
     found = con.sql(_STATS_SQL).to_arrow_table()
-    whole = _array(found, "whole", float)
-    first, second = _array(found, "first", float), _array(found, "second", float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        top1 = np.where(whole > 0, 100.0 * first / whole, 0.0)
-        top2 = np.where(whole > 0, 100.0 * (first + second) / whole, 0.0)
+    top1, top2 = _shares(found, _array(found, "pupils", float))
     lo, hi = _array(found, "lo", float), _array(found, "hi", float)
     return Atoms(
         old=_array(found, "old", np.int64),
@@ -140,11 +151,15 @@ def group_stats(con: duckdb.DuckDBPyConnection, groups: Sequence[Sequence[int]])
             """
             WITH j AS (SELECT ga.g, m.p, m.s, m.x FROM group_atoms ga
                        JOIN refined_members m USING (atom)),
-            per_school AS (SELECT g, s, sum(abs(x)) AS v FROM j GROUP BY g, s),
+            per_school AS (SELECT g, s, sum(abs(x)) AS v, count(DISTINCT p) AS n
+                           FROM j GROUP BY g, s),
             tops AS (SELECT g, max(v) AS first, sum(v) AS whole,
-                            list(v ORDER BY v DESC)[2] AS second FROM per_school GROUP BY g)
+                            list(v ORDER BY v DESC)[2] AS second, max(n) AS first_n,
+                            list(n ORDER BY n DESC)[2] AS second_n
+                     FROM per_school GROUP BY g)
             SELECT a.g, a.total, a.pupils, a.schools, t.first,
-                   coalesce(t.second, 0) AS second, t.whole
+                   coalesce(t.second, 0) AS second, t.whole,
+                   t.first_n, coalesce(t.second_n, 0) AS second_n
             FROM (SELECT g, sum(x) AS total, count(DISTINCT p) AS pupils,
                          count(DISTINCT s) AS schools FROM j GROUP BY g) a
             JOIN tops t USING (g) ORDER BY a.g
@@ -154,21 +169,51 @@ def group_stats(con: duckdb.DuckDBPyConnection, groups: Sequence[Sequence[int]])
         con.unregister("group_atoms")
     size = len(groups)
     index = _array(found, "g", np.int64)
-    out = {name: np.zeros(size) for name in ("total", "pupils", "schools", "first", "second")}
-    whole = np.zeros(size)
-    for name in out:
-        out[name][index] = _array(found, name, float)
-    whole[index] = _array(found, "whole", float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        top1 = np.where(whole > 0, 100.0 * out["first"] / whole, 0.0)
-        top2 = np.where(whole > 0, 100.0 * (out["first"] + out["second"]) / whole, 0.0)
-    return GroupStats(
-        out["total"],
-        out["pupils"].astype(np.int64),
-        out["schools"].astype(np.int64),
-        top1,
-        top2,
-    )
+    total, pupils, schools = np.zeros(size), np.zeros(size, np.int64), np.zeros(size, np.int64)
+    top1, top2 = np.zeros(size), np.zeros(size)
+    total[index] = _array(found, "total", float)
+    pupils[index] = _array(found, "pupils", np.int64)
+    schools[index] = _array(found, "schools", np.int64)
+    top1[index], top2[index] = _shares(found, _array(found, "pupils", float))
+    return GroupStats(total, pupils, schools, top1, top2)
+
+
+def owner_sets(
+    con: duckdb.DuckDBPyConnection, column: str, atoms: Sequence[int]
+) -> dict[int, frozenset[int]]:
+    """The distinct pupils (``p``) or schools (``s``) of each of ``atoms``."""
+    if not len(atoms):
+        return {}
+    con.register("wanted_atoms", pa.table({"atom": pa.array(list(atoms), pa.int32())}))
+    try:
+        found = con.sql(
+            f"SELECT atom, list(DISTINCT {column}) AS owners FROM refined_members "
+            "JOIN wanted_atoms USING (atom) GROUP BY atom"
+        ).to_arrow_table()
+    finally:
+        con.unregister("wanted_atoms")
+    return {
+        int(a): frozenset(o)
+        for a, o in zip(
+            found.column("atom").to_pylist(), found.column("owners").to_pylist(), strict=True
+        )
+    }
+
+
+def single_owner_unions(con: duckdb.DuckDBPyConnection, column: str) -> list[list[int]]:
+    """For each pupil (``column`` ``p``) or school (``s``) whose records fill whole atoms
+    of their own, those atoms: the union is exactly that pupil's or school's records."""
+    found = con.sql(
+        f"""
+        WITH owners AS (SELECT atom, count(DISTINCT {column}) AS n FROM refined_members
+                        GROUP BY atom),
+        mine AS (SELECT DISTINCT {column} AS o, atom FROM refined_members)
+        SELECT mine.o, list(mine.atom ORDER BY mine.atom) AS atoms
+        FROM mine JOIN owners USING (atom) GROUP BY mine.o
+        HAVING bool_and(owners.n = 1) AND count(*) > 1
+        """
+    ).to_arrow_table()
+    return [list(a) for a in found.column("atoms").to_pylist()]
 
 
 def ledger_rows(
@@ -201,15 +246,34 @@ def ledger_rows(
     n_old = int(max(atoms.old.max(initial=-1), old_atoms.max(initial=-1))) + 1
     before = sp.csr_array((np.ones(rows.size), (rows, old_atoms)), shape=(len(keys), n_old))
     # new atom j is a child of old atom old[j]: its column is that column (none if new)
+    return sp.csr_array(before @ _children(atoms, n_old)), outputs, keys
+
+
+def output_wholes(con: duckdb.DuckDBPyConnection, space: Space, atoms: Atoms) -> sp.csr_array:
+    """One row per earlier output: every atom it covers (its whole population, which an
+    attacker knows whenever all its cells are released, with or without margins)."""
+    pairs = con.sql(
+        f"SELECT DISTINCT output, atom FROM incidence WHERE space = '{space}'"
+    ).to_arrow_table()
+    outputs = _array(pairs, "output", np.int64)
+    old_atoms = _array(pairs, "atom", np.int64)
+    if outputs.size == 0:
+        return sp.csr_array((0, atoms.size))
+    _, rows = np.unique(outputs, return_inverse=True)
+    n_old = int(max(atoms.old.max(initial=-1), old_atoms.max(initial=-1))) + 1
+    before = sp.csr_array(
+        (np.ones(rows.size), (rows, old_atoms)), shape=(int(rows.max()) + 1, n_old)
+    )
+    return sp.csr_array(before @ _children(atoms, n_old))
+
+
+def _children(atoms: Atoms, n_old: int) -> sp.csr_array:
+    """Old atoms × new atoms: 1 where the new atom is a child of the old one."""
     has_old = atoms.old >= 0
-    children = sp.csr_array(
-        (
-            np.ones(int(has_old.sum())),
-            (atoms.old[has_old], np.flatnonzero(has_old)),
-        ),
+    return sp.csr_array(
+        (np.ones(int(has_old.sum())), (atoms.old[has_old], np.flatnonzero(has_old))),
         shape=(n_old, atoms.size),
     )
-    return sp.csr_array(before @ children), outputs, keys
 
 
 def new_rows(cells: Sequence[LedgerCell], atoms: Atoms) -> sp.csr_array:

@@ -39,6 +39,7 @@ solved: the output fails with a reason (refusing more, never less).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,7 +53,10 @@ from cohortsafe.sdc._atoms import (
     independent_rows,
     ledger_rows,
     new_rows,
+    output_wholes,
+    owner_sets,
     refine,
+    single_owner_unions,
 )
 from cohortsafe.sdc._attacker import Attacker, OutOfTime
 from cohortsafe.sdc._cellstats import BoolArray, FloatArray
@@ -98,31 +102,49 @@ def _sensitive(stats: Atoms | GroupStats, policy: Policy) -> BoolArray:
     return small
 
 
-def _candidates(
-    new: sp.csr_array, earlier: sp.csr_array, weight: FloatArray, limit: float
-) -> list[np.ndarray]:
-    """Unions of atoms to judge besides single atoms: for every new cell and every
-    earlier cell sharing atoms, their intersection and both differences, when the
-    pupils of their atoms add up to less than ``limit`` (the union has fewer)."""
+def _pieces(new: sp.csr_array, earlier: sp.csr_array) -> list[np.ndarray]:
+    """For every new cell and every earlier cell sharing atoms: their intersection and
+    both differences, as atom columns (pieces of one atom are judged as atoms)."""
     found: dict[bytes, np.ndarray] = {}
     if new.shape[0] == 0 or earlier.shape[0] == 0:
         return []
-    new_b, old_b = new.astype(bool).astype(np.float64), earlier.astype(bool).astype(np.float64)
-    shared = sp.csr_array(new_b @ sp.diags(weight) @ old_b.T).toarray()
-    new_size, old_size = new_b @ weight, old_b @ weight
-    dense_new, dense_old = new_b.toarray() > 0, old_b.toarray() > 0
+    dense_new, dense_old = new.toarray() > 0, earlier.toarray() > 0
+    shared = dense_new.astype(np.float64) @ dense_old.T.astype(np.float64)
     for i, j in zip(*np.nonzero(shared > 0), strict=True):
-        pieces = (
-            (shared[i, j], dense_new[i] & dense_old[j]),
-            (new_size[i] - shared[i, j], dense_new[i] & ~dense_old[j]),
-            (old_size[j] - shared[i, j], dense_old[j] & ~dense_new[i]),
-        )
-        for size, members in pieces:
-            if 0 < size < limit:
-                atoms = np.flatnonzero(members)
-                if atoms.size > 1:
-                    found.setdefault(atoms.tobytes(), atoms)
+        for members in (
+            dense_new[i] & dense_old[j],
+            dense_new[i] & ~dense_old[j],
+            dense_old[j] & ~dense_new[i],
+        ):
+            atoms = np.flatnonzero(members)
+            if atoms.size > 1:
+                found.setdefault(atoms.tobytes(), atoms)
     return list(found.values())
+
+
+def _few(
+    pieces: list[np.ndarray],
+    counts: np.ndarray,
+    owners: Callable[[Sequence[int]], dict[int, frozenset[int]]],
+    threshold: int,
+) -> BoolArray:
+    """Which pieces hold fewer than ``threshold`` distinct owners (pupils or schools).
+
+    Every atom of such a piece has fewer itself, so only those atoms' owners are read;
+    the union stops growing at the threshold."""
+    out = np.zeros(len(pieces), bool)
+    if threshold <= 0:
+        return out
+    possible = [i for i, p in enumerate(pieces) if (counts[p] < threshold).all()]
+    sets = owners(sorted({int(a) for i in possible for a in pieces[i]}))
+    for i in possible:
+        union: set[int] = set()
+        for a in pieces[i].tolist():
+            union |= sets.get(a, frozenset())
+            if len(union) >= threshold:
+                break
+        out[i] = len(union) < threshold
+    return out
 
 
 def _twin_protected(
@@ -240,6 +262,7 @@ def _space_check(
         atoms = refine(ledger.con, space)
         old, old_outputs, _ = ledger_rows(ledger.con, space, atoms)
         every, _, _ = ledger_rows(ledger.con, space, atoms, every=True)
+        wholes = output_wholes(ledger.con, space, atoms)
     mine = [c for c in entry.cells if c.space == space]
     fresh = new_rows(mine, atoms)
     matrix = sp.csr_array(sp.vstack([old, fresh], format="csr"))
@@ -257,15 +280,58 @@ def _space_check(
     deadline = time.monotonic() + levels.time_limit_seconds
     # the groups to judge: sensitive atoms, and sensitive pieces of new and earlier cells
     limit = float(policy.min_pupils.threshold) if policy.min_pupils is not None else 0.0
-    pieces = _candidates(fresh, every, atoms.pupils.astype(float), max(limit, 1.0) * 4)
+    # each output's whole population counts as a cell here: with every cell released it
+    # is known, margins or not
+    whole_new = sp.csr_array((atoms.part >= 0).astype(np.float64)[None, :])
+    pieces = _pieces(
+        sp.csr_array(sp.vstack([fresh, whole_new])), sp.csr_array(sp.vstack([every, wholes]))
+    )
+    # and every pupil and school whose records make up whole atoms (a pupil's score, a
+    # school's figure), when those are more than one atom
+    with ledger.registered(entry):
+        owners = [
+            np.array(u) for column in ("p", "s") for u in single_owner_unions(ledger.con, column)
+        ]
+    pieces += owners
+    # twins (atoms in the same released cells) are one group to the attacker: the
+    # suppressed cells that tell them apart are unknown to it
+    columns = sp.csc_array(matrix)
+    twins: dict[bytes, list[int]] = {}
+    for a in range(atoms.size):
+        key = columns.indices[columns.indptr[a] : columns.indptr[a + 1]].tobytes()
+        twins.setdefault(key, []).append(a)
+    pieces += [np.array(t) for key, t in twins.items() if key and len(t) > 1]
     groups = [np.array([a]) for a in np.flatnonzero(_sensitive(atoms, policy))]
     if pieces:
-        stats = group_stats(ledger.con, [p.tolist() for p in pieces])
-        groups += [p for p, bad in zip(pieces, _sensitive(stats, policy), strict=True) if bad]
+        with ledger.registered(entry):
+            pupils, schools = (
+                lambda wanted, c=column: owner_sets(ledger.con, c, wanted) for column in ("p", "s")
+            )
+            few = _few(pieces, atoms.pupils, pupils, int(limit))
+            if policy.min_schools is not None:
+                few |= _few(pieces, atoms.schools, schools, policy.min_schools.threshold)
+            # school dominance needs every member's value and pupil: read for all the
+            # other pieces at once
+            small = [p for p, f in zip(pieces, few, strict=True) if not f]
+            if small:
+                stats = group_stats(ledger.con, [p.tolist() for p in small])
+                dominated = _sensitive(stats, policy)
+                groups += [p for p, bad in zip(small, dominated, strict=True) if bad]
+        groups += [p for p, f in zip(pieces, few, strict=True) if f]
     if not groups:
         return [], set(), 0
     totals = np.array([float(atoms.total[g].sum()) for g in groups])
     upper, lower = levels.levels(totals, count_table=counts)
+    # a group may span components (pieces of whole outputs): its components are solved
+    # together, so merge them
+    n_labels = int(labels.max()) + 1
+    links = [(int(atom_labels[g[0]]), int(atom_labels[a])) for g in groups for a in g[1:]]
+    joined = sp.csr_array(
+        (np.ones(len(links)), ([a for a, _ in links], [b for _, b in links])),
+        shape=(n_labels, n_labels),
+    )
+    _, merged = connected_components(joined, directed=False)
+    cell_labels, atom_labels = merged[cell_labels], merged[atom_labels]
     label_of = np.array([atom_labels[g[0]] for g in groups])
     reasons: list[str] = []
     involved: set[int] = set()
