@@ -263,8 +263,9 @@ def _space_check(
         old, old_outputs, _ = ledger_rows(ledger.con, space, atoms)
         every, _, _ = ledger_rows(ledger.con, space, atoms, every=True)
         wholes = output_wholes(ledger.con, space, atoms)
-    mine = [c for c in entry.cells if c.space == space]
+    mine = [c for c in entry.cells if c.space == space and c.released]
     fresh = new_rows(mine, atoms)
+    named = new_rows([c for c in entry.cells if c.space == space and not c.released], atoms)
     matrix = sp.csr_array(sp.vstack([old, fresh], format="csr"))
     outputs = np.concatenate([old_outputs, np.full(len(mine), _NEW, np.int64)])
     n_cells = matrix.shape[0]
@@ -284,7 +285,8 @@ def _space_check(
     # is known, margins or not
     whole_new = sp.csr_array((atoms.part >= 0).astype(np.float64)[None, :])
     pieces = _pieces(
-        sp.csr_array(sp.vstack([fresh, whole_new])), sp.csr_array(sp.vstack([every, wholes]))
+        sp.csr_array(sp.vstack([fresh, named, whole_new])),
+        sp.csr_array(sp.vstack([every, wholes])),
     )
     # and every pupil and school whose records make up whole atoms (a pupil's score, a
     # school's figure), when those are more than one atom

@@ -154,6 +154,7 @@ def table_entry(
     # group's total (or the shares at full precision) knows that count
     ledger_cells: list[LedgerCell] = []
     totals = {space: _part_totals(members, space, int(cells.size)) for space in published}
+    seen: set[tuple[int, ...]] = set()
     for i in np.flatnonzero(table.released).tolist():
         shown = table._values[i]
         if shown is None or (isinstance(shown, float) and np.isnan(shown)):
@@ -161,10 +162,32 @@ def table_entry(
         codes = cells.codes[i]
         agree = np.all((codes == TOTAL) | (full_codes == codes), axis=1)
         parts = tuple(int(f) for f in full[agree])
+        seen.add(parts)
         for space in published:
             value = float(totals[space][list(parts)].sum()) if parts else 0.0
             ledger_cells.append(LedgerCell(space, parts, value))
+    # every margin of the table, shown or not, is a group an attacker can name
+    for parts in _margins(full_codes, full):
+        if parts not in seen:
+            seen.add(parts)
+            for space in published:
+                value = float(totals[space][list(parts)].sum())
+                ledger_cells.append(LedgerCell(space, parts, value, released=False))
     return Entry(name, kind, command, table.policy.fingerprint, tuple(ledger_cells), members)
+
+
+def _margins(codes: np.ndarray, full: np.ndarray) -> list[tuple[int, ...]]:
+    """The parts of every margin of a table's inner cells (``codes``: one row per inner
+    cell): for each set of shown variables, the parts agreeing on them."""
+    variables = codes.shape[1] if codes.ndim == 2 else 0
+    found: list[tuple[int, ...]] = []
+    for mask in range((1 << variables) - 1):
+        shown = [v for v in range(variables) if mask >> v & 1]
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for row, part in zip(codes.tolist(), full.tolist(), strict=True):
+            groups.setdefault(tuple(row[v] for v in shown), []).append(int(part))
+        found += [tuple(parts) for parts in groups.values()]
+    return found
 
 
 def _part_totals(members: pa.Table, space: str, size: int) -> np.ndarray:
@@ -193,7 +216,8 @@ def merged_entry(entries: Sequence[Entry]) -> Entry:
             + [pc.max(entry.members.column("part")).as_py() or 0]
         )
         cells += [
-            LedgerCell(c.space, tuple(p + offset for p in c.parts), c.value) for c in entry.cells
+            LedgerCell(c.space, tuple(p + offset for p in c.parts), c.value, c.released)
+            for c in entry.cells
         ]
         part = pc.add(entry.members.column("part"), pa.scalar(offset, pa.int32()))
         members.append(entry.members.set_column(1, "part", part))

@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS outputs (
   output INTEGER PRIMARY KEY, name VARCHAR, kind VARCHAR, command VARCHAR,
   policy VARCHAR, released_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS cells (
-  output INTEGER, cell INTEGER, space VARCHAR, parts INTEGER[], value DOUBLE, basis BOOLEAN);
+  output INTEGER, cell INTEGER, space VARCHAR, parts INTEGER[], value DOUBLE, basis BOOLEAN,
+  released BOOLEAN);
 CREATE TABLE IF NOT EXISTS members (
   space VARCHAR, k UBIGINT, p UBIGINT, s UBIGINT, x DOUBLE, atom INTEGER);
 CREATE TABLE IF NOT EXISTS incidence (space VARCHAR, atom INTEGER, output INTEGER, part INTEGER);
@@ -224,7 +225,7 @@ class Ledger:
         with self.registered(entry):
             for space in entry.spaces:
                 atoms = refine(self._con, space)
-                mine = [i for i, c in enumerate(entry.cells) if c.space == space]
+                mine = [i for i, c in enumerate(entry.cells) if c.space == space and c.released]
                 if atoms.size > BASIS_LIMIT:
                     # too many atoms for dense algebra: keep every cell (the basis only
                     # saves work; the check refuses components this large anyway)
@@ -239,7 +240,10 @@ class Ledger:
                     "space": pa.array([c.space for c in entry.cells], pa.string()),
                     "parts": pa.array([list(c.parts) for c in entry.cells], pa.list_(pa.int32())),
                     "value": pa.array([c.value for c in entry.cells], pa.float64()),
-                    "basis": pa.array([basis[i] for i in range(len(entry.cells))], pa.bool_()),
+                    "basis": pa.array(
+                        [basis.get(i, False) for i in range(len(entry.cells))], pa.bool_()
+                    ),
+                    "released": pa.array([c.released for c in entry.cells], pa.bool_()),
                 }
             )
             self._con.register("new_cells", cells)
@@ -257,8 +261,8 @@ class Ledger:
                         ],
                     )
                     self._con.execute(
-                        f"INSERT INTO cells SELECT {number}, cell, space, parts, value, basis "
-                        "FROM new_cells"
+                        f"INSERT INTO cells SELECT {number}, cell, space, parts, value, basis, "
+                        "released FROM new_cells"
                     )
                     for space in entry.spaces:
                         self._refine_store(space, number)
@@ -310,7 +314,7 @@ class Ledger:
 
     def _rebase(self, space: Space) -> None:
         """Choose the basis cells of ``space`` again from all its cells."""
-        self._con.execute("UPDATE cells SET basis = true WHERE space = ?", [space])
+        self._con.execute("UPDATE cells SET basis = released WHERE space = ?", [space])
         empty = Entry("", "", "", "", (), _NO_MEMBERS)
         with self.registered(empty):
             atoms = refine(self._con, space)

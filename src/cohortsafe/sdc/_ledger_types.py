@@ -15,11 +15,16 @@ SPACES: tuple[Space, ...] = ("count", "sum", "square")
 
 @dataclass(frozen=True)
 class LedgerCell:
-    """One released value: its space, the output's parts it covers, the space's total."""
+    """One released value: its space, the output's parts it covers, the space's total.
+
+    ``released`` False: not published, but a group an attacker may name (a margin of a
+    table shown without margins); judged as a group, never used as an equation.
+    """
 
     space: Space
     parts: tuple[int, ...]
     value: float
+    released: bool = True
 
 
 @dataclass(frozen=True)
