@@ -176,6 +176,7 @@ def _with_pgn(table: pa.Table, pgns: pa.Table) -> pa.Table:
 
 # The pupils' names, read with them to refuse any in the free text delivered.
 _NAMES = ("voornamen", "tussenvoegsel", "achternaam")
+_SCALES = pa.array(SCALES, pa.string())
 
 
 def _build(
@@ -282,7 +283,7 @@ def _refuse_free_text(pupils: list[dict[str, Any]], tables: dict[str, pa.Table])
         for (table, column), reason, rows in refusals(free, names=matcher)
     ]
     scales = tables["toetsresultaten"].column("schaal")
-    unknown = pc.sum(pc.invert(pc.is_in(scales, value_set=pa.array(SCALES)))).as_py() or 0
+    unknown = pc.sum(pc.invert(pc.is_in(scales, value_set=_SCALES))).as_py() or 0
     if unknown:
         found.append(f"toetsresultaten.schaal: {unknown} row(s) outside the code list")
     if found:
