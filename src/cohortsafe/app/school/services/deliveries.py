@@ -51,6 +51,7 @@ from cohortsafe.app.school.services.registers import RegisterError, find_pupil, 
 from cohortsafe.config import load
 from cohortsafe.domain import NCO_DOMAINS, SCALES, SchoolCode, SchoolYear
 from cohortsafe.domain.freetext import FREE_TEXT, NameMatcher, refusals
+from cohortsafe.lvs import LvsStore
 from cohortsafe.package import (
     DeliveryContents,
     KeyPair,
@@ -175,12 +176,16 @@ def _with_pgn(table: pa.Table, pgns: pa.Table) -> pa.Table:
 
 # The pupils' names, read with them to refuse any in the free text delivered.
 _NAMES = ("voornamen", "tussenvoegsel", "achternaam")
+_SCALES = pa.array(SCALES, pa.string())
 
 
 def _build(
-    school: School, period: SchoolYear, study: Study | None, domains: tuple[str, ...]
+    store: LvsStore,
+    school: School,
+    period: SchoolYear,
+    study: Study | None,
+    domains: tuple[str, ...],
 ) -> _Built:
-    store = lvs_store()
     code = SchoolCode(school.brin, school.vestiging)
     enrolments = store.read(code, "inschrijvingen")
     enrolments = enrolments.filter(pc.equal(enrolments.column("schooljaar"), str(period)))
@@ -278,7 +283,7 @@ def _refuse_free_text(pupils: list[dict[str, Any]], tables: dict[str, pa.Table])
         for (table, column), reason, rows in refusals(free, names=matcher)
     ]
     scales = tables["toetsresultaten"].column("schaal")
-    unknown = pc.sum(pc.invert(pc.is_in(scales, value_set=pa.array(SCALES)))).as_py() or 0
+    unknown = pc.sum(pc.invert(pc.is_in(scales, value_set=_SCALES))).as_py() or 0
     if unknown:
         found.append(f"toetsresultaten.schaal: {unknown} row(s) outside the code list")
     if found:
@@ -340,10 +345,14 @@ def deliver(
     domains = load().delivery_domains
     if not set(domains) <= set(NCO_DOMAINS):  # the setting cannot widen it; neither can code
         raise RegisterError(f"delivery domains must be among {', '.join(NCO_DOMAINS)}")
+    # once for the run: it holds the home's lock, so nothing else can leave work half done
+    store = lvs_store()
+    if not dry_run:
+        sweep_aside(out)
     reports = []
     for done, each in enumerate(schools, start=1):
         try:
-            built = _build(each, period, the_study, domains)
+            built = _build(store, each, period, the_study, domains)
         except RegisterError as error:
             if school:
                 raise
@@ -397,7 +406,6 @@ def _write_and_record(
 ) -> DeliveryReport:
     period = str(built.contents.period)
     delivery_id = str(uuid.uuid4())
-    sweep_aside(out)
     hidden: Path | None = None
     try:
         with transaction.atomic():
