@@ -7,33 +7,38 @@ non-negative, and, for means, how many records stand behind every cell. It combi
 the values as linear equations and proves bounds by linear programming.
 
 Mechanism. In each space (counts, sums, sums of squares) the members of all released
-cells are split into *atoms*: the groups of members that no released cell separates
-(members with the same cells around them). Every released value is an equation over
-atom totals. An atom is *sensitive* when it has fewer pupils than ``min_pupils``, fewer
-schools than ``min_schools``, or one or two schools hold more of its value than
-``school_dominance`` allows. The new output fails when the combination (ledger and
-new output together) lets the attacker
+cells are split into *atoms*: the groups of members with the same cells around them
+(:mod:`._atoms`). Every released value is an equation over atom totals. The groups
+judged are
 
-1. determine exactly the total of some union of sensitive atoms, or a combination of
-   them (the dimension of the space of such combinations that the equations pin down
-   grows beyond what the ledger alone and the new output alone pin down); or
-2. bound a sensitive atom's total more tightly than the protection levels of
-   ``secondary_suppression`` (its interval, by HiGHS, misses ``value ± level``) where
-   neither the ledger alone nor the new output alone does.
+- every atom; atoms in exactly the same released cells (*twins*, told apart only by
+  suppressed cells) together;
+- the pieces of every new cell (or margin, shown or not, or the whole output) and every
+  earlier one: their intersection and both differences;
+- every pupil and every school whose records fill atoms of their own.
 
-This covers differencing in any number of outputs (``(T1 + T2 - T3) / 2``), a re-run
-with another suppression pattern, linked tables sharing a margin, one school moved
-between tables by a recode, and any mix of counts, sums, means and summaries: each is
-an equation system over atoms. What the new output gives away *on its own* is the
-single-table check's to judge (the same attacker, over its own cells). Not covered:
-intervals (as opposed to exact values) of unions of several sensitive atoms, integer
-reasoning, and values other than counts, sums and squares (percentile values and
-regression coefficients; see ``docs/sdc.md``).
+A group is *sensitive* when it has fewer distinct pupils than ``min_pupils``, fewer
+schools than ``min_schools``, or one or two schools hold more of its value or of its
+pupils than ``school_dominance`` allows. The new output fails when, with the ledger, the
+attacker proves an interval for a sensitive group's total (HiGHS; exact determination
+is the zero-width case) that misses ``value ± level`` of ``secondary_suppression``,
+where neither the ledger alone nor the new output alone does. Twins settle most groups
+without a programme: value moves freely between atoms in the same equations.
 
-Reduction. Only the cells linked to the new output through shared atoms (its
-connected components) can change what is determined, so only those are solved; each
-space is solved on its own. Components with more atoms than ``atom_limit`` are not
-solved: the output fails with a reason (refusing more, never less).
+This covers differencing in any number of outputs (``(T1 + T2 - T3) / 2``), a dropped
+record, a re-run with another suppression pattern, linked tables sharing a margin, one
+school moved between tables by a recode, a small group spread over many atoms, and any
+mix of counts, sums, means and summaries. What the new output gives away *on its own*
+is the single-table check's to judge. Not covered: groups outside the families above
+(an interval on part of a pinned difference, say), integer reasoning, and values other
+than counts, sums and squares (percentile values, regression coefficients; see
+``docs/sdc.md``).
+
+Reduction. Only cells linked to the new output through shared atoms (its connected
+components) can change what is known, so only those are solved; each space on its own;
+a component whose new cells follow from the earlier ones is skipped. Components with
+more atoms than ``atom_limit`` are not solved: the output fails with a reason (refusing
+more, never less); so does one whose programmes exceed the policy's time limit.
 """
 
 from __future__ import annotations
