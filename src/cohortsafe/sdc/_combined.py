@@ -46,6 +46,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -311,12 +312,14 @@ def _space_check(
     groups = [np.array([a]) for a in np.flatnonzero(_sensitive(atoms, policy))]
     if pieces:
         with ledger.registered(entry):
-            pupils, schools = (
-                lambda wanted, c=column: owner_sets(ledger.con, c, wanted) for column in ("p", "s")
-            )
-            few = _few(pieces, atoms.pupils, pupils, int(limit))
+            few = _few(pieces, atoms.pupils, partial(owner_sets, ledger.con, "p"), int(limit))
             if policy.min_schools is not None:
-                few |= _few(pieces, atoms.schools, schools, policy.min_schools.threshold)
+                few |= _few(
+                    pieces,
+                    atoms.schools,
+                    partial(owner_sets, ledger.con, "s"),
+                    policy.min_schools.threshold,
+                )
             # school dominance needs every member's value and pupil: read for all the
             # other pieces at once
             small = [p for p, f in zip(pieces, few, strict=True) if not f]
