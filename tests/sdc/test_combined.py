@@ -262,3 +262,22 @@ def test_a_small_group_spread_over_several_atoms_is_judged_as_one(tmp_path: Path
     sess.pivot_table(df.drop(index=leaving), index="region", margins=True)
     assert _outcomes(sess) == ["pass", "pass", "pass", "fail"]
     assert "pieces of a new and an earlier cell" in _combined(sess, "output_3")[0]
+
+
+def test_a_problem_beyond_the_limit_is_refused_not_skipped(tmp_path: Path) -> None:
+    from cohortsafe.sdc import combined_check, crosstab, load_policy, open_source
+    from cohortsafe.sdc._entries import table_entry
+
+    df = _pupils()
+    sess = _session(tmp_path)
+    sess.pivot_table(df, index="region", columns="domain", margins=True)
+    source = open_source(df)
+    table = crosstab(None, "domain", pupil="pupil", school="school", source=source)
+    entry = table_entry(
+        table, source, sess.ledger, record="record", name="t", kind="table", command=""
+    )
+    policy = load_policy("research")
+    assert combined_check(sess.ledger, entry, policy).passed
+    refused = combined_check(sess.ledger, entry, policy, atom_limit=2)
+    assert not refused.passed
+    assert "more than the check solves" in refused.reasons[0]

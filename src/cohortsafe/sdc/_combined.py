@@ -280,6 +280,19 @@ def _space_check(
     graph = sp.bmat([[None, matrix], [matrix.T, None]], format="csr")
     _, labels = connected_components(graph, directed=False)
     cell_labels, atom_labels = labels[:n_cells], labels[n_cells:]
+    touched = np.isin(atom_labels, np.unique(cell_labels[outputs == _NEW]))
+    if int(touched.sum()) > atom_limit:
+        # refuse before any work that grows with the atoms
+        return (
+            [
+                f"combined check: the output and earlier outputs split the records into "
+                f"{int(touched.sum())} groups, more than the check solves ({atom_limit}); "
+                "publish fewer or coarser cells"
+            ],
+            {int(o) for o in np.unique(outputs[np.isin(cell_labels, atom_labels[touched])])}
+            - {_NEW},
+            0,
+        )
     levels = policy.secondary_suppression or SecondarySuppression()
     # a sum of values in [0, 1] is protected as a count, as in a single table
     counts = space == "count" or (space == "sum" and atoms.lowest >= 0.0 and atoms.highest <= 1.0)
