@@ -178,6 +178,48 @@ def group_stats(con: duckdb.DuckDBPyConnection, groups: Sequence[Sequence[int]])
     return GroupStats(total, pupils, schools, top1, top2)
 
 
+def school_shares(
+    con: duckdb.DuckDBPyConnection, groups: Sequence[np.ndarray], n_atoms: int
+) -> tuple[FloatArray, FloatArray]:
+    """The largest and two largest schools' shares (%) of each group (a union of
+    atoms), of its value or of its pupils, whichever is larger.
+
+    Values add up over atoms exactly; pupils are counted per atom and school, so a
+    pupil in two atoms of one group counts twice on both sides of the share."""
+    found = con.sql(
+        "SELECT atom, s, sum(abs(x)) AS v, count(DISTINCT p) AS n FROM refined_members "
+        "GROUP BY atom, s"
+    ).to_arrow_table()
+    atom = _array(found, "atom", np.int64)
+    _, school = np.unique(_array(found, "s", np.uint64), return_inverse=True)
+    shape = (n_atoms, int(school.max()) + 1 if school.size else 0)
+    value = sp.csr_array((_array(found, "v", float), (atom, school)), shape=shape)
+    pupils = sp.csr_array((_array(found, "n", float), (atom, school)), shape=shape)
+    lengths = [g.size for g in groups]
+    member = sp.csr_array(
+        (
+            np.ones(sum(lengths)),
+            (
+                np.repeat(np.arange(len(groups)), lengths),
+                np.concatenate([*groups, np.zeros(0, np.int64)]),
+            ),
+        ),
+        shape=(len(groups), n_atoms),
+    )
+    out = []
+    for per_school in (member @ value, member @ pupils):
+        matrix = sp.csr_array(per_school)
+        top1, top2 = np.zeros(len(groups)), np.zeros(len(groups))
+        for g in range(len(groups)):
+            row = np.sort(matrix.data[matrix.indptr[g] : matrix.indptr[g + 1]])[::-1]
+            whole = float(row.sum())
+            if whole > 0:
+                top1[g] = 100.0 * row[0] / whole
+                top2[g] = 100.0 * row[:2].sum() / whole
+        out.append((top1, top2))
+    return np.maximum(out[0][0], out[1][0]), np.maximum(out[0][1], out[1][1])
+
+
 def owner_sets(
     con: duckdb.DuckDBPyConnection, column: str, atoms: Sequence[int]
 ) -> dict[int, frozenset[int]]:

@@ -55,13 +55,13 @@ from scipy.sparse.csgraph import connected_components
 from cohortsafe.sdc._atoms import (
     Atoms,
     GroupStats,
-    group_stats,
     independent_rows,
     ledger_rows,
     new_rows,
     output_wholes,
     owner_sets,
     refine,
+    school_shares,
     single_owner_unions,
 )
 from cohortsafe.sdc._attacker import Attacker, OutOfTime
@@ -336,9 +336,12 @@ def _space_check(
             # school dominance needs every member's value and pupil: read for all the
             # other pieces at once
             small = [p for p, f in zip(pieces, few, strict=True) if not f]
-            if small:
-                stats = group_stats(ledger.con, [p.tolist() for p in small])
-                dominated = _sensitive(stats, policy)
+            if small and policy.school_dominance is not None:
+                top1, top2 = school_shares(ledger.con, small, atoms.size)
+                dominated = np.zeros(len(small), bool)
+                for n, share_limit in policy.school_dominance.limits:
+                    if n in (1, 2):
+                        dominated |= (top1 if n == 1 else top2) > share_limit
                 groups += [p for p, bad in zip(small, dominated, strict=True) if bad]
         groups += [p for p, f in zip(pieces, few, strict=True) if f]
     if not groups:
