@@ -303,9 +303,11 @@ def _space_check(
     # each output's whole population counts as a cell here: with every cell released it
     # is known, margins or not
     whole_new = sp.csr_array((atoms.part >= 0).astype(np.float64)[None, :])
+    # and everything released so far, of which any cell's complement can be named
+    universe = sp.csr_array(np.ones((1, atoms.size)))
     pieces = _pieces(
-        sp.csr_array(sp.vstack([fresh, named, whole_new])),
-        sp.csr_array(sp.vstack([every, wholes])),
+        sp.csr_array(sp.vstack([fresh, named, whole_new, universe])),
+        sp.csr_array(sp.vstack([every, wholes, universe])),
     )
     # and every pupil and school whose records make up whole atoms (a pupil's score, a
     # school's figure), when those are more than one atom
