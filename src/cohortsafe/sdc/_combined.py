@@ -14,7 +14,8 @@ judged are
 - every atom; atoms in exactly the same released cells (*twins*, told apart only by
   suppressed cells) together;
 - the pieces of every new cell (or margin, shown or not, or the whole output) and every
-  earlier one: their intersection and both differences;
+  earlier one, everything released so far counting as a cell: their intersection and
+  both differences;
 - every pupil and every school whose records fill atoms of their own.
 
 A group is *sensitive* when it has fewer distinct pupils than ``min_pupils``, fewer
