@@ -30,8 +30,6 @@ from cohortsafe.sdc._ledger_types import LedgerCell, Space
 
 __all__ = ["REFINE_SQL", "Atoms", "independent_rows", "ledger_rows", "new_rows", "refine"]
 
-RANK_TOL = 1e-8
-
 # the new atom of every member: (old atom, new part); numbered in that order
 REFINE_SQL = """
 WITH n AS (SELECT part, k, p, s, x FROM new_members WHERE space = '{space}'),
@@ -107,7 +105,8 @@ def refine(con: duckdb.DuckDBPyConnection, space: Space) -> Atoms:
     """The atoms after the new output (registered as ``new_members`` on ``con``).
 
     The refined members stay in the temporary table ``refined_members`` for
-    :func:`group_stats`, until the next call."""
+    :func:`owner_sets`, :func:`single_owner_unions` and
+    :func:`school_shares`, until the next call."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE refined_members AS {REFINE_SQL.format(space=space)}")
     found = con.sql(_STATS_SQL).to_arrow_table()
     top1, top2 = _shares(found, _array(found, "pupils", float))
@@ -123,59 +122,6 @@ def refine(con: duckdb.DuckDBPyConnection, space: Space) -> Atoms:
         lowest=float(lo.min()) if lo.size else 0.0,
         highest=float(hi.max()) if hi.size else 0.0,
     )
-
-
-@dataclass(frozen=True)
-class GroupStats:
-    """What the rules need of each group (a union of atoms)."""
-
-    total: FloatArray
-    pupils: IntArray
-    schools: IntArray
-    top1: FloatArray
-    top2: FloatArray
-
-
-def group_stats(con: duckdb.DuckDBPyConnection, groups: Sequence[Sequence[int]]) -> GroupStats:
-    """Exact distinct pupils and schools, totals and school shares of unions of atoms
-    (from ``refined_members``: a pupil in several atoms of a union counts once)."""
-    pairs = pa.table(
-        {
-            "g": pa.array([g for g, atoms in enumerate(groups) for _ in atoms], pa.int64()),
-            "atom": pa.array([a for atoms in groups for a in atoms], pa.int32()),
-        }
-    )
-    con.register("group_atoms", pairs)
-    try:
-        found = con.sql(
-            """
-            WITH j AS (SELECT ga.g, m.p, m.s, m.x FROM group_atoms ga
-                       JOIN refined_members m USING (atom)),
-            per_school AS (SELECT g, s, sum(abs(x)) AS v, count(DISTINCT p) AS n
-                           FROM j GROUP BY g, s),
-            tops AS (SELECT g, max(v) AS first, sum(v) AS whole,
-                            list(v ORDER BY v DESC)[2] AS second, max(n) AS first_n,
-                            list(n ORDER BY n DESC)[2] AS second_n
-                     FROM per_school GROUP BY g)
-            SELECT a.g, a.total, a.pupils, a.schools, t.first,
-                   coalesce(t.second, 0) AS second, t.whole,
-                   t.first_n, coalesce(t.second_n, 0) AS second_n
-            FROM (SELECT g, sum(x) AS total, count(DISTINCT p) AS pupils,
-                         count(DISTINCT s) AS schools FROM j GROUP BY g) a
-            JOIN tops t USING (g) ORDER BY a.g
-            """
-        ).to_arrow_table()
-    finally:
-        con.unregister("group_atoms")
-    size = len(groups)
-    index = _array(found, "g", np.int64)
-    total, pupils, schools = np.zeros(size), np.zeros(size, np.int64), np.zeros(size, np.int64)
-    top1, top2 = np.zeros(size), np.zeros(size)
-    total[index] = _array(found, "total", float)
-    pupils[index] = _array(found, "pupils", np.int64)
-    schools[index] = _array(found, "schools", np.int64)
-    top1[index], top2[index] = _shares(found, _array(found, "pupils", float))
-    return GroupStats(total, pupils, schools, top1, top2)
 
 
 def school_shares(

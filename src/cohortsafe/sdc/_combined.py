@@ -55,7 +55,6 @@ from scipy.sparse.csgraph import connected_components
 
 from cohortsafe.sdc._atoms import (
     Atoms,
-    GroupStats,
     independent_rows,
     ledger_rows,
     new_rows,
@@ -94,7 +93,7 @@ class CombinedResult:
         return not self.reasons
 
 
-def _sensitive(stats: Atoms | GroupStats, policy: Policy) -> BoolArray:
+def _sensitive(stats: Atoms, policy: Policy) -> BoolArray:
     small = np.zeros(stats.total.size, bool)
     if policy.min_pupils is not None:
         small |= stats.pupils < policy.min_pupils.threshold
