@@ -99,13 +99,18 @@ def _sensitive(stats: Atoms, policy: Policy) -> BoolArray:
         small |= stats.pupils < policy.min_pupils.threshold
     if policy.min_schools is not None:
         small |= stats.schools < policy.min_schools.threshold
+    return small | _dominated(stats.top1, stats.top2, policy)
+
+
+def _dominated(top1: FloatArray, top2: FloatArray, policy: Policy) -> BoolArray:
+    """Groups where the largest school, or the two largest, hold more than
+    ``school_dominance`` allows (of the value or of the pupils)."""
+    out = np.zeros(top1.size, bool)
     if policy.school_dominance is not None:
         for n, limit in policy.school_dominance.limits:
-            if n == 1:
-                small |= stats.top1 > limit
-            elif n == 2:
-                small |= stats.top2 > limit
-    return small
+            if n in (1, 2):
+                out |= (top1 if n == 1 else top2) > limit
+    return out
 
 
 def _pieces(new: sp.csr_array, earlier: sp.csr_array) -> list[np.ndarray]:
@@ -153,6 +158,16 @@ def _few(
     return out
 
 
+def _equations_of(matrix: sp.csr_array) -> list[bytes]:
+    """Per atom (column), the equations (rows) it lies in, as a hashable key: atoms with
+    equal keys are twins."""
+    columns = sp.csc_array(matrix)
+    return [
+        columns.indices[columns.indptr[a] : columns.indptr[a + 1]].tobytes()
+        for a in range(matrix.shape[1])
+    ]
+
+
 def _twin_protected(
     matrix: sp.csr_array,
     totals: FloatArray,
@@ -169,12 +184,9 @@ def _twin_protected(
     partitions without a linear programme; the rest go to HiGHS. An atom in no
     equation is free.
     """
-    columns = sp.csc_array(matrix)
+    keys = _equations_of(matrix)
     signature: dict[bytes, list[int]] = {}
-    keys = []
-    for a in range(totals.size):
-        key = columns.indices[columns.indptr[a] : columns.indptr[a + 1]].tobytes()
-        keys.append(key)
+    for a, key in enumerate(keys):
         signature.setdefault(key, []).append(a)
     protected = np.zeros(len(groups), bool)
     for g, atoms in enumerate(groups):
@@ -261,6 +273,13 @@ def _unprotected(
     return found
 
 
+def _too_many(atoms: int, limit: int) -> str:
+    return (
+        f"combined check: the output and earlier outputs split the records into {atoms} "
+        f"groups, more than the check solves ({limit}); publish fewer or coarser cells"
+    )
+
+
 def _space_check(
     ledger: Ledger, entry: Entry, space: Space, policy: Policy, atom_limit: int
 ) -> tuple[list[str], set[int], int]:
@@ -284,11 +303,7 @@ def _space_check(
     if int(touched.sum()) > atom_limit:
         # refuse before any work that grows with the atoms
         return (
-            [
-                f"combined check: the output and earlier outputs split the records into "
-                f"{int(touched.sum())} groups, more than the check solves ({atom_limit}); "
-                "publish fewer or coarser cells"
-            ],
+            [_too_many(int(touched.sum()), atom_limit)],
             {int(o) for o in np.unique(outputs[np.isin(cell_labels, atom_labels[touched])])}
             - {_NEW},
             0,
@@ -311,40 +326,30 @@ def _space_check(
     )
     # and every pupil and school whose records make up whole atoms (a pupil's score, a
     # school's figure), when those are more than one atom
-    with ledger.registered(entry):
-        owners = [
-            np.array(u) for column in ("p", "s") for u in single_owner_unions(ledger.con, column)
-        ]
+    owners = [np.array(u) for column in ("p", "s") for u in single_owner_unions(ledger.con, column)]
     pieces += owners
     # twins (atoms in the same released cells) are one group to the attacker: the
     # suppressed cells that tell them apart are unknown to it
-    columns = sp.csc_array(matrix)
     twins: dict[bytes, list[int]] = {}
-    for a in range(atoms.size):
-        key = columns.indices[columns.indptr[a] : columns.indptr[a + 1]].tobytes()
+    for a, key in enumerate(_equations_of(matrix)):
         twins.setdefault(key, []).append(a)
     pieces += [np.array(t) for key, t in twins.items() if key and len(t) > 1]
     groups = [np.array([a]) for a in np.flatnonzero(_sensitive(atoms, policy))]
     if pieces:
-        with ledger.registered(entry):
-            few = _few(pieces, atoms.pupils, partial(owner_sets, ledger.con, "p"), int(limit))
-            if policy.min_schools is not None:
-                few |= _few(
-                    pieces,
-                    atoms.schools,
-                    partial(owner_sets, ledger.con, "s"),
-                    policy.min_schools.threshold,
-                )
-            # school dominance needs every member's value and pupil: read for all the
-            # other pieces at once
-            small = [p for p, f in zip(pieces, few, strict=True) if not f]
-            if small and policy.school_dominance is not None:
-                top1, top2 = school_shares(ledger.con, small, atoms.size)
-                dominated = np.zeros(len(small), bool)
-                for n, share_limit in policy.school_dominance.limits:
-                    if n in (1, 2):
-                        dominated |= (top1 if n == 1 else top2) > share_limit
-                groups += [p for p, bad in zip(small, dominated, strict=True) if bad]
+        few = _few(pieces, atoms.pupils, partial(owner_sets, ledger.con, "p"), int(limit))
+        if policy.min_schools is not None:
+            few |= _few(
+                pieces,
+                atoms.schools,
+                partial(owner_sets, ledger.con, "s"),
+                policy.min_schools.threshold,
+            )
+        # school dominance needs every member's value and pupil: read for all the
+        # other pieces at once
+        small = [p for p, f in zip(pieces, few, strict=True) if not f]
+        if small and policy.school_dominance is not None:
+            dominated = _dominated(*school_shares(ledger.con, small, atoms.size), policy)
+            groups += [p for p, bad in zip(small, dominated, strict=True) if bad]
         groups += [p for p, f in zip(pieces, few, strict=True) if f]
     if not groups:
         return [], set(), 0
@@ -375,11 +380,7 @@ def _space_check(
             continue  # the new output alone: the single-table check's to judge
         checked += int(mine_groups.size)
         if cols.size > atom_limit:
-            reasons.append(
-                f"combined check: the output and earlier outputs split the records into "
-                f"{cols.size} groups, more than the check solves ({atom_limit}); publish "
-                "fewer or coarser cells"
-            )
+            reasons.append(_too_many(int(cols.size), atom_limit))
             involved |= earlier
             continue
         local = sp.csr_array(matrix[rows][:, cols])
