@@ -13,7 +13,7 @@ from cohortsafe.app.school import services
 from cohortsafe.app.school.models import DeliveredPupil, Delivery, ExcludedPupil, Pupil
 from cohortsafe.domain.schemas import DELIVERY_SCHEMAS
 from cohortsafe.package import open_package
-from tests.exportkit import BSNS
+from tests.exportkit import BSNS, ExportKit
 from tests.school.conftest import SchoolSetup
 
 pytestmark = pytest.mark.django_db
@@ -213,6 +213,32 @@ def test_no_name_address_or_free_text_is_ever_in_a_package(
         for column in table.columns:
             if pa.types.is_string(column.type):
                 assert not names & set(column.to_pylist())
+
+
+def test_every_delivered_row_carries_its_own_pupils_pgn(school: SchoolSetup) -> None:
+    """Each pupil's own score and childcare months, under that pupil's PGN, none swapped."""
+    kit = ExportKit.valid(pupils=6)
+    for pupil in range(6):
+        for result in range(6):  # six results per pupil, in the kit's order
+            kit.set(
+                "toetsresultaten.csv", 2 + 6 * pupil + result, "vaardigheidsscore", f"{110 + pupil}"
+            )
+        kit.set("voorschool.csv", 2 + pupil, "maanden", str(10 + pupil))
+    (imported,) = services.import_exports(
+        [kit.write(school.root / "distinct")], actor="test", replace=True, today=TODAY
+    )
+    assert imported.accepted
+    _object("1003")  # a gap in the middle, so positions shift
+    (report,) = school.deliver()
+    opened = school.open(report)
+    results = opened.tables["toetsresultaten"]
+    scores = set(
+        zip(*results.select(["pgn", "vaardigheidsscore"]).to_pydict().values(), strict=True)
+    )
+    assert scores == {(BSNS[i], 110.0 + i) for i in range(6) if i != 2}
+    childcare = opened.tables["voorschool"]
+    months = set(zip(*childcare.select(["pgn", "maanden"]).to_pydict().values(), strict=True))
+    assert months == {(BSNS[i], 10 + i) for i in range(6) if i != 2}
 
 
 def test_the_delivery_is_recorded(school: SchoolSetup) -> None:

@@ -191,6 +191,7 @@ _TEST_WORDS = frozenset(
 # Shorter names are left out: two letters are what test names abbreviate with (BL, RW, M6, in),
 # and a name part of one or two letters (Bo, Li, Ng) would match them, not a leak.
 _SHORTEST = 3
+_TEST_WORD_KEYS = pa.array(sorted(_TEST_WORDS), pa.string())
 
 
 _WORD_SEPARATORS = f"[^{_LETTERS}0-9]+"
@@ -206,18 +207,28 @@ class NameMatcher:
     """
 
     def __init__(self, names: Iterable[str]) -> None:
-        self._use(set(pc.unique(_keys(pa.array(list(names), pa.string()))).to_pylist()))
+        self._use(_keys(pa.array(list(names), pa.string())))
 
-    def _use(self, keys: set[str]) -> None:
-        keys = {k for k in keys if k}
-        keys |= {k.replace("ß", "ss") for k in keys if "ß" in k}  # "Eßer" is also "Esser"
-        by_length: dict[int, list[str]] = {}
-        for k in keys:
-            spaces = k.count(" ")
-            if len(k) - spaces >= _SHORTEST and k not in _TEST_WORDS:
-                by_length.setdefault(spaces + 1, []).append(k)
-        self.units = sorted(k for same in by_length.values() for k in same)
-        self._by_length = {n: pa.array(same, pa.string()) for n, same in by_length.items()}
+    def _use(self, keys: pa.Array) -> None:
+        """Look up ``keys`` (from :func:`_keys`), in Arrow: a school's names are many."""
+        keys = pc.unique(keys.filter(pc.fill_null(pc.greater(pc.utf8_length(keys), 0), False)))
+        sharp = pc.match_substring(keys, "ß")
+        if pc.any(sharp).as_py():  # "Eßer" is also "Esser"
+            spelled = pc.replace_substring(keys.filter(sharp), "ß", "ss")
+            keys = pc.unique(pa.concat_arrays([keys, spelled]))
+        spaces = pc.count_substring(keys, " ")
+        letters = pc.subtract(pc.utf8_length(keys), spaces)
+        kept = pc.and_(
+            pc.greater_equal(letters, _SHORTEST),
+            pc.invert(pc.is_in(keys, value_set=_TEST_WORD_KEYS)),
+        )
+        keys, words = keys.filter(kept), pc.add(spaces.filter(kept), 1)
+        self._by_length = {n: keys.filter(pc.equal(words, n)) for n in pc.unique(words).to_pylist()}
+
+    @property
+    def units(self) -> list[str]:
+        """Every name looked up, in lower case, sorted."""
+        return sorted(k for same in self._by_length.values() for k in same.to_pylist())
 
     @classmethod
     def of_pupils(
@@ -236,12 +247,9 @@ class NameMatcher:
         )
         given = _combined(voornamen).cast(pa.string())
         keys = _keys(pa.concat_arrays([given, surnames.cast(pa.string())]))
+        given_words = pc.list_flatten(pc.split_pattern(keys[: len(given)], " "))
         matcher = cls.__new__(cls)
-        first = pc.unique(keys[: len(given)]).to_pylist()
-        matcher._use(
-            {word for k in first if k for word in k.split(" ")}
-            | set(pc.unique(keys[len(given) :]).to_pylist())
-        )
+        matcher._use(pa.concat_arrays([given_words, keys[len(given) :]]))
         return matcher
 
     def found_in(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -170,8 +170,15 @@ def _column(table: pa.Table, name: str) -> list[Any]:
 
 
 def _with_pgn(table: pa.Table, pgns: pa.Table) -> pa.Table:
-    """Keep the rows of delivered pupils and swap the leerlingnummer for the PGN."""
-    return table.join(pgns, "leerlingnummer", join_type="inner").drop_columns(["leerlingnummer"])
+    """Keep the rows of delivered pupils, in their order, and swap the leerlingnummer for the PGN.
+
+    A look-up, not ``Table.join``: an Acero hash join costs about six times as much on
+    a school's few thousand rows, three times per school.
+    """
+    at = pc.index_in(table.column("leerlingnummer"), value_set=pgns.column("leerlingnummer"))
+    delivered = pc.is_valid(at)
+    kept = table.filter(delivered).drop_columns(["leerlingnummer"])
+    return kept.append_column("pgn", pgns.column("pgn").take(at.filter(delivered)))
 
 
 # The pupils' names, read with them to refuse any in the free text delivered.
