@@ -32,11 +32,12 @@ import pyarrow.compute as pc
 
 from cohortsafe.errors import PolicyError
 from cohortsafe.sdc._ledger import Entry, Ledger, LedgerCell, Space
-from cohortsafe.sdc._source import Source, present, quote
+from cohortsafe.sdc._regression import FittedRows
+from cohortsafe.sdc._source import Source, open_source, present, quote
 from cohortsafe.sdc._structure import TOTAL
 from cohortsafe.sdc._table import CheckedTable
 
-__all__ = ["RECORD", "table_entry"]
+__all__ = ["RECORD", "regression_entry", "table_entry"]
 
 #: the column holding each row's record identity in the sources the engine builds
 RECORD = "__cohortsafe_record__"
@@ -123,30 +124,7 @@ def table_entry(
         )
     )
     source.require([record])
-    try:
-        members = source.query(_members_sql(table, ledger, record, published)).to_arrow_table()
-    except duckdb.Error:
-        # the query holds the fingerprint key: never show it
-        raise PolicyError("the records behind the output could not be read") from None
-    members = members.cast(
-        pa.schema(
-            [
-                ("space", pa.string()),
-                ("part", pa.int32()),
-                ("k", pa.uint64()),
-                ("p", pa.uint64()),
-                ("s", pa.uint64()),
-                ("x", pa.float64()),
-            ]
-        )
-    )
-    for space in published:
-        keys = members.filter(pc.equal(members.column("space"), space)).column("k")
-        if pc.count_distinct(keys).as_py() != len(keys):
-            raise PolicyError(
-                f"the record column {record!r} names some rows twice: the ledger needs "
-                "one identity per record"
-            )
+    members = _members(source, _members_sql(table, ledger, record, published), published, record)
     cells = table._cells
     full = np.flatnonzero(cells.present == table.request.layout.full_set)
     full_codes = cells.codes[full]
@@ -174,6 +152,91 @@ def table_entry(
                 value = float(totals[space][list(parts)].sum())
                 ledger_cells.append(LedgerCell(space, parts, value, released=False))
     return Entry(name, kind, command, table.policy.fingerprint, tuple(ledger_cells), members)
+
+
+def _members(source: Source, sql: str, spaces: Sequence[Space], record: str) -> pa.Table:
+    """The members an entry's query reads, each record once per space."""
+    try:
+        members = source.query(sql).to_arrow_table()
+    except duckdb.Error:
+        # the query holds the fingerprint key: never show it
+        raise PolicyError("the records behind the output could not be read") from None
+    members = members.cast(_MEMBERS)
+    for space in spaces:
+        keys = members.filter(pc.equal(members.column("space"), space)).column("k")
+        if pc.count_distinct(keys).as_py() != len(keys):
+            raise PolicyError(
+                f"the record column {record!r} names some rows twice: the ledger needs "
+                "one identity per record"
+            )
+    return members
+
+
+_MEMBERS = pa.schema(
+    [
+        ("space", pa.string()),
+        ("part", pa.int32()),
+        ("k", pa.uint64()),
+        ("p", pa.uint64()),
+        ("s", pa.uint64()),
+        ("x", pa.float64()),
+    ]
+)
+
+
+def regression_entry(
+    rows: FittedRows,
+    ledger: Ledger,
+    *,
+    record: str,
+    name: str,
+    kind: str,
+    command: str,
+    policy: str,
+) -> Entry:
+    """The ledger entry of a fitted model: the counts and outcome sums it publishes.
+
+    Parts are the rows' patterns over the model's groups (:class:`FittedRows`); each
+    group whose sum is published is a released cell in the ``count`` and ``sum`` spaces,
+    and so is the whole with a constant; the other groups (and the whole without a
+    constant) are groups an attacker can name. Members are keyed as a table's are, so
+    a model and a table over the same records and outcome share their unknowns.
+    """
+    patterns, part = np.unique(rows.groups, axis=0, return_inverse=True)
+    frame = pa.table(
+        {
+            "pupil": pa.array(rows.pupils),
+            "school": pa.array(rows.schools),
+            "record": pa.array(rows.records),
+            "x": pa.array(rows.outcome, pa.float64()),
+            "part": pa.array(np.asarray(part).reshape(-1), pa.int32()),
+        }
+    )
+    r = ledger.fingerprint_sql("pupil || '\x1f' || record")
+    sql = (
+        f"WITH b AS (SELECT part, {r} AS r, "
+        f"coalesce({ledger.fingerprint_sql('pupil')}, 0::UBIGINT) AS p, "
+        f"coalesce({ledger.fingerprint_sql('school')}, 0::UBIGINT) AS s, x FROM {{source}}) "
+        "SELECT 'count' AS space, part, r AS k, p, s, 1.0 AS x FROM b UNION ALL "
+        "SELECT 'sum' AS space, part, hash(r, x) AS k, p, s, x FROM b"
+    )
+    spaces: tuple[Space, ...] = ("count", "sum")
+    members = _members(open_source(frame), sql, spaces, record)
+    every = tuple(range(len(patterns)))
+    sides: list[tuple[tuple[int, ...], bool]] = [(every, rows.constant)]
+    for j in range(patterns.shape[1]):
+        sides.append((tuple(int(p) for p in np.flatnonzero(patterns[:, j])), rows.released[j]))
+    totals = {space: _part_totals(members, space, len(patterns)) for space in spaces}
+    cells: dict[tuple[int, ...], bool] = {}
+    for parts, released in sides:
+        if parts:
+            cells[parts] = cells.get(parts, False) or bool(released)
+    ledger_cells = tuple(
+        LedgerCell(space, parts, float(totals[space][list(parts)].sum()), released)
+        for parts, released in cells.items()
+        for space in spaces
+    )
+    return Entry(name, kind, command, policy, ledger_cells, members)
 
 
 def _margins(codes: np.ndarray, full: np.ndarray) -> list[tuple[int, ...]]:

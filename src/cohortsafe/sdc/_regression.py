@@ -25,6 +25,7 @@ Reasons name the term (the design's column label), never a value.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,9 +33,12 @@ import pandas as pd
 
 from cohortsafe.sdc._policy import Policy
 
-__all__ = ["regression_reasons"]
+__all__ = ["FEW_VALUES", "FittedRows", "fitted_rows", "regression_reasons"]
 
 _HUGE_STANDARD_ERROR = 1e6
+#: a column of at most this many distinct values is checked (and kept in the ledger)
+#: as one group per value; one of more values is treated as a measurement
+FEW_VALUES = 12
 
 
 def _rows(values: Any, results: Any, n: int) -> np.ndarray | None:
@@ -79,6 +83,10 @@ def _groups(results: Any, exog: np.ndarray, names: list[str]) -> list[tuple[str,
         if len(levels) == 2:
             groups.append((name, "with", exog[:, j] == levels[1]))
             groups.append((name, "without", exog[:, j] == levels[0]))
+        elif len(levels) <= FEW_VALUES:
+            # a column of a few values is a coding of groups: one value for one pupil
+            # and another for the rest is a dummy for that pupil
+            groups += [(name, "at one value of", exog[:, j] == level) for level in levels]
     design = getattr(getattr(results.model, "data", None), "design_info", None)
     for term, columns in getattr(design, "term_name_slices", {}).items():
         block = exog[:, columns]
@@ -87,23 +95,80 @@ def _groups(results: Any, exog: np.ndarray, names: list[str]) -> list[tuple[str,
     return groups
 
 
+def _used(results: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The design, the outcome and the mask of the rows the fit rests on (non-zero weight)."""
+    model = results.model
+    exog = np.asarray(model.exog, dtype=np.float64)
+    endog = np.asarray(model.endog, dtype=np.float64)
+    weights = np.asarray(getattr(model, "weights", 1.0), dtype=np.float64)
+    used = np.broadcast_to(weights != 0, (exog.shape[0],)) & np.isfinite(endog)
+    return exog[used], endog[used], used
+
+
+@dataclass(frozen=True)
+class FittedRows:
+    """The rows a model rests on and the groups whose sums its estimates publish.
+
+    ``groups``: row masks of the groups whose outcome sums the estimates publish, with
+    ``released`` true for a sum published outright. The normal equations X'Xb = X'y of
+    least squares, and the score equations X'y = X'p of a logit, give an attacker who
+    knows the design X'y: the sum of the outcome over the higher side of each column of
+    two values (and over all rows, with a constant); for a column of up to
+    :data:`FEW_VALUES` values a weighted sum of its groups' sums, kept as every group's
+    sum (an attacker knowing more, never less). The lower side of a column of two
+    values is a group an attacker can name. Sums weighted by a column of more values
+    are not kept (a gap ``docs/sdc.md`` states).
+    """
+
+    pupils: np.ndarray
+    schools: np.ndarray
+    records: np.ndarray
+    outcome: np.ndarray
+    groups: np.ndarray
+    released: np.ndarray
+    constant: bool
+
+
+def fitted_rows(results: Any, *, pupil: Any, school: Any, record: Any) -> FittedRows | None:
+    """The :class:`FittedRows` of ``results``; None when the rows cannot be aligned."""
+    n = np.asarray(results.model.exog).shape[0]
+    aligned = [_rows(values, results, n) for values in (pupil, school, record)]
+    if any(values is None for values in aligned):
+        return None
+    exog, endog, used = _used(results)
+    pupils, schools, records = (
+        np.asarray(values)[used] for values in aligned if values is not None
+    )
+    sides: list[np.ndarray] = []
+    released: list[bool] = []
+    for j in range(exog.shape[1]):
+        levels = np.unique(exog[:, j])
+        if len(levels) == 2:
+            sides += [exog[:, j] == levels[1], exog[:, j] == levels[0]]
+            released += [True, False]
+        elif 2 < len(levels) <= FEW_VALUES:
+            sides += [exog[:, j] == level for level in levels]
+            released += [True] * len(levels)
+    groups = np.column_stack(sides) if sides else np.zeros((len(endog), 0), dtype=bool)
+    # a column of one non-zero value publishes the sum over all rows
+    constant = len(endog) > 0 and bool(((np.ptp(exog, axis=0) == 0) & (exog[0] != 0)).any())
+    return FittedRows(pupils, schools, records, endog, groups, np.array(released, bool), constant)
+
+
 def regression_reasons(
     results: Any, policy: Policy, *, pupil: Any = None, school: Any = None
 ) -> list[str]:
     """Why the fitted model ``results`` may not be released (empty: it may)."""
     model = results.model
-    exog = np.asarray(model.exog, dtype=np.float64)
-    endog = np.asarray(model.endog, dtype=np.float64)
-    n = exog.shape[0]
+    n = np.asarray(model.exog).shape[0]
     pupils, schools = _rows(pupil, results, n), _rows(school, results, n)
     if pupils is None or schools is None:
         return [
             "regression: the pupil and school of each row are needed (pupil=, school=) to "
             "count the model's pupils and schools"
         ]
-    weights = np.asarray(getattr(model, "weights", 1.0), dtype=np.float64)
-    used = np.broadcast_to(weights != 0, (n,)) & np.isfinite(endog)
-    exog, endog, pupils, schools = exog[used], endog[used], pupils[used], schools[used]
+    exog, endog, used = _used(results)
+    pupils, schools = pupils[used], schools[used]
     reasons: list[str] = []
     rank = int(getattr(model, "rank", np.linalg.matrix_rank(exog) if exog.size else 0))
     rule = policy.residual_df

@@ -16,7 +16,7 @@ from typing import cast
 
 from cohortsafe.sdc._combined import CombinedResult, combined_check
 from cohortsafe.sdc._entries import merged_entry, table_entry
-from cohortsafe.sdc._ledger import Ledger, Space
+from cohortsafe.sdc._ledger import Entry, Ledger, Space
 from cohortsafe.sdc._outputs import Base, CheckedOutput
 from cohortsafe.sdc._policy import Policy
 from cohortsafe.sdc._table import CheckedTable
@@ -43,31 +43,38 @@ def release(
     name: str,
     kind: str,
     command: str,
+    entry: Entry | None = None,
 ) -> Released:
-    """Judge ``result`` with everything in ``ledger``; enter it when it does not fail."""
+    """Judge ``result`` with everything in ``ledger``; enter it when it does not fail.
+
+    The entry is built from the tables in ``bases``, or given (``entry``: a model's).
+    """
     earlier, project = ledger.outputs, ledger.project
-    if not bases:
+    if not bases and entry is None:
         note = f"not entered in the ledger of project {project!r} ({kind}s are checked alone)"
         return Released(result, note, None)
     if earlier:
         note = f"checked with the {earlier} earlier output(s) of project {project!r}"
     else:
         note = f"checked alone: project {project!r} has no earlier outputs"
-    entry = merged_entry(
-        [
-            table_entry(
-                base.table,
-                base.source,
-                ledger,
-                record=record,
-                name=name,
-                kind=kind,
-                command=command,
-                spaces=cast(tuple[Space, ...], base.spaces),
-            )
-            for base in bases
-        ]
-    )
+    if entry is not None:
+        entry = dataclasses.replace(entry, name=name, kind=kind, command=command)
+    else:
+        entry = merged_entry(
+            [
+                table_entry(
+                    base.table,
+                    base.source,
+                    ledger,
+                    record=record,
+                    name=name,
+                    kind=kind,
+                    command=command,
+                    spaces=cast(tuple[Space, ...], base.spaces),
+                )
+                for base in bases
+            ]
+        )
     if result.outcome != "fail":
         verdict: CombinedResult = combined_check(ledger, entry, policy)
         if not verdict.passed:

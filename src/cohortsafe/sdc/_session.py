@@ -50,12 +50,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from cohortsafe.csvsafe import safe_cell
 from cohortsafe.errors import PolicyError
-from cohortsafe.sdc._entries import RECORD
-from cohortsafe.sdc._ledger import Ledger
+from cohortsafe.sdc._entries import RECORD, regression_entry
+from cohortsafe.sdc._ledger import Entry, Ledger
 from cohortsafe.sdc._outputs import (
     Base,
     CheckedOutput,
@@ -65,6 +66,7 @@ from cohortsafe.sdc._outputs import (
     summary_statistics,
 )
 from cohortsafe.sdc._policy import DEFAULT_POLICY, Policy, load_policy
+from cohortsafe.sdc._regression import fitted_rows
 from cohortsafe.sdc._release import release
 from cohortsafe.sdc._render import html_page, table_text
 from cohortsafe.sdc._source import Source, open_source
@@ -205,6 +207,8 @@ class Session:
         command: str,
         result: CheckedTable | CheckedOutput,
         bases: Sequence[Base] = (),
+        *,
+        entry: Entry | None = None,
     ) -> Output:
         """Check ``result`` with the project's earlier outputs, then keep it.
 
@@ -222,6 +226,7 @@ class Session:
             name=f"{uid}: {command}"[:120],
             kind=kind,
             command=command,
+            entry=entry,
         )
         output = Output(uid, kind, command, released.result, ledger_note=released.note)
         output.ledger_number = released.number
@@ -429,11 +434,33 @@ class Session:
 
     # --- models ----------------------------------------------------------------
 
-    def _model(self, kind: str, model: Any, command: str, pupil: Any, school: Any) -> Any:
+    def _model(
+        self, kind: str, model: Any, command: str, pupil: Any, school: Any, record: Any
+    ) -> Any:
         results = model.fit(disp=0) if kind == "logit" else model.fit()
         checked = check_regression(results, self.policy, kind=kind, pupil=pupil, school=school)
-        self._record("regression", command, checked)
+        rows = fitted_rows(results, pupil=pupil, school=school, record=record)
+        entry = None
+        if rows is not None and checked.outcome != "fail":
+            entry = regression_entry(
+                rows,
+                self.ledger,
+                record=self.record,
+                name=command,
+                kind="regression",
+                command=command,
+                policy=self.policy.fingerprint,
+            )
+        self._record("regression", command, checked, entry=entry)
         return results
+
+    def _model_records(self, data: pd.DataFrame) -> pd.Series:
+        """The record identity of each row of a model's ``data`` (see ``_source``)."""
+        if self.record in data.columns:
+            return data[self.record]
+        if self.fixed_columns:
+            raise PolicyError(f"this environment needs the record column {self.record!r}")
+        return pd.Series(data.index.astype(str), index=data.index)
 
     def _ids(self, pupil: Any, school: Any) -> tuple[Any, Any]:
         """The pupil and school Series of a model given as arrays (see ``crosstab``)."""
@@ -445,6 +472,14 @@ class Session:
             )
         return pupil, school
 
+    def _ids_record(self, pupil: Any, record: Any) -> Any:
+        """The record identities of a model given as arrays: ``record=``, else the index."""
+        if pupil is None and record is None:
+            return None  # the model fails for want of pupils; nothing enters the ledger
+        if record is None and not isinstance(pupil, pd.Series):
+            return None if self.fixed_columns else np.arange(len(pupil)).astype(str)
+        return self._record_series(pupil, record)
+
     def ols(
         self,
         endog: Any,
@@ -454,21 +489,36 @@ class Session:
         *,
         pupil: Any = None,
         school: Any = None,
+        record: Any = None,
     ) -> Any:
         """Ordinary least squares (statsmodels), checked as the groups it rests on.
 
-        ``pupil`` and ``school``: Series of the rows' pseudonyms, next to ``endog``."""
+        ``pupil`` and ``school``: Series of the rows' pseudonyms, next to ``endog``;
+        ``record``: the rows' record identities, for the ledger (default: the index)."""
         import statsmodels.api as sm
 
         model = sm.OLS(endog, exog, missing=missing, hasconst=hasconst)
-        return self._model("ols", model, "ols(endog, exog)", *self._ids(pupil, school))
+        return self._model(
+            "ols",
+            model,
+            "ols(endog, exog)",
+            *self._ids(pupil, school),
+            self._ids_record(pupil, record),
+        )
 
     def olsr(self, formula: str, data: pd.DataFrame) -> Any:
         """OLS from an R-style formula; the pupils and schools come from ``data``."""
         import statsmodels.formula.api as smf
 
         model = smf.ols(formula, data=data)
-        return self._model("ols", model, f"olsr({formula!r})", data[self.pupil], data[self.school])
+        return self._model(
+            "ols",
+            model,
+            f"olsr({formula!r})",
+            data[self.pupil],
+            data[self.school],
+            self._model_records(data),
+        )
 
     def logit(
         self,
@@ -478,12 +528,19 @@ class Session:
         *,
         pupil: Any = None,
         school: Any = None,
+        record: Any = None,
     ) -> Any:
         """Logistic regression (statsmodels), checked as the groups it rests on."""
         import statsmodels.api as sm
 
         model = sm.Logit(endog, exog, missing=missing)
-        return self._model("logit", model, "logit(endog, exog)", *self._ids(pupil, school))
+        return self._model(
+            "logit",
+            model,
+            "logit(endog, exog)",
+            *self._ids(pupil, school),
+            self._ids_record(pupil, record),
+        )
 
     def logitr(self, formula: str, data: pd.DataFrame) -> Any:
         """Logistic regression from an R-style formula; pupils and schools from ``data``."""
@@ -491,7 +548,12 @@ class Session:
 
         model = smf.logit(formula, data=data)
         return self._model(
-            "logit", model, f"logitr({formula!r})", data[self.pupil], data[self.school]
+            "logit",
+            model,
+            f"logitr({formula!r})",
+            data[self.pupil],
+            data[self.school],
+            self._model_records(data),
         )
 
     # --- other outputs -----------------------------------------------------------
