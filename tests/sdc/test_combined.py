@@ -281,3 +281,47 @@ def test_a_problem_beyond_the_limit_is_refused_not_skipped(tmp_path: Path) -> No
     refused = combined_check(sess.ledger, entry, policy, atom_limit=2)
     assert not refused.passed
     assert "more than the check solves" in refused.reasons[0]
+
+
+def _with_retakes(df: pd.DataFrame) -> pd.DataFrame:
+    """Six pupils of region S with a second result; every record split in halves A and B."""
+    rng = np.random.default_rng(11)
+    retakes = df[df.region == "S"].head(6).assign(score=lambda d: d.score - 7.5)
+    retakes["record"] = [f"retake{i}" for i in range(6)]
+    data = pd.concat([df.assign(attempt=1), retakes.assign(attempt=2)], ignore_index=True)
+    data["half"] = rng.choice(["A", "B"], len(data))
+    return data
+
+
+def test_a_chain_of_nested_differences_across_three_outputs(tmp_path: Path) -> None:
+    data = _with_retakes(_pupils())
+    sess = _session(tmp_path)
+    sess.pivot_table(
+        data[data.region == "N"], values="score", index="domain", aggfunc="sum", margins=True
+    )
+    first = data[(data.region == "S") & (data.attempt == 1)]
+    sess.pivot_table(first, values="score", index="domain", aggfunc="sum", margins=True)
+    # all records less region N less region S's first attempts: the six retakes, which
+    # this table splits by half, so no atom and no piece of two cells is that group
+    sess.pivot_table(data, values="score", index="half", aggfunc="sum", margins=True)
+    assert _outcomes(sess) == ["pass", "pass", "fail"]
+    reasons = _combined(sess, "output_2")
+    assert reasons
+    assert "output_0" in reasons[0]
+    assert "output_1" in reasons[0]
+
+
+def test_nested_differences_beyond_the_limit_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cohortsafe.sdc._combined as engine
+
+    monkeypatch.setattr(engine, "NESTED_LIMIT", 1)
+    data = _with_retakes(_pupils())
+    sess = _session(tmp_path)
+    sess.pivot_table(data, values="score", index="domain", aggfunc="sum", margins=True)
+    # each of its cells lies in one of the first's: the rests are groups to follow
+    north = data[data.region == "N"]
+    sess.pivot_table(north, values="score", index="domain", aggfunc="sum", margins=True)
+    assert _outcomes(sess) == ["pass", "fail"]
+    assert "nest into more groups than the check follows" in _combined(sess, "output_1")[0]

@@ -205,11 +205,16 @@ def single_owner_unions(con: duckdb.DuckDBPyConnection, column: str) -> list[lis
 
 
 def ledger_rows(
-    con: duckdb.DuckDBPyConnection, space: Space, atoms: Atoms, *, every: bool = False
+    con: duckdb.DuckDBPyConnection,
+    space: Space,
+    atoms: Atoms,
+    *,
+    every: bool = False,
+    released: bool = False,
 ) -> tuple[sp.csr_array, IntArray, list[tuple[int, int]]]:
-    """The ledger's basis cells (``every``: all its cells) over the new atoms, each row's
-    output, and each row's (output, cell)."""
-    which = "true" if every else "basis"
+    """The ledger's basis cells (``every``: all its cells; ``released``: all its released
+    cells) over the new atoms, each row's output, and each row's (output, cell)."""
+    which = "true" if every else "released" if released else "basis"
     keys = [
         (int(o), int(c))
         for o, c in con.execute(

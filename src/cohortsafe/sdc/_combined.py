@@ -74,6 +74,8 @@ from cohortsafe.sdc.rules import SecondarySuppression
 __all__ = ["ATOM_LIMIT", "CombinedResult", "combined_check"]
 
 ATOM_LIMIT = 2_000
+#: the most groups the closure of released cells under nested differences may reach
+NESTED_LIMIT = 4_000
 _NEW = 0  # the new output's number among the ledger's (which start at 1)
 _SHIFT = 32
 _TOL = 1e-7
@@ -131,6 +133,57 @@ def _pieces(new: sp.csr_array, earlier: sp.csr_array) -> list[np.ndarray]:
             if atoms.size > 1:
                 found.setdefault(atoms.tobytes(), atoms)
     return list(found.values())
+
+
+def _bits(cells: sp.csr_array) -> list[int]:
+    """Each row's atoms as the bits of one integer (cheap subset tests)."""
+    found = []
+    for r in range(cells.shape[0]):
+        chosen = slice(cells.indptr[r], cells.indptr[r + 1])
+        bits = 0
+        for a in cells.indices[chosen][cells.data[chosen] > 0].tolist():
+            bits |= 1 << a
+        found.append(bits)
+    return found
+
+
+def _nested_differences(
+    earlier: sp.csr_array, new: sp.csr_array, limit: int
+) -> list[np.ndarray] | None:
+    """Groups whose totals follow from the new cells by subtracting nested known ones.
+
+    Released cells are known; when one lies within another, the rest of the larger is
+    known too, and so on (all records less one output's whole, less a cell of a third
+    output): from each new cell, every chain of nested differences with released cells
+    and what earlier steps gave, beyond the pieces of two cells. Chains among earlier
+    cells alone are the ledger's, not the new output's. None when they reach more than
+    ``limit`` groups (the caller refuses).
+    """
+    known = {b for b in _bits(earlier) if b}
+    frontier = [b for b in _bits(new) if b and b not in known]
+    known |= set(frontier)
+    derived: list[int] = []
+    while frontier:
+        grown: list[int] = []
+        for a in frontier:
+            for b in list(known):
+                common = a & b
+                if a == b or common not in (a, b):
+                    continue
+                rest = a ^ b
+                if rest not in known:
+                    known.add(rest)
+                    grown.append(rest)
+                    if len(grown) + len(derived) > limit:
+                        return None
+        derived += grown
+        frontier = grown
+    found = []
+    for bits in derived:
+        atoms = [i for i, c in enumerate(reversed(bin(bits)[2:])) if c == "1"]
+        if len(atoms) > 1:
+            found.append(np.array(atoms, dtype=np.int64))
+    return found
 
 
 def _few(
@@ -287,6 +340,7 @@ def _space_check(
         atoms = refine(ledger.con, space)
         old, old_outputs, _ = ledger_rows(ledger.con, space, atoms)
         every, _, _ = ledger_rows(ledger.con, space, atoms, every=True)
+        shown, _, _ = ledger_rows(ledger.con, space, atoms, released=True)
         wholes = output_wholes(ledger.con, space, atoms)
     mine = [c for c in entry.cells if c.space == space and c.released]
     fresh = new_rows(mine, atoms)
@@ -328,6 +382,18 @@ def _space_check(
     # school's figure), when those are more than one atom
     owners = [np.array(u) for column in ("p", "s") for u in single_owner_unions(ledger.con, column)]
     pieces += owners
+    # and what subtracting nested released cells gives, step after step
+    derived = _nested_differences(shown, fresh, NESTED_LIMIT)
+    if derived is None:
+        return (
+            [
+                "combined check: the released cells nest into more groups than the check "
+                f"follows ({NESTED_LIMIT}); publish fewer or coarser cells"
+            ],
+            {int(o) for o in np.unique(old_outputs)},
+            0,
+        )
+    pieces += derived
     # twins (atoms in the same released cells) are one group to the attacker: the
     # suppressed cells that tell them apart are unknown to it
     twins: dict[bytes, list[int]] = {}
