@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cohortsafe.sdc import Session
+from tests.sdc.test_combined import _combined, _outcomes
 
 
 def _pupils(n: int = 360, schools: int = 12, seed: int = 5) -> pd.DataFrame:
@@ -35,14 +36,6 @@ def _pupils(n: int = 360, schools: int = 12, seed: int = 5) -> pd.DataFrame:
 
 def _session(tmp_path: Path) -> Session:
     return Session(ledger=tmp_path / "ledger", project="models")
-
-
-def _outcomes(sess: Session) -> list[str]:
-    return [o.outcome for o in sess.outputs.values()]
-
-
-def _combined(sess: Session, uid: str) -> list[str]:
-    return [r for r in sess.outputs[uid].reasons if r.startswith("combined check")]
 
 
 def test_two_models_one_pupil_apart_give_the_score_away(tmp_path: Path) -> None:
