@@ -290,12 +290,7 @@ class Session:
         it, the frame's index (identities stay the same across filters of one frame).
         """
         if isinstance(data, pd.DataFrame):
-            if self.record in data.columns:
-                ids = data[self.record]
-            elif self.fixed_columns:
-                raise PolicyError(f"this environment needs the record column {self.record!r}")
-            else:
-                ids = pd.Series(data.index.astype(str), index=data.index)
+            ids = self._model_records(data)
             return open_source(data.assign(**{RECORD: ids.to_numpy()}))
         source = open_source(data)
         if self.record not in source.columns:
@@ -455,7 +450,7 @@ class Session:
         return results
 
     def _model_records(self, data: pd.DataFrame) -> pd.Series:
-        """The record identity of each row of a model's ``data`` (see ``_source``)."""
+        """The record identity of each row of a frame: its record column, else its index."""
         if self.record in data.columns:
             return data[self.record]
         if self.fixed_columns:
