@@ -325,3 +325,37 @@ def test_nested_differences_beyond_the_limit_are_refused(
     sess.pivot_table(north, values="score", index="domain", aggfunc="sum", margins=True)
     assert _outcomes(sess) == ["pass", "fail"]
     assert "nest into more groups than the check follows" in _combined(sess, "output_1")[0]
+
+
+def _items(n: int = 1600, items: int = 16, seed: int = 5) -> pd.DataFrame:
+    """Pupils of 24 schools, each pupil on one of ``items`` test items."""
+    df = _pupils(n=n, schools=24, seed=seed)
+    df["item"] = [f"i{i // 24 % items:02d}" for i in range(n)]  # every school in every item
+    return df
+
+
+def test_many_disjoint_cells_inside_a_known_total_are_followed_as_one_residual(
+    tmp_path: Path,
+) -> None:
+    # sixteen new cells inside an earlier total: subtracted one at a time they would
+    # give 2^16 groups, more than the check follows; their residual is one group
+    data = _items()
+    sess = _session(tmp_path)
+    sess.pivot_table(data, values="score", index="domain", aggfunc="sum", margins=True)
+    sess.pivot_table(data, values="score", index="item", aggfunc="sum", margins=True)
+    assert _outcomes(sess) == ["pass", "pass"]
+
+
+def test_many_cells_over_every_pupil_but_one_give_that_pupil_away(tmp_path: Path) -> None:
+    data = _items()
+    sess = _session(tmp_path)
+    sess.pivot_table(data, values="score", index="domain", aggfunc="sum", margins=True)
+    # the items of every pupil but one: the earlier total less all sixteen cells is
+    # that pupil's score
+    sess.pivot_table(
+        data[data.pupil != "p0007"], values="score", index="item", aggfunc="sum", margins=False
+    )
+    assert _outcomes(sess) == ["pass", "fail"]
+    reasons = _combined(sess, "output_1")
+    assert reasons
+    assert "output_0" in reasons[0]

@@ -49,12 +49,12 @@ WITH j AS (SELECT * FROM refined_members),
 per_school AS (SELECT atom, s, sum(abs(x)) AS v, count(DISTINCT p) AS n FROM j GROUP BY atom, s),
 tops AS (
   SELECT atom, max(v) AS first, sum(v) AS whole, list(v ORDER BY v DESC)[2] AS second,
-         max(n) AS first_n, list(n ORDER BY n DESC)[2] AS second_n
+         max(n) AS first_n, list(n ORDER BY n DESC)[2] AS second_n, sum(n) AS whole_n
   FROM per_school GROUP BY atom
 )
 SELECT a.atom, a.old, a.part, a.total, a.pupils, a.schools, a.lo, a.hi,
        t.first, coalesce(t.second, 0) AS second, t.whole,
-       t.first_n, coalesce(t.second_n, 0) AS second_n
+       t.first_n, coalesce(t.second_n, 0) AS second_n, t.whole_n
 FROM (SELECT atom, any_value(old) AS old, any_value(part) AS part, sum(x) AS total,
              count(DISTINCT p) AS pupils, count(DISTINCT s) AS schools,
              min(x) AS lo, max(x) AS hi
@@ -76,6 +76,10 @@ class Atoms:
     top2: FloatArray  # ... by its two largest schools
     lowest: float  # the smallest and largest member value in the space
     highest: float
+    # per atom: its largest school's value, the two largest schools', its whole value,
+    # and the same of pupils counted per school: summed over a group's atoms they
+    # bound the group's school shares from above
+    school_parts: FloatArray
 
     @property
     def size(self) -> int:
@@ -121,7 +125,16 @@ def refine(con: duckdb.DuckDBPyConnection, space: Space) -> Atoms:
         top2=top2,
         lowest=float(lo.min()) if lo.size else 0.0,
         highest=float(hi.max()) if hi.size else 0.0,
+        school_parts=_school_parts(found),
     )
+
+
+def _school_parts(found: object) -> FloatArray:
+    first, second = _array(found, "first", float), _array(found, "second", float)
+    first_n, second_n = _array(found, "first_n", float), _array(found, "second_n", float)
+    whole, whole_n = _array(found, "whole", float), _array(found, "whole_n", float)
+    columns = (first, first + second, whole, first_n, first_n + second_n, whole_n)
+    return np.column_stack(columns) if first.size else np.zeros((0, 6))
 
 
 def school_shares(

@@ -16,7 +16,13 @@ judged are
 - the pieces of every new cell (or margin, shown or not, or the whole output) and every
   earlier one, everything released so far counting as a cell: their intersection and
   both differences;
-- every pupil and every school whose records fill atoms of their own.
+- every pupil and every school whose records fill atoms of their own;
+- what chains of nested differences from a new cell reach, disjoint cells subtracted
+  together (:func:`_nested_differences`).
+
+Candidates are kept as bit rows (:mod:`._group_sets`); only those whose every atom is
+small are read for their owners, and only those whose bound on a school's share passes
+the limit for their exact shares.
 
 A group is *sensitive* when it has fewer distinct pupils than ``min_pupils``, fewer
 schools than ``min_schools``, or one or two schools hold more of its value or of its
@@ -66,6 +72,7 @@ from cohortsafe.sdc._atoms import (
 )
 from cohortsafe.sdc._attacker import Attacker, OutOfTime
 from cohortsafe.sdc._cellstats import BoolArray, FloatArray
+from cohortsafe.sdc._group_sets import GroupSet, pieces_of
 from cohortsafe.sdc._ledger import Ledger
 from cohortsafe.sdc._ledger_types import Entry, Space
 from cohortsafe.sdc._policy import Policy
@@ -73,10 +80,11 @@ from cohortsafe.sdc.rules import SecondarySuppression
 
 __all__ = ["ATOM_LIMIT", "CombinedResult", "combined_check"]
 
-ATOM_LIMIT = 2_000
+ATOM_LIMIT = 5_000
 #: the most groups the closure of released cells under nested differences may reach
-NESTED_LIMIT = 4_000
+NESTED_LIMIT = 20_000
 _NEW = 0  # the new output's number among the ledger's (which start at 1)
+_DERIVED = -1  # a group the check derived: known, of no output
 _SHIFT = 32
 _TOL = 1e-7
 
@@ -115,26 +123,6 @@ def _dominated(top1: FloatArray, top2: FloatArray, policy: Policy) -> BoolArray:
     return out
 
 
-def _pieces(new: sp.csr_array, earlier: sp.csr_array) -> list[np.ndarray]:
-    """For every new cell and every earlier cell sharing atoms: their intersection and
-    both differences, as atom columns (pieces of one atom are judged as atoms)."""
-    found: dict[bytes, np.ndarray] = {}
-    if new.shape[0] == 0 or earlier.shape[0] == 0:
-        return []
-    dense_new, dense_old = new.toarray() > 0, earlier.toarray() > 0
-    shared = dense_new.astype(np.float64) @ dense_old.T.astype(np.float64)
-    for i, j in zip(*np.nonzero(shared > 0), strict=True):
-        for members in (
-            dense_new[i] & dense_old[j],
-            dense_new[i] & ~dense_old[j],
-            dense_old[j] & ~dense_new[i],
-        ):
-            atoms = np.flatnonzero(members)
-            if atoms.size > 1:
-                found.setdefault(atoms.tobytes(), atoms)
-    return list(found.values())
-
-
 def _bits(cells: sp.csr_array) -> list[int]:
     """Each row's atoms as the bits of one integer (cheap subset tests)."""
     found = []
@@ -148,42 +136,78 @@ def _bits(cells: sp.csr_array) -> list[int]:
 
 
 def _nested_differences(
-    earlier: sp.csr_array, new: sp.csr_array, limit: int
-) -> list[np.ndarray] | None:
+    earlier: sp.csr_array, outputs: np.ndarray, new: sp.csr_array, limit: int
+) -> GroupSet | None:
     """Groups whose totals follow from the new cells by subtracting nested known ones.
 
     Released cells are known; when one lies within another, the rest of the larger is
     known too, and so on (all records less one output's whole, less a cell of a third
-    output): from each new cell, every chain of nested differences with released cells
-    and what earlier steps gave, beyond the pieces of two cells. Chains among earlier
-    cells alone are the ledger's, not the new output's. None when they reach more than
-    ``limit`` groups (the caller refuses).
+    output). Followed one by one, the subtractions of k disjoint cells from one known
+    set give 2^k groups; but each of those is the *residual* (the set less all of
+    them) joined with some of the cells, and a union of disjoint groups that each pass
+    the rules passes them too (shares and counts add up). So from each known set
+    reached from a new cell this follows the differences with every known set around it
+    and every residual (less the most disjoint cells of one output, or of all), and
+    judges, without following further, each single difference with a set inside it.
+    Chains among earlier cells alone are the ledger's, not the new output's. None when
+    they reach more than ``limit`` groups (the caller refuses).
     """
-    known = {b for b in _bits(earlier) if b}
-    frontier = [b for b in _bits(new) if b and b not in known]
-    known |= set(frontier)
+    known: dict[int, int] = {}
+    for bits, output in zip(_bits(earlier), outputs.tolist(), strict=True):
+        if bits:
+            known.setdefault(bits, int(output))
+    frontier = [b for b in dict.fromkeys(_bits(new)) if b and b not in known]
+    for bits in frontier:
+        known[bits] = _NEW
+    # a known set less a new cell inside it is followed; a known set less a derived
+    # group is the earlier difference joined with the derived group's parts
+    fresh = set(frontier)
+    judged: set[int] = set()
     derived: list[int] = []
     while frontier:
         grown: list[int] = []
+        # what this step finds is followed at the next, not within it (which would
+        # subtract the new cells one by one again)
+        before = list(known.items())
         for a in frontier:
-            for b in list(known):
+            inside: dict[int, list[int]] = {}
+            for b, output in before:
                 common = a & b
-                if a == b or common not in (a, b):
+                if b == a or common not in (a, b):
                     continue
-                rest = a ^ b
-                if rest not in known:
-                    known.add(rest)
+                if common == b:
+                    inside.setdefault(output, []).append(b)
+                elif a in fresh and b ^ a not in known:
+                    grown.append(b ^ a)
+                    known[b ^ a] = _DERIVED
+            families = [*inside.values(), [b for bs in inside.values() for b in bs]]
+            taken: set[int] = set()
+            for cells in families:
+                rest, chosen = _residual(a, cells)
+                taken |= chosen
+                if rest and rest not in known:
                     grown.append(rest)
-                    if len(grown) + len(derived) > limit:
-                        return None
+                    known[rest] = _DERIVED
+            # a less one set of a residual's family is the residual joined with the
+            # family's other sets: judged through them; other single differences are
+            # judged themselves
+            judged |= {a ^ b for bs in inside.values() for b in bs if b not in taken}
+            if len(judged) + len(derived) + len(grown) > limit:
+                return None
         derived += grown
         frontier = grown
-    found = []
-    for bits in derived:
-        atoms = [i for i, c in enumerate(reversed(bin(bits)[2:])) if c == "1"]
-        if len(atoms) > 1:
-            found.append(np.array(atoms, dtype=np.int64))
-    return found
+    return GroupSet.of_integers(judged.union(derived), new.shape[1])
+
+
+def _residual(whole: int, inside: list[int]) -> tuple[int, set[int]]:
+    """``whole`` less as many of the disjoint sets ``inside`` it as a greedy choice,
+    smallest first, takes; and the sets taken."""
+    union, taken = 0, set()
+    for bits in sorted(inside, key=int.bit_count):
+        if not bits & union:
+            union |= bits
+            taken.add(bits)
+    return whole & ~union, taken
 
 
 def _few(
@@ -209,6 +233,45 @@ def _few(
                 break
         out[i] = len(union) < threshold
     return out
+
+
+def _sensitive_groups(
+    candidates: GroupSet, atoms: Atoms, ledger: Ledger, policy: Policy
+) -> list[np.ndarray]:
+    """The candidate groups with too few pupils or schools, or dominated by a school.
+
+    Most candidates are large: only a group whose every atom is small can have too few
+    owners, and only one whose bound on a school's share (the sum over its atoms of
+    their largest schools' parts) exceeds the limit can be dominated, so only those are
+    read from the members."""
+    few = np.zeros(len(candidates), bool)
+    rules = [("p", atoms.pupils, policy.min_pupils), ("s", atoms.schools, policy.min_schools)]
+    for column, counts, rule in rules:
+        if rule is None:
+            continue
+        possible = np.flatnonzero(candidates.within(counts < rule.threshold))
+        found = _few(
+            candidates.atoms(possible),
+            counts,
+            partial(owner_sets, ledger.con, column),
+            rule.threshold,
+        )
+        few[possible[found]] = True
+    dominated = np.zeros(len(candidates), bool)
+    if policy.school_dominance is not None and len(candidates):
+        bound = candidates.sums(atoms.school_parts)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(bound[:, 2] > 0, 100.0 / bound[:, 2], 0.0)
+            pupils = np.where(bound[:, 5] > 0, 100.0 / bound[:, 5], 0.0)
+        # the bounds were summed in single precision: widen them past its rounding
+        widen = 1.0 + 1e-4
+        top1 = widen * np.maximum(bound[:, 0] * value, bound[:, 3] * pupils)
+        top2 = widen * np.maximum(bound[:, 1] * value, bound[:, 4] * pupils)
+        maybe = np.flatnonzero(_dominated(top1, top2, policy) & ~few)
+        if maybe.size:
+            exact = school_shares(ledger.con, candidates.atoms(maybe), atoms.size)
+            dominated[maybe[_dominated(*exact, policy)]] = True
+    return candidates.atoms(np.flatnonzero(few | dominated))
 
 
 def _equations_of(matrix: sp.csr_array) -> list[bytes]:
@@ -340,7 +403,7 @@ def _space_check(
         atoms = refine(ledger.con, space)
         old, old_outputs, _ = ledger_rows(ledger.con, space, atoms)
         every, _, _ = ledger_rows(ledger.con, space, atoms, every=True)
-        shown, _, _ = ledger_rows(ledger.con, space, atoms, released=True)
+        shown, shown_outputs, _ = ledger_rows(ledger.con, space, atoms, released=True)
         wholes = output_wholes(ledger.con, space, atoms)
     mine = [c for c in entry.cells if c.space == space and c.released]
     fresh = new_rows(mine, atoms)
@@ -368,22 +431,20 @@ def _space_check(
     nonnegative = atoms.lowest >= 0
     deadline = time.monotonic() + levels.time_limit_seconds
     # the groups to judge: sensitive atoms, and sensitive pieces of new and earlier cells
-    limit = float(policy.min_pupils.threshold) if policy.min_pupils is not None else 0.0
     # each output's whole population counts as a cell here: with every cell released it
     # is known, margins or not
     whole_new = sp.csr_array((atoms.part >= 0).astype(np.float64)[None, :])
     # and everything released so far, of which any cell's complement can be named
     universe = sp.csr_array(np.ones((1, atoms.size)))
-    pieces = _pieces(
+    candidates = pieces_of(
         sp.csr_array(sp.vstack([fresh, named, whole_new, universe])),
         sp.csr_array(sp.vstack([every, wholes, universe])),
     )
     # and every pupil and school whose records make up whole atoms (a pupil's score, a
     # school's figure), when those are more than one atom
-    owners = [np.array(u) for column in ("p", "s") for u in single_owner_unions(ledger.con, column)]
-    pieces += owners
+    extra = [np.array(u) for column in ("p", "s") for u in single_owner_unions(ledger.con, column)]
     # and what subtracting nested released cells gives, step after step
-    derived = _nested_differences(shown, fresh, NESTED_LIMIT)
+    derived = _nested_differences(shown, shown_outputs, fresh, NESTED_LIMIT)
     if derived is None:
         return (
             [
@@ -393,30 +454,15 @@ def _space_check(
             {int(o) for o in np.unique(old_outputs)},
             0,
         )
-    pieces += derived
     # twins (atoms in the same released cells) are one group to the attacker: the
     # suppressed cells that tell them apart are unknown to it
     twins: dict[bytes, list[int]] = {}
     for a, key in enumerate(_equations_of(matrix)):
         twins.setdefault(key, []).append(a)
-    pieces += [np.array(t) for key, t in twins.items() if key and len(t) > 1]
+    extra += [np.array(t) for key, t in twins.items() if key and len(t) > 1]
+    candidates = candidates | derived | GroupSet.of(extra, atoms.size)
     groups = [np.array([a]) for a in np.flatnonzero(_sensitive(atoms, policy))]
-    if pieces:
-        few = _few(pieces, atoms.pupils, partial(owner_sets, ledger.con, "p"), int(limit))
-        if policy.min_schools is not None:
-            few |= _few(
-                pieces,
-                atoms.schools,
-                partial(owner_sets, ledger.con, "s"),
-                policy.min_schools.threshold,
-            )
-        # school dominance needs every member's value and pupil: read for all the
-        # other pieces at once
-        small = [p for p, f in zip(pieces, few, strict=True) if not f]
-        if small and policy.school_dominance is not None:
-            dominated = _dominated(*school_shares(ledger.con, small, atoms.size), policy)
-            groups += [p for p, bad in zip(small, dominated, strict=True) if bad]
-        groups += [p for p, f in zip(pieces, few, strict=True) if f]
+    groups += _sensitive_groups(candidates, atoms, ledger, policy)
     if not groups:
         return [], set(), 0
     totals = np.array([float(atoms.total[g].sum()) for g in groups])
