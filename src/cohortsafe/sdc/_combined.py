@@ -30,7 +30,8 @@ pupils than ``school_dominance`` allows. The new output fails when, with the led
 attacker proves an interval for a sensitive group's total (HiGHS; exact determination
 is the zero-width case) that misses ``value ± level`` of ``secondary_suppression``,
 where neither the ledger alone nor the new output alone does. Twins settle most groups
-without a programme: value moves freely between atoms in the same equations.
+without a programme: value moves freely between atoms in the same equations; a witness
+programme per direction (:meth:`Component.witness`) settles most of the rest at once.
 
 This covers differencing in any number of outputs (``(T1 + T2 - T3) / 2``), a dropped
 record, a re-run with another suppression pattern, linked tables sharing a margin, one
@@ -82,7 +83,7 @@ __all__ = ["ATOM_LIMIT", "CombinedResult", "combined_check"]
 
 ATOM_LIMIT = 5_000
 #: the most groups the closure of released cells under nested differences may reach
-NESTED_LIMIT = 20_000
+NESTED_LIMIT = 100_000
 _NEW = 0  # the new output's number among the ledger's (which start at 1)
 _DERIVED = -1  # a group the check derived: known, of no output
 _SHIFT = 32
@@ -136,9 +137,16 @@ def _bits(cells: sp.csr_array) -> list[int]:
 
 
 def _nested_differences(
-    earlier: sp.csr_array, outputs: np.ndarray, new: sp.csr_array, limit: int
+    earlier: sp.csr_array,
+    outputs: np.ndarray,
+    new: sp.csr_array,
+    limit: int,
+    weights: FloatArray,
+    worth: Callable[[FloatArray], BoolArray],
 ) -> GroupSet | None:
-    """Groups whose totals follow from the new cells by subtracting nested known ones.
+    """Groups whose totals follow from the new cells by subtracting nested known ones,
+    of those that ``worth`` keeps (it sees their sums of ``weights``, as in
+    :func:`pieces_of`).
 
     Released cells are known; when one lies within another, the rest of the larger is
     known too, and so on (all records less one output's whole, less a cell of a third
@@ -153,17 +161,30 @@ def _nested_differences(
     they reach more than ``limit`` groups (the caller refuses).
     """
     known: dict[int, int] = {}
-    for bits, output in zip(_bits(earlier), outputs.tolist(), strict=True):
+    sums: dict[int, FloatArray] = {}
+    earlier_sums = sp.csr_array(earlier > 0, dtype=np.float64) @ weights
+    for bits, output, row in zip(_bits(earlier), outputs.tolist(), earlier_sums, strict=True):
         if bits:
             known.setdefault(bits, int(output))
-    frontier = [b for b in dict.fromkeys(_bits(new)) if b and b not in known]
-    for bits in frontier:
-        known[bits] = _NEW
+            sums.setdefault(bits, row)
+    new_sums = sp.csr_array(new > 0, dtype=np.float64) @ weights
+    frontier = []
+    for bits, row in zip(_bits(new), new_sums, strict=True):
+        if bits and bits not in known:
+            known[bits] = _NEW
+            sums[bits] = row
+            frontier.append(bits)
     # a known set less a new cell inside it is followed; a known set less a derived
     # group is the earlier difference joined with the derived group's parts
     fresh = set(frontier)
-    judged: set[int] = set()
+    judged: dict[int, FloatArray] = {}
     derived: list[int] = []
+
+    def derive(bits: int, row: FloatArray, into: list[int]) -> None:
+        known[bits] = _DERIVED
+        sums[bits] = row
+        into.append(bits)
+
     while frontier:
         grown: list[int] = []
         # what this step finds is followed at the next, not within it (which would
@@ -178,25 +199,38 @@ def _nested_differences(
                 if common == b:
                     inside.setdefault(output, []).append(b)
                 elif a in fresh and b ^ a not in known:
-                    grown.append(b ^ a)
-                    known[b ^ a] = _DERIVED
+                    derive(b ^ a, sums[b] - sums[a], grown)
             families = [*inside.values(), [b for bs in inside.values() for b in bs]]
             taken: set[int] = set()
             for cells in families:
                 rest, chosen = _residual(a, cells)
                 taken |= chosen
                 if rest and rest not in known:
-                    grown.append(rest)
-                    known[rest] = _DERIVED
+                    derive(
+                        rest,
+                        sums[a] - sum((sums[b] for b in chosen), np.zeros(weights.shape[1])),
+                        grown,
+                    )
             # a less one set of a residual's family is the residual joined with the
             # family's other sets: judged through them; other single differences are
             # judged themselves
-            judged |= {a ^ b for bs in inside.values() for b in bs if b not in taken}
+            for bs in inside.values():
+                for b in bs:
+                    if b not in taken:
+                        judged.setdefault(a ^ b, sums[a] - sums[b])
             if len(judged) + len(derived) + len(grown) > limit:
                 return None
         derived += grown
         frontier = grown
-    return GroupSet.of_integers(judged.union(derived), new.shape[1])
+    for bits in derived:
+        judged.setdefault(bits, sums[bits])
+    chosen_bits = list(judged)
+    if not chosen_bits:
+        return GroupSet.of_integers([], new.shape[1])
+    keep = worth(np.vstack([judged[b] for b in chosen_bits]))
+    return GroupSet.of_integers(
+        (b for b, k in zip(chosen_bits, keep.tolist(), strict=True) if k), new.shape[1]
+    )
 
 
 def _residual(whole: int, inside: list[int]) -> tuple[int, set[int]]:
@@ -259,19 +293,53 @@ def _sensitive_groups(
         few[possible[found]] = True
     dominated = np.zeros(len(candidates), bool)
     if policy.school_dominance is not None and len(candidates):
-        bound = candidates.sums(atoms.school_parts)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.where(bound[:, 2] > 0, 100.0 / bound[:, 2], 0.0)
-            pupils = np.where(bound[:, 5] > 0, 100.0 / bound[:, 5], 0.0)
-        # the bounds were summed in single precision: widen them past its rounding
-        widen = 1.0 + 1e-4
-        top1 = widen * np.maximum(bound[:, 0] * value, bound[:, 3] * pupils)
-        top2 = widen * np.maximum(bound[:, 1] * value, bound[:, 4] * pupils)
-        maybe = np.flatnonzero(_dominated(top1, top2, policy) & ~few)
+        maybe = np.flatnonzero(_maybe_dominated(candidates.sums(atoms.school_parts), policy) & ~few)
         if maybe.size:
             exact = school_shares(ledger.con, candidates.atoms(maybe), atoms.size)
             dominated[maybe[_dominated(*exact, policy)]] = True
     return candidates.atoms(np.flatnonzero(few | dominated))
+
+
+def _maybe_dominated(parts: FloatArray, policy: Policy) -> BoolArray:
+    """Groups whose bound on a school's share (``parts``: per group, the sums of
+    :attr:`Atoms.school_parts` over its atoms) passes the dominance limit."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(parts[:, 2] > 0, 100.0 / parts[:, 2], 0.0)
+        pupils = np.where(parts[:, 5] > 0, 100.0 / parts[:, 5], 0.0)
+    # sums in single precision, or by subtraction: widen the bounds past their rounding
+    widen = 1.0 + 1e-4
+    top1 = widen * np.maximum(parts[:, 0] * value, parts[:, 3] * pupils)
+    top2 = widen * np.maximum(parts[:, 1] * value, parts[:, 4] * pupils)
+    return _dominated(top1, top2, policy)
+
+
+def _screen(atoms: Atoms, policy: Policy) -> tuple[FloatArray, Callable[[FloatArray], BoolArray]]:
+    """Per atom the columns whose sums over a group tell whether it is worth reading
+    from the members, and the test on those sums: more than one atom, and no atom
+    large enough to give it the pupils or schools the rules ask, or a bound on a
+    school's share past the limit."""
+    pupils = policy.min_pupils.threshold if policy.min_pupils is not None else 0
+    schools = policy.min_schools.threshold if policy.min_schools is not None else 0
+    weights = np.column_stack(
+        [
+            np.ones(atoms.size),
+            (atoms.pupils >= pupils).astype(np.float64),
+            (atoms.schools >= schools).astype(np.float64),
+            atoms.school_parts,
+        ]
+    )
+
+    def worth(sums: FloatArray) -> BoolArray:
+        out = np.zeros(sums.shape[0], bool)
+        if policy.min_pupils is not None:
+            out |= sums[:, 1] < 0.5
+        if policy.min_schools is not None:
+            out |= sums[:, 2] < 0.5
+        if policy.school_dominance is not None:
+            out |= _maybe_dominated(sums[:, 3:], policy)
+        return out & (sums[:, 0] > 1.5)
+
+    return weights, worth
 
 
 def _equations_of(matrix: sp.csr_array) -> list[bytes]:
@@ -377,15 +445,20 @@ def _unprotected(
         mine = [int(c) for c in component.cells if int(c) in variable]
         if not mine:
             continue
-        reaches = component.reach_many([(c, d) for c in mine for d in (-1, +1)])
-        for j, cell in enumerate(mine):
-            g = variable[cell]
-            down, up = reaches[2 * j].deviation, reaches[2 * j + 1].deviation
-            ok = up >= upper[g] - _TOL * max(1.0, upper[g]) and down >= lower[g] - _TOL * max(
-                1.0, lower[g]
-            )
-            if not ok:
-                found.add(g)
+        # one programme moving many groups at once settles most; the rest are
+        # solved one by one
+        targets = [
+            (c, d, upper[variable[c]] if d > 0 else lower[variable[c]])
+            for c in mine
+            for d in (-1, +1)
+        ]
+        open_targets = [
+            t for t, done in zip(targets, component.witness(targets), strict=True) if not done
+        ]
+        reaches = component.reach_many([(c, d) for c, d, _ in open_targets])
+        for (cell, _, level), reach in zip(open_targets, reaches, strict=True):
+            if reach.deviation < level - _TOL * max(1.0, level):
+                found.add(variable[cell])
     return found
 
 
@@ -436,15 +509,18 @@ def _space_check(
     whole_new = sp.csr_array((atoms.part >= 0).astype(np.float64)[None, :])
     # and everything released so far, of which any cell's complement can be named
     universe = sp.csr_array(np.ones((1, atoms.size)))
+    weights, worth = _screen(atoms, policy)
     candidates = pieces_of(
         sp.csr_array(sp.vstack([fresh, named, whole_new, universe])),
         sp.csr_array(sp.vstack([every, wholes, universe])),
+        weights,
+        worth,
     )
     # and every pupil and school whose records make up whole atoms (a pupil's score, a
     # school's figure), when those are more than one atom
     extra = [np.array(u) for column in ("p", "s") for u in single_owner_unions(ledger.con, column)]
     # and what subtracting nested released cells gives, step after step
-    derived = _nested_differences(shown, shown_outputs, fresh, NESTED_LIMIT)
+    derived = _nested_differences(shown, shown_outputs, fresh, NESTED_LIMIT, weights, worth)
     if derived is None:
         return (
             [

@@ -8,7 +8,7 @@ school's share) are answered a block of rows at a time without a Python loop per
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -91,26 +91,60 @@ class GroupSet:
         return [np.flatnonzero(row) for row in bits]
 
 
-def pieces_of(new: sp.csr_array, earlier: sp.csr_array) -> GroupSet:
+def pieces_of(
+    new: sp.csr_array,
+    earlier: sp.csr_array,
+    weights: FloatArray,
+    worth: Callable[[FloatArray], BoolArray],
+) -> GroupSet:
     """For every new cell and every earlier cell sharing atoms: their intersection and
-    both differences (pieces of one atom are judged as atoms)."""
+    both differences (pieces of one atom are judged as atoms), of those that
+    ``worth`` keeps.
+
+    ``worth`` sees each piece's sums of the columns of ``weights`` (one row per atom),
+    found from the cells' sums and their intersections' without building the pieces:
+    only those it keeps are built."""
     n_atoms = new.shape[1]
+    empty = GroupSet(np.zeros((0, _width(n_atoms)), np.uint8), n_atoms)
     if new.shape[0] == 0 or earlier.shape[0] == 0:
-        return GroupSet(np.zeros((0, _width(n_atoms)), np.uint8), n_atoms)
+        return empty
+    new_on = sp.csr_array(new > 0, dtype=np.float64)
+    old_on = sp.csr_array(earlier > 0, dtype=np.float64)
+    shared = new_on @ old_on.T
+    first, second = sp.coo_array(shared).coords
+    if first.size == 0:
+        return empty
+    # per pair, the sums over the intersection of every column of weights
+    common = np.column_stack(
+        [
+            _pair_sums(sp.csr_array(new_on.multiply(column[None, :])), old_on, first, second)
+            for column in weights.T
+        ]
+    )
+    new_sums, old_sums = new_on @ weights, old_on @ weights
+    kinds = (common, new_sums[first] - common, old_sums[second] - common)
+    keep = [np.flatnonzero(worth(sums)) for sums in kinds]
+    if not any(k.size for k in keep):
+        return empty
     new_bits = np.packbits(_as_bits(new), axis=1)
     old_bits = np.packbits(_as_bits(earlier), axis=1)
-    shared = sp.csr_array(new > 0, dtype=np.float64) @ sp.csr_array(earlier > 0, dtype=np.float64).T
-    first, second = sp.coo_array(shared).coords
     found = []
-    step = max(1, 8 * _BLOCK_BYTES // max(n_atoms, 1))
-    for start in range(0, first.size, step):
-        a = new_bits[first[start : start + step]]
-        b = old_bits[second[start : start + step]]
-        for packed in (a & b, a & ~b, b & ~a):
-            found.append(_distinct(packed[_sizes(packed) > 1]))
-    if not found:
-        return GroupSet(np.zeros((0, _width(n_atoms)), np.uint8), n_atoms)
+    for kind, chosen in enumerate(keep):
+        step = max(1, 8 * _BLOCK_BYTES // max(n_atoms, 1))
+        for start in range(0, chosen.size, step):
+            pairs = chosen[start : start + step]
+            a, b = new_bits[first[pairs]], old_bits[second[pairs]]
+            packed = (a & b, a & ~b, b & ~a)[kind]
+            found.append(_distinct(packed))
     return GroupSet(np.vstack(found), n_atoms)
+
+
+def _pair_sums(
+    left: sp.csr_array, right: sp.csr_array, rows: np.ndarray, columns: np.ndarray
+) -> FloatArray:
+    """``(left @ right.T)[rows, columns]`` without densifying the product."""
+    product = sp.csr_array(left @ right.T)
+    return np.asarray(product[rows, columns]).ravel()
 
 
 def _as_bits(cells: sp.csr_array) -> BoolArray:
