@@ -44,6 +44,7 @@ __all__ = [
     "StorageError",
     "UsageError",
     "VaultError",
+    "WorkspaceError",
 ]
 
 
@@ -93,6 +94,10 @@ class DecryptionError(PackageError):
 
 class VaultError(CohortsafeError):
     """The office vault cannot be read or changed consistently."""
+
+
+class WorkspaceError(CohortsafeError):
+    """A research workspace refuses a statement, or cannot be built or opened."""
 
 
 class PolicyError(CohortsafeError):

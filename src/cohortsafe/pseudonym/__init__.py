@@ -45,6 +45,7 @@ from cohortsafe.errors import ConfigurationError, ExistsError
 from cohortsafe.files import write_private
 
 __all__ = [
+    "PROJECT",
     "PURPOSES",
     "KeyChain",
     "OfficePseudonyms",
@@ -57,6 +58,8 @@ __all__ = [
 
 #: What each key is for; each purpose has its own keys, so pseudonyms never collide.
 PURPOSES = ("pupil", "school", "link")
+#: A research project's key: it re-keys the vault's pseudonyms for that project alone.
+PROJECT = "project"
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,10 @@ class PseudonymKey:
 
 
 def new_key(purpose: str, key_id: str | None = None) -> PseudonymKey:
-    if purpose not in PURPOSES:
-        raise ConfigurationError(f"a pseudonym key is for one of: {', '.join(PURPOSES)}")
+    if purpose not in (*PURPOSES, PROJECT):
+        raise ConfigurationError(
+            f"a pseudonym key is for one of: {', '.join((*PURPOSES, PROJECT))}"
+        )
     key_id = key_id or f"{purpose[0]}-{secrets.token_hex(4)}"
     return PseudonymKey(key_id, purpose, secrets.token_hex(32))
 
