@@ -250,3 +250,13 @@ def test_a_delivery_sent_again_keeps_its_records_ids(tmp_path: Path) -> None:
                 found.append(sorted(tuple(r) for r in ws.sql(query).rows))
     assert found[0] == found[1]
     assert len({r[0] for r in found[0]}) == len(found[0])  # one id per record
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    ["[]", '{"project": "P-1"}', '{"project": "P-1", "policy": "research", "tables": {"t": 1}}'],
+)
+def test_a_damaged_manifest_is_an_error_not_a_traceback(tmp_path: Path, manifest: str) -> None:
+    (tmp_path / "extract.json").write_text(manifest)
+    with pytest.raises(WorkspaceError, match="damaged"):
+        Workspace(tmp_path)

@@ -60,9 +60,14 @@ class Workspace:
                 "this project has no workspace yet: the office builds it "
                 "(cohortsafe research workspace-build)"
             ) from None
-        self.project = str(manifest["project"])
-        self.policy = str(manifest["policy"])
-        self._tables = {str(t): list(v["columns"]) for t, v in manifest["tables"].items()}
+        try:
+            self.project = str(manifest["project"])
+            self.policy = str(manifest["policy"])
+            self._tables = {str(t): list(v["columns"]) for t, v in manifest["tables"].items()}
+        except (KeyError, TypeError, AttributeError):
+            raise WorkspaceError(
+                "the workspace's manifest is damaged: the office builds the workspace again"
+            ) from None
         self._con = self._locked(folder / EXTRACT)
 
     def _locked(self, extract: Path) -> duckdb.DuckDBPyConnection:

@@ -106,6 +106,12 @@ class Component:
             out += self._solve_block(targets[start : start + per_call])
         return out
 
+    def _time_left(self) -> dict[str, float]:
+        """HiGHS options that stop a programme at the deadline."""
+        if np.isfinite(self.deadline):
+            return {"time_limit": max(self.deadline - time.monotonic(), 0.01)}
+        return {}
+
     def witness(self, targets: list[tuple[int, int, float]], rounds: int = 3) -> BoolArray:
         """Which (cell, direction, level) targets one feasible point moves by their level.
 
@@ -152,9 +158,7 @@ class Component:
         bounds = np.column_stack(
             [np.concatenate([self.low, np.full(k, -np.inf)]), np.concatenate([self.high, levels])]
         )
-        options = {}
-        if np.isfinite(self.deadline):
-            options["time_limit"] = max(self.deadline - time.monotonic(), 0.01)
+        options = self._time_left()
         result = linprog(
             objective,
             A_ub=pushes,
@@ -187,9 +191,7 @@ class Component:
             objective[block * size + self._position[cell]] = -float(direction)
         matrix = sp.block_diag([self.matrix] * k, format="csr") if k > 1 else self.matrix
         bounds = np.column_stack([np.tile(self.low, k), np.tile(self.high, k)])
-        options = {}
-        if np.isfinite(self.deadline):
-            options["time_limit"] = max(self.deadline - time.monotonic(), 0.01)
+        options = self._time_left()
         result = linprog(
             objective,
             A_eq=matrix,
