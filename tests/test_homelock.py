@@ -132,6 +132,8 @@ SERVICE_MODULES = (
     "cohortsafe.app.school.services.reinstatements",
     "cohortsafe.app.office.services",
     "cohortsafe.app.office.listings",
+    "cohortsafe.app.accounts.services",
+    "cohortsafe.app.research.services",
 )
 
 

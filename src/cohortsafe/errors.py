@@ -13,6 +13,9 @@ CohortsafeError
 │   ├── SignatureError      not signed by the expected key
 │   └── DecryptionError     not encrypted to this key
 ├── VaultError              the office vault is inconsistent or locked
+├── WorkspaceError          a research workspace refuses a statement or cannot be opened
+├── AccessError             an account acts outside its role or its projects
+├── ProjectError            a research project cannot be made or changed as asked
 ├── HomeBusyError           another command is working on the same home
 ├── StorageError            a file cannot be written or read: disk full, read-only, damaged
 └── PolicyError             a disclosure-control policy or request is malformed
@@ -29,6 +32,7 @@ and shown to anyone.
 from __future__ import annotations
 
 __all__ = [
+    "AccessError",
     "AllowListError",
     "CohortsafeError",
     "ConfigurationError",
@@ -40,6 +44,7 @@ __all__ = [
     "IntegrityError",
     "PackageError",
     "PolicyError",
+    "ProjectError",
     "SignatureError",
     "StorageError",
     "UsageError",
@@ -98,6 +103,14 @@ class VaultError(CohortsafeError):
 
 class WorkspaceError(CohortsafeError):
     """A research workspace refuses a statement, or cannot be built or opened."""
+
+
+class AccessError(CohortsafeError):
+    """An account may not do this: wrong role, not in the project, or the project closed."""
+
+
+class ProjectError(CohortsafeError):
+    """A research project cannot be made or changed as asked."""
 
 
 class PolicyError(CohortsafeError):

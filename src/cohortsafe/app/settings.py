@@ -34,8 +34,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "cohortsafe.app.audit",
+    "cohortsafe.app.accounts",
     "cohortsafe.app.school",
     "cohortsafe.app.office",
+    "cohortsafe.app.research",
 ]
 
 MIDDLEWARE = [

@@ -30,6 +30,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             and default is not argparse.SUPPRESS
             and not isinstance(default, bool)
             and default != []
+            and default != ""
         ):
             text += " (default: %(default)s)"
         return text
@@ -141,7 +142,18 @@ def add_group(subparsers: Subparsers, name: str, help: str) -> Subparsers:
 
 
 def register_all(groups: Subparsers) -> None:
-    from cohortsafe.cli import audit, demo, keys, office, package, school, sdc, synth
+    from cohortsafe.cli import (
+        audit,
+        demo,
+        keys,
+        office,
+        package,
+        research,
+        school,
+        sdc,
+        synth,
+        user,
+    )
 
-    for module in (synth, school, keys, package, office, sdc, audit, demo):
+    for module in (synth, school, keys, package, office, research, user, sdc, audit, demo):
         module.register(groups)

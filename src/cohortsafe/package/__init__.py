@@ -27,6 +27,8 @@ from cohortsafe.package._package import (
     write_reinstatement,
     write_retraction,
 )
+from cohortsafe.package._signing import sign as sign_message
+from cohortsafe.package._signing import verify as verify_message
 from cohortsafe.package._tables import allowed_table, check_delivered_table
 
 __all__ = [
@@ -45,6 +47,8 @@ __all__ = [
     "load_public",
     "open_package",
     "require_role",
+    "sign_message",
+    "verify_message",
     "write_delivery",
     "write_key_pair",
     "write_reinstatement",

@@ -20,12 +20,13 @@ from cryptography.exceptions import InvalidSignature
 from cohortsafe.errors import SignatureError
 from cohortsafe.package._keys import SIGNATURE_ALGORITHMS, KeyPair, PublicKey
 
-# Domain separation: a cohortsafe signature can never be replayed as another protocol's.
+# Domain separation: a cohortsafe signature can never be replayed as another protocol's,
+# nor a package's as a release bundle's (each kind of message has its own context).
 _CONTEXT = b"cohortsafe/package-signature/v1\0"
 
 
-def sign(pair: KeyPair, message: bytes) -> dict[str, Any]:
-    data = _CONTEXT + message
+def sign(pair: KeyPair, message: bytes, *, context: bytes = _CONTEXT) -> dict[str, Any]:
+    data = context + message
     return {
         "algorithms": list(SIGNATURE_ALGORITHMS),
         "key": pair.public.fingerprint,
@@ -34,19 +35,27 @@ def sign(pair: KeyPair, message: bytes) -> dict[str, Any]:
     }
 
 
-def verify(key: PublicKey, message: bytes, signature: dict[str, Any]) -> None:
+def verify(
+    key: PublicKey,
+    message: bytes,
+    signature: dict[str, Any],
+    *,
+    context: bytes = _CONTEXT,
+    what: str = "the package",
+    whose: str = "school",
+) -> None:
     """Raise :class:`SignatureError` unless both signatures verify with ``key``."""
     if tuple(signature.get("algorithms", ())) != SIGNATURE_ALGORITHMS:
-        raise SignatureError("the package is signed with algorithms this version does not know")
+        raise SignatureError(f"{what} is signed with algorithms this version does not know")
     signer = signature.get("key")
     if signer != key.fingerprint:
         raise SignatureError(
-            f"the package is signed by key {str(signer)[:16]}…, not by the given school key "
+            f"{what} is signed by key {str(signer)[:16]}…, not by the given {whose} key "
             f"{key.fingerprint[:16]}…"
         )
-    data = _CONTEXT + message
+    data = context + message
     try:
         key.ed25519.verify(base64.b64decode(signature["ed25519"]), data)
         key.mldsa.verify(base64.b64decode(signature["ml-dsa-65"]), data)
     except (InvalidSignature, KeyError, ValueError):
-        raise SignatureError("the signature does not verify with the given school key") from None
+        raise SignatureError(f"the signature does not verify with the given {whose} key") from None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from cohortsafe.errors import ConfigurationError
 from cohortsafe.vault import VAULT_SCHEMAS
 
-__all__ = ["DERIVED", "NEVER", "ProjectSpec"]
+__all__ = ["DERIVED", "NEVER", "ProjectSpec", "checked_code"]
 
 #: columns that map a row back to a delivery or a key: never in a workspace
 NEVER = ("delivery_id", "pupil_key", "school_key")
@@ -32,6 +32,15 @@ _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{1,31}")
 _YEAR = re.compile(r"\d{4}-\d{4}")
 
 
+def checked_code(code: str) -> str:
+    """A project code as given, or a :class:`ConfigurationError` saying how one is written."""
+    if not _CODE.fullmatch(code):
+        raise ConfigurationError(
+            "a project code is 2 to 32 letters, digits or hyphens, starting with a letter or digit"
+        )
+    return code
+
+
 @dataclass(frozen=True)
 class ProjectSpec:
     """A project's approved variables; checked when made."""
@@ -44,11 +53,7 @@ class ProjectSpec:
     _frozen: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
-        if not _CODE.fullmatch(self.code):
-            raise ConfigurationError(
-                "a project code is 2 to 32 letters, digits or hyphens, starting with a "
-                "letter or digit"
-            )
+        checked_code(self.code)
         if not self.tables:
             raise ConfigurationError(f"project {self.code} has no approved table")
         frozen = []

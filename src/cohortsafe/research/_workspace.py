@@ -25,10 +25,11 @@ from cohortsafe.errors import WorkspaceError
 from cohortsafe.research._extract import EXTRACT, MANIFEST
 from cohortsafe.sdc import Ledger, Session
 
-__all__ = ["LEDGER", "OUTPUTS", "QueryResult", "Workspace"]
+__all__ = ["LEDGER", "OUTPUTS", "POLICY_FILE", "QueryResult", "Workspace"]
 
 OUTPUTS = "outputs"  # where a session writes what it checked
 LEDGER = "ledger"  # the project's release ledger
+POLICY_FILE = "policy.toml"  # the office's own policy for the project, when not a shipped one
 _SETTINGS = (
     "SET autoinstall_known_extensions = false",
     "SET autoload_known_extensions = false",
@@ -68,6 +69,9 @@ class Workspace:
             raise WorkspaceError(
                 "the workspace's manifest is damaged: the office builds the workspace again"
             ) from None
+        # the office's own policy travels with the workspace; a shipped one by its name
+        own = folder / POLICY_FILE
+        self._policy: str | Path = own if own.is_file() else self.policy
         self._con = self._locked(folder / EXTRACT)
 
     def _locked(self, extract: Path) -> duckdb.DuckDBPyConnection:
@@ -133,13 +137,13 @@ class Workspace:
         the extract's columns, the policy is the office's for the project (its floor
         too, so it cannot be loosened), and the ledger the project's."""
         return Session(
-            self.policy,
+            self._policy,
             pupil="pupil",
             school="school",
             record="record",
             ledger=ledger if ledger is not None else self.folder / LEDGER,
             project=self.project,
-            floor=self.policy,
+            floor=self._policy,
             fixed_columns=True,
         )
 

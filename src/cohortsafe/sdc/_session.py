@@ -103,6 +103,11 @@ class Output:
         """What leaves the environment for this output."""
         return self.result.to_frame()
 
+    def released_csv(self, float_format: str | None = None) -> bytes:
+        """The released content as CSV, every text cell safe to open in a spreadsheet."""
+        frame = _spreadsheet_safe(self.released_frame())
+        return str(frame.to_csv(float_format=float_format)).encode("utf-8")
+
     @property
     def withheld(self) -> bool:
         """A failed output shows none of its values in any file, in JSON or HTML either."""
@@ -667,7 +672,7 @@ class Session:
             # for the output checker to decide on.
             if output.outcome != "fail" or output.exception:
                 csv_name = f"{output.uid}.csv"
-                _spreadsheet_safe(output.released_frame()).to_csv(folder / csv_name)
+                (folder / csv_name).write_bytes(output.released_csv())
                 entry["files"] = [csv_name]
             report["outputs"][output.uid] = entry
             lines = [output.command, *(f"comment: {c}" for c in output.comments)]

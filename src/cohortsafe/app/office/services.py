@@ -411,6 +411,17 @@ def receive(
                     flush()
         flush()
         vault.compact()
+        removing = [r for r in reports if r.status == "retracted" and r.counts.get("rows_removed")]
+        if removing:
+            # a retracted pupil is in no research workspace once intake returns
+            from cohortsafe.app.research.services import rebuild_after_retraction
+
+            rebuilt, stale = rebuild_after_retraction(vault, actor=actor)
+            for report in removing:
+                report.counts["workspaces_rebuilt"] = len(rebuilt)
+                if stale:
+                    # closed to researchers until `research workspace-build` succeeds
+                    report.counts["workspaces_closed"] = len(stale)
     return reports
 
 

@@ -1,0 +1,1 @@
+"""People who use cohortsafe: one account per person, with one role."""

@@ -1,0 +1,130 @@
+"""Adding and finding accounts, and checking what an account may do.
+
+A home holds the accounts of the people who work in it: an office's home its staff,
+its researchers and its output checkers; a school's home its administrators. An
+account made here has no password yet: the web application's sign-in sets one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cohortsafe.app.accounts.models import Account
+from cohortsafe.app.audit.services import record
+from cohortsafe.app.homelock import holds_home
+from cohortsafe.domain import SchoolCode
+from cohortsafe.errors import AccessError, ExistsError, IdentifierError, UsageError
+
+__all__ = ["ROLES_OF_HOME", "AccountInfo", "account", "add_user", "require_role", "users"]
+
+#: which roles' accounts each kind of home keeps
+ROLES_OF_HOME: dict[str, tuple[str, ...]] = {
+    "office": (Account.Role.OFFICE, Account.Role.RESEARCHER, Account.Role.CHECKER),
+    "school": (Account.Role.SCHOOL,),
+}
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    name: str
+    role: str
+    school: str
+    added_at: str
+
+    @classmethod
+    def of(cls, held: Account) -> AccountInfo:
+        return cls(held.name, held.role, held.school, held.added_at.isoformat(timespec="seconds"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "school": self.school or None,
+            "added_at": self.added_at,
+        }
+
+
+def _checked_name(name: str) -> str:
+    try:
+        UnicodeUsernameValidator()(name)
+    except ValidationError:
+        raise UsageError(
+            "a user name is letters, digits and @ . + - _ only, e.g. j.jansen"
+        ) from None
+    if not 2 <= len(name) <= 150:
+        raise UsageError("a user name is 2 to 150 characters")
+    return name
+
+
+@holds_home
+def add_user(
+    name: str, role: str, *, home_role: str, school: str | None = None, actor: str
+) -> AccountInfo:
+    """Add an account with one role; a school administrator's names the school."""
+    _checked_name(name)
+    if role not in Account.Role.values:
+        raise UsageError(f"a role is one of {', '.join(Account.Role.values)}")
+    allowed = ROLES_OF_HOME.get(home_role, ())
+    if role not in allowed:
+        raise UsageError(
+            f"{_a(home_role)} home keeps accounts of role {', '.join(allowed)}; "
+            f"{role} accounts belong in {_a(_home_of(role))} home"
+        )
+    code = ""
+    if role == Account.Role.SCHOOL:
+        if not school:
+            raise UsageError("a school administrator's account names the school: --school BRINVEST")
+        try:
+            code = SchoolCode.parse(school).code
+        except IdentifierError as error:
+            raise UsageError(f"--school: {error}") from None
+    elif school:
+        raise UsageError("only a school administrator's account names a school")
+    users = get_user_model()
+    with transaction.atomic():
+        if users.objects.filter(username=name).exists():
+            raise ExistsError(f"there is a user named {name} already")
+        user = users(username=name)
+        user.set_unusable_password()
+        user.save()
+        held = Account.objects.create(user=user, role=role, school=code, added_by=actor)
+        record("user.add", actor=actor, subject=name, role=role, school=code or None)
+    return AccountInfo.of(held)
+
+
+def users(role: str | None = None) -> list[AccountInfo]:
+    """Every account (of one role), by name."""
+    found = Account.objects.select_related("user")
+    if role is not None:
+        found = found.filter(role=role)
+    return [AccountInfo.of(a) for a in found]
+
+
+def account(name: str) -> Account:
+    """The account named ``name``; an unknown name is an :class:`AccessError`."""
+    held = Account.objects.select_related("user").filter(user__username=name).first()
+    if held is None or not held.user.is_active:
+        raise AccessError(f"there is no active user named {name} in this home")
+    return held
+
+
+def require_role(name: str, role: str) -> Account:
+    """``name``'s account, which must hold ``role``."""
+    held = account(name)
+    if held.role != role:
+        raise AccessError(f"{name} is {_a(held.role)}, not {_a(role)}: this needs {_a(role)}")
+    return held
+
+
+def _home_of(role: str) -> str:
+    return next(home for home, roles in ROLES_OF_HOME.items() if role in roles)
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"

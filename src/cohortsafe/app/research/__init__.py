@@ -1,0 +1,1 @@
+"""The research environment's registers: projects, their approved variables and researchers."""
