@@ -15,7 +15,7 @@ from cohortsafe.cli._demo_steps import run_demo
 
 
 @pytest.mark.slow
-def test_the_demo_runs_the_chain_from_lvs_export_to_checked_table(tmp_path: Path) -> None:
+def test_the_demo_runs_the_chain_from_lvs_export_to_a_verified_release(tmp_path: Path) -> None:
     steps = run_demo(tmp_path, schools=5, seed=2026)
 
     titles = [step.title for step in steps]
@@ -23,9 +23,11 @@ def test_the_demo_runs_the_chain_from_lvs_export_to_checked_table(tmp_path: Path
     outputs = {step.title: step.output for step in steps}
     scan = outputs["The office scans every vault file for identifiers"]
     assert scan.startswith("no column of any vault file holds")
-    checked = outputs["An output checker checks a table of mean scores from the vault"]
-    assert "outcome: " in checked
-    assert "outcome: fail" not in checked
+    checked = next(o for title, o in outputs.items() if title.startswith("The server computes"))
+    assert checked == "score_by_childcare: pass"
+    (verified,) = [o for title, o in outputs.items() if title.startswith("Anyone verifies")]
+    assert "signature and 3 checksums verify" in verified
+    assert list((tmp_path / "release").glob("*.zip"))
     # nothing the demo prints is a number that passes the BSN eleven test
     printed = " ".join(step.describe() for step in steps)
     assert not [n for n in re.findall(r"\b\d{9}\b", printed) if bsn.is_valid(n)]

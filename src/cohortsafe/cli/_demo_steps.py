@@ -7,6 +7,8 @@ machines; the demo shows every command it runs so a reader can repeat them.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 import shlex
 import subprocess
 import sys
@@ -281,26 +283,116 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
     demo.run("The vault's counts", [*office, "office", "status"])
     demo.run("The office scans every vault file for identifiers", [*office, "office", "scan"])
     demo.run("The office's audit log is an unbroken chain", [*office, "audit", "verify"])
-    demo.run(
-        "An output checker checks a table of mean scores from the vault",
-        [
-            "sdc",
-            "crosstab",
-            str(root / "office" / "vault" / "data" / "toetsresultaten" / YEARS[-1]),
-            "--index",
-            "leergebied",
-            "--columns",
-            "jaargroep",
-            "--values",
-            "vaardigheidsscore",
-            "--pupil",
-            "pupil",
-            "--school",
-            "school",
-            "--suppress",
-        ],
-    )
+    _research(demo, root, office)
     return demo.steps
+
+
+# The analysis the demo's researcher asks for: mean ability score by domain, year group
+# and childcare participation (each pupil's kind of childcare, or none).
+ANALYSIS = {
+    "name": "score_by_childcare",
+    "kind": "table",
+    "sql": "SELECT t.*, coalesce(v.soort, 'geen') AS voorschool FROM toetsresultaten t "
+    "LEFT JOIN (SELECT pupil, min(soort) AS soort FROM voorschool GROUP BY pupil) v "
+    "USING (pupil)",
+    "index": ["leergebied", "jaargroep"],
+    "columns": ["voorschool"],
+    "values": "vaardigheidsscore",
+    "aggfunc": "mean",
+}
+
+
+def _research(demo: _Demo, root: Path, office: list[str]) -> None:
+    """A project from approval to a verified release bundle."""
+    code = "NCO-DEMO"
+    for name, role in (("r.devries", "researcher"), ("c.bakker", "checker"),
+                       ("m.visser", "checker")):  # fmt: skip
+        demo.run(
+            f"The office adds {_a(role)} account", [*office, "user", "add", name, "--role", role]
+        )
+    until = (dt.date.today() + dt.timedelta(days=730)).isoformat()
+    demo.run(
+        "The office registers an approved research project (its own key, its own pseudonyms)",
+        [*office, "research", "project-new", code, "--title", "Voorschool en leerresultaten",
+         "--institution", "Synthetische Universiteit", "--approval", "NCO-2026-017",
+         "--until", until],
+    )  # fmt: skip
+    for table, columns in (
+        ("toetsresultaten", "leergebied,toetsmoment,jaargroep,schooljaar,vaardigheidsscore"),
+        ("voorschool", "soort,maanden"),
+    ):
+        demo.run(
+            f"The office approves the project's columns of {table}",
+            [*office, "research", "project-vars", code, "--table", table, "--columns", columns],
+        )
+    demo.run(
+        "The office grants the researcher access",
+        [*office, "research", "project-grant", code, "--user", "r.devries"],
+    )
+    demo.run(
+        "The office builds the project's workspace from the vault",
+        [*office, "research", "workspace-build", code],
+    )
+    demo.run(
+        "The researcher looks at the data (read-only queries; every one audited)",
+        [*office, "research", "sql", code, "--user", "r.devries",
+         "SELECT leergebied, count(record) AS results, count(DISTINCT pupil) AS pupils "
+         "FROM toetsresultaten GROUP BY 1 ORDER BY 1"],
+    )  # fmt: skip
+    spec = root / "analysis.json"
+    spec.write_text(json.dumps(ANALYSIS, indent=1), encoding="utf-8")
+    demo.run(
+        f"The server computes and checks the researcher's analysis ({spec.name})",
+        [*office, "research", "output", code, "--user", "r.devries", "--spec", str(spec)],
+    )
+    number = json.loads(
+        demo.run(
+            "The researcher starts an output request",
+            [
+                *office,
+                "research",
+                "request-new",
+                code,
+                "--user",
+                "r.devries",
+                "--json",
+                "--title",
+                "Tabel 1 van het artikel",
+            ],
+        )
+    )["request"]
+    request = str(number)
+    demo.run(
+        "The researcher adds the output with its context and controls",
+        [*office, "research", "request-add", request, ANALYSIS["name"], "--user", "r.devries",
+         "--context", "mean ability score by domain, year group and childcare",
+         "--controls", "cells below 10 pupils or 3 schools suppressed, with complements"],
+    )  # fmt: skip
+    demo.run(
+        "The researcher submits it: the server computes it again and checks it with the ledger",
+        [*office, "research", "request-submit", request, "--user", "r.devries"],
+    )
+    for checker in ("c.bakker", "m.visser"):
+        demo.run(
+            f"Output checker {checker} reviews it (votes stay hidden until both are in)",
+            [*office, "research", "review", request, "--user", checker,
+             "--approve", str(ANALYSIS["name"])],
+        )  # fmt: skip
+    bundle = root / "release" / f"{code}-request-{request}.zip"
+    bundle.parent.mkdir(exist_ok=True)
+    demo.run(
+        "The office releases it: a zip signed with the office key, entered in the ledger",
+        [*office, "research", "release", request, "--out", str(bundle)],
+    )
+    demo.run(
+        f"Anyone verifies the bundle with the office's public key (the bundle: {bundle})",
+        ["research", "verify", str(bundle), "--office-key", str(root / "office" / "office.pub")],
+    )
+    demo.run("The office's audit log is still an unbroken chain", [*office, "audit", "verify"])
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
 def _pick_pupils(exports: Path) -> tuple[str, list[str], str | None]:
