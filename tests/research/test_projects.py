@@ -85,6 +85,10 @@ def test_a_project_from_the_console_to_a_researchers_query(
     status, built = _run(capsys, "research", "workspace-build", "NCO-1")
     assert status == 0, built
     assert built["rows"] == {"toetsresultaten": 12}
+    assert built["risk"]["population"] == 6  # one school year of six pupils
+    status, risk = _run(capsys, "research", "risk", "NCO-1", "--k", "7")
+    assert status == 0
+    assert risk["risk"]["at_risk"] == 6  # all six share one combination, fewer than 7
     status, answer = _run(
         capsys,
         "research",
@@ -111,6 +115,7 @@ def test_a_project_from_the_console_to_a_researchers_query(
         "research.project_grant",
         "research.workspace_build",
         "research.query",
+        "research.risk",
     ):
         assert action in actions
     query = AuditEvent.objects.get(action="research.query")

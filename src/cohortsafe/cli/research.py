@@ -34,6 +34,7 @@ EXAMPLES = {
     "project-end": "cohortsafe research project-end NCO-2026-01",
     "projects": "cohortsafe research projects --json",
     "workspace-build": "cohortsafe research workspace-build NCO-2026-01",
+    "risk": "cohortsafe research risk NCO-2026-01 --k 5",
     "sql": "cohortsafe research sql NCO-2026-01 --user j.jansen "
     '"SELECT leergebied, count(*) FROM toetsresultaten GROUP BY 1"',
     "output": "cohortsafe research output NCO-2026-01 --user j.jansen --spec outputs.json",
@@ -105,6 +106,9 @@ def register(groups: Subparsers) -> None:
         research, "workspace-build", _workspace_build, "build a project's extract from the vault"
     )
     p.add_argument("code", metavar="CODE")
+    p = add_command(research, "risk", _risk, "how unique the workspace's pupils are (k-anonymity)")
+    p.add_argument("code", metavar="CODE")
+    p.add_argument("--k", type=positive, default=5, help="smallest group of pupils counted as safe")
     p = add_command(research, "sql", _sql, "run one read-only query in a project's workspace")
     p.add_argument("code", metavar="CODE")
     p.add_argument("--user", required=True, metavar="NAME", help="the researcher asking")
@@ -190,11 +194,38 @@ def _projects(args: argparse.Namespace) -> Report:
 
 
 def _workspace_build(args: argparse.Namespace) -> Report:
-    rows = _services().build_workspace(args.code, actor=_actor())
+    services = _services()
+    rows = services.build_workspace(args.code, actor=_actor())
+    risk = services.risk(args.code, actor=_actor())
     return Report.ok(
-        {"project": args.code, "rows": rows},
-        f"workspace of {args.code} built: " + ", ".join(f"{t} {n} rows" for t, n in rows.items()),
+        {"project": args.code, "rows": rows, "risk": risk.as_dict()},
+        f"workspace of {args.code} built: "
+        + ", ".join(f"{t} {n} rows" for t, n in rows.items())
+        + "\n"
+        + _risk_summary(risk),
     )
+
+
+def _risk_summary(risk: Any) -> str:
+    return (
+        f"risk (k = {risk.k}, per {risk.unit}, on {', '.join(risk.quasi_identifiers)}): "
+        f"{risk.at_risk} of {risk.population} in {risk.below_k} combinations below k, "
+        f"{risk.uniques} unique; research risk shows what would help"
+    )
+
+
+def _risk(args: argparse.Namespace) -> Report:
+    risk = _services().risk(args.code, actor=_actor(), k=args.k)
+    lines = [_risk_summary(risk).split("; research risk")[0]]
+    if risk.smallest:
+        lines.append("smallest combinations (schools numbered, not named):")
+        lines += ["  " + ", ".join(f"{k} {v}" for k, v in row.items()) for row in risk.smallest]
+    lines.append("coarsenings, and the pupils still below k after each:")
+    lines += [f"  {c.change}: {c.at_risk}" for c in risk.coarsenings]
+    if len(risk.combined) > 1:
+        lines.append("together:")
+        lines += [f"  {c.change}: {c.at_risk}" for c in risk.combined[1:]]
+    return Report.ok({"project": args.code, "risk": risk.as_dict()}, "\n".join(lines))
 
 
 def _sql(args: argparse.Namespace) -> Report:

@@ -7,6 +7,7 @@
 - :class:`OutputSpec` and :func:`compute_output`: outputs as specifications the office
   computes again, never as values the researcher's side computed;
 - :data:`TRANSITIONS`: the states of an output request and who may move it;
+- :func:`risk_report`: how unique the extract's pupils are on their quasi-identifiers;
 - :func:`gate_free_file`: what keeps a free file (a plot, a note) out of a request;
 - :func:`write_bundle` and :func:`verify_bundle`: the signed release bundle.
 
@@ -20,9 +21,11 @@ from cohortsafe.research._extract import ExtractSummary, build_extract
 from cohortsafe.research._gate import gate_free_file
 from cohortsafe.research._outputs import KINDS, ComputedOutput, OutputSpec, compute_output
 from cohortsafe.research._project import DERIVED, NEVER, ProjectSpec, checked_code
+from cohortsafe.research._risk import DEFAULT_K, Coarsening, RiskReport, risk_report
 from cohortsafe.research._workspace import POLICY_FILE, QueryResult, Workspace
 
 __all__ = [
+    "DEFAULT_K",
     "DERIVED",
     "EDITABLE",
     "FINAL",
@@ -31,17 +34,20 @@ __all__ = [
     "POLICY_FILE",
     "STATES",
     "TRANSITIONS",
+    "Coarsening",
     "ComputedOutput",
     "ExtractSummary",
     "OutputSpec",
     "ProjectSpec",
     "QueryResult",
+    "RiskReport",
     "Workspace",
     "build_extract",
     "checked_code",
     "compute_output",
     "gate_free_file",
     "require",
+    "risk_report",
     "verify_bundle",
     "write_bundle",
 ]

@@ -44,12 +44,15 @@ from cohortsafe.errors import (
 from cohortsafe.files import private_dir, write_atomic
 from cohortsafe.pseudonym import PROJECT, PseudonymKey, load_key, new_key, write_key
 from cohortsafe.research import (
+    DEFAULT_K,
     POLICY_FILE,
     ProjectSpec,
     QueryResult,
+    RiskReport,
     Workspace,
     build_extract,
     checked_code,
+    risk_report,
 )
 from cohortsafe.research._extract import EXTRACT, MANIFEST
 from cohortsafe.sdc import POLICY_NAMES, load_policy
@@ -69,6 +72,7 @@ __all__ = [
     "project_for_researcher",
     "projects",
     "rebuild_after_retraction",
+    "risk",
     "run_sql",
 ]
 
@@ -443,6 +447,23 @@ def rebuild_after_retraction(vault: Vault, *, actor: str) -> tuple[list[str], li
         else:
             rebuilt.append(held.code)
     return rebuilt, failed
+
+
+@holds_home
+def risk(code: str, *, actor: str, k: int = DEFAULT_K) -> RiskReport:
+    """The microdata risk report of a project's built workspace (for the office)."""
+    held = project(code)
+    if held.built_at is None or held.stale:
+        raise WorkspaceError(
+            f"project {code}'s workspace is not built as approved: run research workspace-build"
+        )
+    with Workspace(project_folder(code)) as workspace:
+        report = risk_report(workspace, k)
+    record(
+        "research.risk", actor=actor, subject=code, k=k, at_risk=report.at_risk,
+        uniques=report.uniques,
+    )  # fmt: skip
+    return report
 
 
 # --- researchers ------------------------------------------------------------------------
