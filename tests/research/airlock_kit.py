@@ -57,7 +57,7 @@ class Cohort:
         return report
 
     def spec(self, name: str, **given: Any) -> dict[str, Any]:
-        return {"name": name, "sql": "SELECT * FROM toetsresultaten", **given}
+        return {"name": name, "table": "toetsresultaten", **given}
 
     def spec_file(self, *specs: dict[str, Any]) -> Path:
         path = self.root / f"spec-{len(list(self.root.glob('spec-*')))}.json"

@@ -248,8 +248,7 @@ def test_a_second_request_that_differences_a_release_is_refused(
     (pupil,) = run_sql(CODE, "SELECT min(pupil) FROM toetsresultaten", user="bert", actor="t").rows[
         0
     ]
-    without = f"SELECT * FROM toetsresultaten WHERE pupil <> '{pupil}'"
-    documents = [{"name": "all_but_one", "sql": without, **BY_DOMAIN}]
+    documents = [cohort.spec("all_but_one", where=[["pupil", "!=", pupil]], **BY_DOMAIN)]
     airlock.compute_outputs(CODE, documents, user="bert", actor="t")
     (made,) = [o for o in airlock.outputs(CODE, user="bert") if o["name"] == "all_but_one"]
     assert made["outcome"] == "fail"

@@ -292,11 +292,10 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
 ANALYSIS = {
     "name": "score_by_childcare",
     "kind": "table",
-    "sql": "SELECT t.*, coalesce(v.soort, 'geen') AS voorschool FROM toetsresultaten t "
-    "LEFT JOIN (SELECT pupil, min(soort) AS soort FROM voorschool GROUP BY pupil) v "
-    "USING (pupil)",
+    "table": "toetsresultaten",
+    "with": [{"table": "voorschool", "column": "soort", "missing": "geen"}],
     "index": ["leergebied", "jaargroep"],
-    "columns": ["voorschool"],
+    "columns": ["voorschool_soort"],
     "values": "vaardigheidsscore",
     "aggfunc": "mean",
 }

@@ -34,6 +34,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,17 +127,34 @@ def load_key(path: Path) -> PseudonymKey:
     )
 
 
-def hmac_hex(key: PseudonymKey, values: pa.Array | Sequence[str]) -> pa.Array:
-    """HMAC-SHA256 of each value under ``key``, as hex; vectorised, identical to ``hmac``."""
+def hmac_hex(key: PseudonymKey, values: pa.Array | Sequence[str], *, threads: int = 1) -> pa.Array:
+    """HMAC-SHA256 of each value under ``key``, as hex; vectorised, identical to ``hmac``.
+
+    With ``threads`` above one, a long array is hashed in that many slices at once."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if isinstance(values, pa.Array):
-        series = pl.Series("v", values.cast(pa.string()))
+        if threads > 1 and len(values) >= _PARALLEL_FROM:
+            step = -(-len(values) // threads)
+            slices = [values.slice(start, step) for start in range(0, len(values), step)]
+            with ThreadPoolExecutor(threads) as pool:  # the hashing releases the GIL
+                parts = list(pool.map(lambda s: hmac_hex(key, s), slices))
+            if len(values) >= _STRING_LIMIT:
+                parts = [part.cast(pa.large_string()) for part in parts]
+            return pa.concat_arrays(parts)
+        text = values if pa.types.is_large_string(values.type) else values.cast(pa.large_string())
+        series = pl.Series("v", text)
     else:
         series = pl.Series("v", list(values), dtype=pl.Utf8)
     frame = pl.DataFrame({"v": series})
     hashed = frame.select(plh.col("v").chash.hmac_sha256(key=key.secret_hex))
-    return hashed.to_series().to_arrow().cast(pa.string())
+    digests = hashed.to_series().to_arrow()
+    # 64 hex digits each: past about 33 M of them they no longer fit a string array
+    return digests.cast(pa.string()) if len(digests) < _STRING_LIMIT else digests
+
+
+_PARALLEL_FROM = 200_000  # below this, starting threads costs more than it saves
+_STRING_LIMIT = (2**31 - 1) // 64
 
 
 @dataclass(frozen=True)

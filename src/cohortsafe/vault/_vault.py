@@ -390,6 +390,16 @@ class Vault:
         except duckdb.Error as error:
             raise self._damage(error) from None
 
+    def batches(self, name: str, rows: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+        """A table in batches of at most ``rows`` rows, for readers that must not hold it
+        all at once (a project's extract of a national set)."""
+        if name not in VAULT_SCHEMAS:
+            raise VaultError(f"no vault table {name}")
+        try:
+            yield from self.con.sql(f"SELECT * FROM {name}").to_arrow_reader(rows)
+        except duckdb.Error as error:
+            raise self._damage(error) from None
+
     def files(self) -> list[Path]:
         return sorted(self.root / p for p in self._listed())
 

@@ -188,7 +188,7 @@ def compute_outputs(code: str, documents: Any, *, user: str, actor: str) -> list
                 subject=held.code,
                 name=result.spec.name,
                 kind=result.spec.kind,
-                sql=result.spec.sql,
+                rows=result.spec.rows.as_json(),
                 outcome=result.outcome,
                 digest=result.digest,
                 console=actor,
