@@ -37,6 +37,8 @@ def _spec(**given: Any) -> dict[str, Any]:
         {"table": "toetsresultaten; DROP TABLE x"},
         {"where": [['pupil" OR 1=1 --', "=", "x"]]},
         {"where": [["leergebied", "LIKE", "%"]]},
+        {"where": [["pupil", "!=", "a" * 64]]},
+        {"where": [["school", "in", ["a" * 64]]]},
         {"where": [["leergebied", "=", {"sql": "1"}]]},
         {"where": [["leergebied", "is null", "x"]]},
         {"with": [{"table": "leerlingen", "column": "geslacht", "how": "string_agg"}]},

@@ -46,6 +46,8 @@ EXAMPLES = {
     "request-withdraw": "cohortsafe research request-withdraw 1 --user j.jansen",
     "request-show": "cohortsafe research request-show 1 --user k.klaassen",
     "requests": "cohortsafe research requests --user k.klaassen --json",
+    "request-file": "cohortsafe research request-file 1 figure.png --user k.klaassen "
+    "--out review/figure.png",
     "review": "cohortsafe research review 1 --user k.klaassen --approve score_by_domain",
     "release": "cohortsafe research release 1 --out release-1.zip",
     "verify": "cohortsafe research verify release-1.zip --office-key office.pub",
@@ -300,6 +302,13 @@ def register_airlock(research: Subparsers) -> None:
             metavar="NAME",
             help="who asks (request-show without --user: the office)",
         )
+    p = add_command(
+        research, "request-file", _request_file, "save a request's free file, to review it"
+    )
+    p.add_argument("request", type=int, metavar="REQUEST", help="the request's number")
+    p.add_argument("name", metavar="NAME", help="the free file's name")
+    p.add_argument("--user", required=True, metavar="NAME", help="the output checker")
+    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="where to save it")
     p = add_command(research, "requests", _requests, "the requests you may see")
     p.add_argument(
         "--user", default=None, metavar="NAME", help="who asks (without: the office, all)"
@@ -419,6 +428,21 @@ def _request_withdraw(args: argparse.Namespace) -> Report:
 def _request_show(args: argparse.Namespace) -> Report:
     view = _airlock().request_view(args.request, user=args.user)
     return Report.ok(view, _show(view))
+
+
+def _request_file(args: argparse.Namespace) -> Report:
+    from cohortsafe.cli._commands import output_file
+    from cohortsafe.files import write_atomic
+
+    out = output_file(args.out)
+    if out.exists():
+        raise UsageError(f"--out {out} exists already; give a new file name")
+    data = _airlock().request_file(args.request, args.name, user=args.user)
+    write_atomic(out, data)
+    return Report.ok(
+        {"request": args.request, "file": args.name, "out": str(out), "bytes": len(data)},
+        f"{args.name} of request {args.request} saved to {out} ({len(data)} bytes)",
+    )
 
 
 def _requests(args: argparse.Namespace) -> Report:

@@ -85,6 +85,9 @@ class RowSpec:
                 raise PolicyError(f"{item.alias} is added twice")
             columns.append(item.alias)
         for column, _, _ in self.where:
+            if column in FIXED:
+                # a pseudonym typed into a condition would leave with the specification
+                raise PolicyError("where: pupil, school and record are not chosen by value")
             if column not in columns:
                 raise PolicyError(f"where: the rows have no column {column!r}")
         return columns

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -72,6 +73,7 @@ __all__ = [
     "new_request",
     "outputs",
     "release",
+    "request_file",
     "request_view",
     "requests",
     "review",
@@ -80,6 +82,7 @@ __all__ = [
 ]
 
 RELEASED = "released"  # the project's release ledger: what left, and nothing else
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 @dataclass
@@ -275,8 +278,19 @@ def add_to_request(
     missing = [n for n in names if n not in found]
     if missing:
         raise ProjectError(f"no output named {', '.join(missing)} in {held.project.code}")
+    held_items = {i.name: i.output_id is not None for i in held.items.all()}
+    for name in names:
+        if held_items.get(name) is False:
+            raise ProjectError(f"{name} is a free file in this request already")
     loaded = []
     for path in files:
+        if not _FILE_NAME.fullmatch(path.name):
+            raise ProjectError(
+                f"a free file's name is letters, digits, dots, hyphens and underscores "
+                f"(rename {path.name!r})"
+            )
+        if held_items.get(path.name) or path.name in names:
+            raise ProjectError(f"{path.name} is an output's name in this request already")
         data = path.read_bytes()
         with Workspace(project_folder(held.project.code)) as workspace:
             problems = gate_free_file(workspace, path.name, data)
@@ -549,6 +563,11 @@ def request_view(number: int, *, user: str | None) -> dict[str, Any]:
     held = _request(number)
     viewer = account(user) if user is not None else None
     side = _may_see(held, viewer)
+    if viewer is not None:
+        record(
+            "research.request_view", actor=f"user:{user}", subject=held.project.code,
+            request=held.pk, side=side,
+        )  # fmt: skip
     complete = len(_reviewers(held)) >= held.project.reviews or held.state in (
         "returned",
         "approved",
@@ -597,6 +616,25 @@ def request_view(number: int, *, user: str | None) -> dict[str, Any]:
         "note": held.note or None,
         "items": items,
     }
+
+
+def request_file(number: int, name: str, *, user: str) -> bytes:
+    """A free file of a request, for a checker reviewing it or the office (audited).
+
+    The author never takes a file out this way: it leaves only in a release."""
+    held = _request(number)
+    viewer = account(user)
+    side = _may_see(held, viewer)
+    if side not in ("checker", "office"):
+        raise AccessError("a request's files are opened by its checkers; they leave in a release")
+    item = held.items.filter(name=name, output__isnull=True).first()
+    if item is None:
+        raise ProjectError(f"request {number} has no free file {name}")
+    record(
+        "research.file_view", actor=f"user:{user}", subject=held.project.code,
+        request=held.pk, file=name, sha256=item.file_sha256,
+    )  # fmt: skip
+    return bytes(item.file_data or b"")
 
 
 def requests(*, user: str | None) -> list[dict[str, Any]]:
