@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,14 +118,29 @@ def _write_table(vault: Vault, spec: ProjectSpec, table: str, key: PseudonymKey,
                 writer.close()
         with (
             atomic_writer(path) as handle,
-            pq.ParquetWriter(handle, schema, compression="zstd") as out,
+            # record ids are unique: a dictionary of them is only work thrown away
+            pq.ParquetWriter(
+                handle,
+                schema,
+                compression="zstd",
+                use_dictionary=[n for n in schema.names if n != "record"],
+            ) as out,
         ):
-            for bucket in sorted(writers):  # hex digits sort as the digests they start
+
+            def finish(bucket: str) -> pa.Table:
                 with pa.memory_map(str(Path(spill) / f"{bucket}.arrow")) as source:
                     part = pa.ipc.open_file(source).read_all()
-                finished = _finished(part, table, approved, key).cast(schema)
-                out.write_table(finished)
-                written += finished.num_rows
+                return _finished(part, table, approved, key).cast(schema)
+
+            # buckets finished on every core, a few at a time (memory), written in order:
+            # hex digits sort as the digests they start
+            buckets = sorted(writers)
+            workers = os.cpu_count() or 1
+            with ThreadPoolExecutor(workers) as pool:
+                for start in range(0, len(buckets), workers):
+                    for finished in pool.map(finish, buckets[start : start + workers]):
+                        out.write_table(finished)
+                        written += finished.num_rows
             if not writers:
                 out.write_table(schema.empty_table())
     return written
