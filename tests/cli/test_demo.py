@@ -6,6 +6,7 @@ import re
 import shlex
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,15 @@ def test_the_demo_runs_the_chain_from_lvs_export_to_a_verified_release(tmp_path:
     assert checked == "score_by_childcare: pass"
     (verified,) = [o for title, o in outputs.items() if title.startswith("Anyone verifies")]
     assert "signature and 3 checksums verify" in verified
-    assert list((tmp_path / "release").glob("*.zip"))
+    (bundle,) = (tmp_path / "release").glob("*.zip")
+    with zipfile.ZipFile(bundle) as archive:
+        report = archive.read("reports/score_by_childcare.json").decode()
+        table = archive.read("outputs/score_by_childcare.csv").decode()
+    # hidden cells leave as "suppressed": not which were primary, nor which rule hid them
+    assert '"suppressed"' in report
+    assert "primary" not in report
+    assert "secondary" not in report
+    assert ",," in table or table.endswith(",\n")  # and blank in the table
     # nothing the demo prints is a number that passes the BSN eleven test
     printed = " ".join(step.describe() for step in steps)
     assert not [n for n in re.findall(r"\b\d{9}\b", printed) if bsn.is_valid(n)]

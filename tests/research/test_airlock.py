@@ -226,6 +226,13 @@ def test_an_output_altered_after_it_was_computed_is_refused(cohort: Cohort) -> N
     assert "research.request_refused" in AuditEvent.objects.values_list("action", flat=True)
 
 
+def test_one_researcher_cannot_replace_anothers_output(cohort: Cohort) -> None:
+    _outputs(cohort, ("counts", COUNTS))
+    with pytest.raises(ProjectError, match="another researcher"):
+        _outputs(cohort, ("counts", BY_DOMAIN), user="bert")
+    assert ResearchOutput.objects.get(name="counts").author.name == "anna"
+
+
 def test_a_failing_output_cannot_leave(cohort: Cohort) -> None:
     extremes = {"kind": "summary", "columns": ["vaardigheidsscore"], "statistics": ["max"]}
     _outputs(cohort, ("highest", extremes))

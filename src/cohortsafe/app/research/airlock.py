@@ -166,6 +166,12 @@ def compute_outputs(code: str, documents: Any, *, user: str, actor: str) -> list
             f"{', '.join(sorted(locked))} is in a request under review: it is not computed "
             "again until that request is decided or withdrawn"
         )
+    others = held.outputs.filter(name__in=[s.name for s in specs]).exclude(author=author)
+    taken = sorted(str(n) for n in others.values_list("name", flat=True))
+    if taken:
+        raise ProjectError(
+            f"{', '.join(taken)} is another researcher's output in {held.code}: choose another name"
+        )
     with _scratch_ledger(held) as ledger:
         computed = _computed(held, specs, ledger)
     made = []
@@ -686,6 +692,25 @@ def _summary(held: OutputRequest) -> dict[str, Any]:
     }
 
 
+def _public(report: Any) -> Any:
+    """The check report as it leaves: a hidden cell is "suppressed", without saying
+    whether it was primary or a complement, nor which rule hid it (the checkers saw
+    that; an outsider would learn from it where the small groups are)."""
+    if isinstance(report, dict):
+        if "cells" in report and isinstance(report["cells"], list):
+            cells = []
+            for cell in report["cells"]:
+                if isinstance(cell, dict) and cell.get("status") not in (None, "ok"):
+                    cell = {**cell, "status": "suppressed", "reasons": [], "value": None}
+                cells.append(cell)
+            report = {**report, "cells": cells}
+        hidden = {"suppression", "counts"}
+        return {k: _public(v) for k, v in report.items() if k not in hidden}
+    if isinstance(report, list):
+        return [_public(item) for item in report]
+    return report
+
+
 @holds_home
 def release(number: int, out: Path, *, actor: str) -> dict[str, Any]:
     """Release an approved request as a signed bundle; its outputs enter the ledger."""
@@ -731,7 +756,7 @@ def release(number: int, out: Path, *, actor: str) -> dict[str, Any]:
                 "specification": result.spec.as_json(),
                 "outcome": result.outcome,
                 "reasons": list(result.reasons),
-                "check": result.report,
+                "check": _public(result.report),
                 "context": item.context,
                 "controls": item.controls,
                 "exception": item.exception or None,
