@@ -339,12 +339,14 @@ def _airlock():  # type: ignore[no-untyped-def]
     return airlock
 
 
-def _refused(error: Any) -> Report:
-    return Report.rejected(
-        {"reasons": list(error.reasons)},
-        "\n".join([str(error), *(f"  {r}" for r in error.reasons)]),
-        str(error),
-    )
+def _outcome(data: dict[str, Any], text: str) -> Report:
+    """Done, or refused with every reason (exit 1)."""
+    refused = data.get("refused")
+    if not refused:
+        return Report.ok(data, text)
+    lines = [refused["message"], *(f"  {r}" for r in refused["reasons"])]
+    return Report.rejected({**data, "reasons": refused["reasons"]}, "\n".join(lines),
+                           refused["message"])  # fmt: skip
 
 
 def _output(args: argparse.Namespace) -> Report:
@@ -394,30 +396,22 @@ def _request_new(args: argparse.Namespace) -> Report:
 
 
 def _request_add(args: argparse.Namespace) -> Report:
-    airlock = _airlock()
-    try:
-        view = airlock.add_to_request(
-            args.request,
-            args.outputs,
-            user=args.user,
-            actor=_actor(),
-            files=args.files,
-            context=args.context,
-            controls=args.controls,
-            exception=args.exception,
-        )
-    except airlock.Refused as refused:
-        return _refused(refused)
-    return Report.ok(view, _show(view))
+    view = _airlock().add_to_request(
+        args.request,
+        args.outputs,
+        user=args.user,
+        actor=_actor(),
+        files=args.files,
+        context=args.context,
+        controls=args.controls,
+        exception=args.exception,
+    )
+    return _outcome(view, _show(view))
 
 
 def _request_submit(args: argparse.Namespace) -> Report:
-    airlock = _airlock()
-    try:
-        view = airlock.submit(args.request, user=args.user, actor=_actor())
-    except airlock.Refused as refused:
-        return _refused(refused)
-    return Report.ok(view, _show(view))
+    view = _airlock().submit(args.request, user=args.user, actor=_actor())
+    return _outcome(view, _show(view))
 
 
 def _request_withdraw(args: argparse.Namespace) -> Report:
@@ -468,12 +462,8 @@ def _review(args: argparse.Namespace) -> Report:
 
 
 def _release(args: argparse.Namespace) -> Report:
-    airlock = _airlock()
-    try:
-        done = airlock.release(args.request, args.out, actor=_actor())
-    except airlock.Refused as refused:
-        return _refused(refused)
-    return Report.ok(done, f"request {done['request']} released: {done['bundle']}")
+    done = _airlock().release(args.request, args.out, actor=_actor())
+    return _outcome(done, f"request {done['request']} released: {done['bundle']}")
 
 
 def _verify(args: argparse.Namespace) -> Report:

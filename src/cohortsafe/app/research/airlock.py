@@ -85,15 +85,17 @@ RELEASED = "released"  # the project's release ledger: what left, and nothing el
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
-@dataclass
-class Refused(CohortsafeError):
-    """A request the server will not move on, with every reason (an expected outcome)."""
+@dataclass(frozen=True)
+class Refused:
+    """Why the server would not move a request on: an expected outcome, not an error.
+
+    The services that can refuse return it under ``"refused"`` (``None`` when done)."""
 
     message: str
     reasons: list[str] = field(default_factory=list)
 
-    def __str__(self) -> str:
-        return self.message
+    def as_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "reasons": list(self.reasons)}
 
 
 # --- outputs ------------------------------------------------------------------------------
@@ -301,7 +303,8 @@ def add_to_request(
         with Workspace(project_folder(held.project.code)) as workspace:
             problems = gate_free_file(workspace, path.name, data)
         if problems:
-            raise Refused(f"{path.name} does not pass the gate", problems)
+            refusal = Refused(f"{path.name} does not pass the gate", problems)
+            return {**request_view(number, user=user), "refused": refusal.as_dict()}
         loaded.append((path.name, data))
     with transaction.atomic():
         for name in names:
@@ -342,7 +345,7 @@ def add_to_request(
             files=[n for n, _ in loaded],
             console=actor,
         )
-    return request_view(number, user=user)
+    return {**request_view(number, user=user), "refused": None}
 
 
 def _sha256(data: bytes) -> str:
@@ -411,7 +414,8 @@ def submit(number: int, *, user: str, actor: str) -> dict[str, Any]:
             reasons=problems,
             console=actor,
         )
-        raise Refused(f"request {number} was not submitted", problems)
+        refusal = Refused(f"request {number} was not submitted", problems)
+        return {**request_view(number, user=user), "refused": refusal.as_dict()}
     with transaction.atomic():
         for item in held.items.all():
             item.digest = digests[item.name]  # what the checkers see is what may leave
@@ -426,7 +430,7 @@ def submit(number: int, *, user: str, actor: str) -> dict[str, Any]:
             round=held.round,
             console=actor,
         )
-    return request_view(number, user=user)
+    return {**request_view(number, user=user), "refused": None}
 
 
 @holds_home
@@ -713,7 +717,10 @@ def _public(report: Any) -> Any:
 
 @holds_home
 def release(number: int, out: Path, *, actor: str) -> dict[str, Any]:
-    """Release an approved request as a signed bundle; its outputs enter the ledger."""
+    """Release an approved request as a signed bundle; its outputs enter the ledger.
+
+    Refused (the request returned to its author, ``"refused"`` saying why) when its
+    outputs, computed again on the release ledger, are not what the checkers approved."""
     held = _request(number)
     require(held.state, "release", "office")
     if out.exists():
@@ -747,7 +754,9 @@ def release(number: int, out: Path, *, actor: str) -> dict[str, Any]:
                     "research.release_refused", actor=actor, subject=held.project.code,
                     request=held.pk, outputs=changed,
                 )  # fmt: skip
-            raise Refused(f"request {number} was not released", [held.note])
+            refusal = Refused(f"request {number} was not released", [held.note])
+            return {"request": held.pk, "bundle": None, "sha256": None, "files": [],
+                    "refused": refusal.as_dict()}  # fmt: skip
         files: dict[str, bytes] = {}
         for item, result in zip(outputs_, computed, strict=True):
             files[f"outputs/{item.name}.csv"] = result.content or b""
@@ -795,4 +804,4 @@ def release(number: int, out: Path, *, actor: str) -> dict[str, Any]:
     finally:
         ledger.close()
     return {"request": held.pk, "bundle": str(out), "sha256": held.bundle_sha256,
-            "files": sorted(manifest["files"])}  # fmt: skip
+            "files": sorted(manifest["files"]), "refused": None}  # fmt: skip
