@@ -246,6 +246,15 @@ def _authored(number: int, user: str) -> OutputRequest:
     return held
 
 
+def _audit(
+    action: str, held: OutputRequest, *, user: str, console: str | None = None, **details: Any
+) -> None:
+    """An audit event of a researcher's or checker's step on a request."""
+    if console is not None:
+        details["console"] = console
+    record(action, actor=f"user:{user}", subject=held.project.code, request=held.pk, **details)
+
+
 def _move(held: OutputRequest, action: str, side: str, target: str | None = None) -> str:
     state = require(held.state, action, side, target)
     held.state = state
@@ -336,14 +345,13 @@ def add_to_request(
                 },
             )
         held.save(update_fields=["changed_at"])
-        record(
+        _audit(
             "research.request_add",
-            actor=f"user:{user}",
-            subject=held.project.code,
-            request=held.pk,
+            held,
+            user=user,
+            console=actor,
             outputs=list(names),
             files=[n for n, _ in loaded],
-            console=actor,
         )
     return {**request_view(number, user=user), "refused": None}
 
@@ -406,14 +414,7 @@ def submit(number: int, *, user: str, actor: str) -> dict[str, Any]:
     with _scratch_ledger(held.project) as ledger:
         problems, digests = _problems_of(held, ledger)
     if problems:
-        record(
-            "research.request_refused",
-            actor=f"user:{user}",
-            subject=held.project.code,
-            request=held.pk,
-            reasons=problems,
-            console=actor,
-        )
+        _audit("research.request_refused", held, user=user, console=actor, reasons=problems)
         refusal = Refused(f"request {number} was not submitted", problems)
         return {**request_view(number, user=user), "refused": refusal.as_dict()}
     with transaction.atomic():
@@ -422,14 +423,7 @@ def submit(number: int, *, user: str, actor: str) -> dict[str, Any]:
             item.save(update_fields=["digest"])
         held.state, held.round, held.note = target, held.round + 1, ""
         held.save(update_fields=["state", "round", "note", "changed_at"])
-        record(
-            "research.request_submit",
-            actor=f"user:{user}",
-            subject=held.project.code,
-            request=held.pk,
-            round=held.round,
-            console=actor,
-        )
+        _audit("research.request_submit", held, user=user, console=actor, round=held.round)
     return {**request_view(number, user=user), "refused": None}
 
 
@@ -439,10 +433,7 @@ def withdraw(number: int, *, user: str, actor: str) -> dict[str, Any]:
     with transaction.atomic():
         _move(held, "withdraw", "author")
         held.save(update_fields=["state", "changed_at"])
-        record(
-            "research.request_withdraw", actor=f"user:{user}", subject=held.project.code,
-            request=held.pk, console=actor,
-        )  # fmt: skip
+        _audit("research.request_withdraw", held, user=user, console=actor)
     return request_view(number, user=user)
 
 
@@ -483,10 +474,7 @@ def review(
             _move(held, "reject", "checker")
             held.note = comment
             held.save(update_fields=["state", "note", "changed_at"])
-            record(
-                "research.request_reject", actor=f"user:{user}", subject=held.project.code,
-                request=held.pk, comment=comment, console=actor,
-            )  # fmt: skip
+            _audit("research.request_reject", held, user=user, console=actor, comment=comment)
         return request_view(number, user=user)
     require(held.state, "vote", "checker", "partially_reviewed")
     names = {i.name: i for i in held.items.all()}
@@ -523,17 +511,16 @@ def review(
             ).exists()
             _move(held, "consolidate", "system", "returned" if asked else "approved")
         held.save(update_fields=["state", "changed_at"])
-        record(
+        _audit(
             "research.request_review",
-            actor=f"user:{user}",
-            subject=held.project.code,
-            request=held.pk,
+            held,
+            user=user,
+            console=actor,
             round=held.round,
             approved=list(approve),
             changes=list(changes),
             comment=comment,
             state=held.state,
-            console=actor,
         )
     return request_view(number, user=user)
 
@@ -574,10 +561,7 @@ def request_view(number: int, *, user: str | None) -> dict[str, Any]:
     viewer = account(user) if user is not None else None
     side = _may_see(held, viewer)
     if viewer is not None:
-        record(
-            "research.request_view", actor=f"user:{user}", subject=held.project.code,
-            request=held.pk, side=side,
-        )  # fmt: skip
+        _audit("research.request_view", held, user=user, side=side)
     complete = len(_reviewers(held)) >= held.project.reviews or held.state in (
         "returned",
         "approved",
@@ -640,10 +624,7 @@ def request_file(number: int, name: str, *, user: str) -> bytes:
     item = held.items.filter(name=name, output__isnull=True).first()
     if item is None:
         raise ProjectError(f"request {number} has no free file {name}")
-    record(
-        "research.file_view", actor=f"user:{user}", subject=held.project.code,
-        request=held.pk, file=name, sha256=item.file_sha256,
-    )  # fmt: skip
+    _audit("research.file_view", held, user=user, file=name, sha256=item.file_sha256)
     return bytes(item.file_data or b"")
 
 
