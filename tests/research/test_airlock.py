@@ -281,12 +281,13 @@ def test_a_change_of_the_extract_after_approval_returns_the_request(
 def test_free_files_pass_the_gate_or_stay_out(cohort: Cohort, tmp_path: Path) -> None:
     from cohortsafe.app.research.services import run_sql
 
-    (pupil,) = run_sql(CODE, "SELECT min(pupil) FROM toetsresultaten", user="anna", actor="t").rows[
-        0
-    ]
+    sql = "SELECT min(pupil), max(record) FROM toetsresultaten"
+    ((pupil, record),) = run_sql(CODE, sql, user="anna", actor="t").rows
     number = airlock.new_request(CODE, user="anna", actor="t")
     cases = {
         "list.csv": f"id,score\n{pupil},150\n",
+        "records.md": f"the odd one is {record}.",
+        "records.txt": f"look at 0x{record:016X}!",
         "pupils.csv": "pupil,score\nx,150\n",
         "tool.exe": "MZ",
         "long.csv": "a\n" + "1\n" * 5_001,

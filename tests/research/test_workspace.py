@@ -178,6 +178,18 @@ def test_extract_files_are_private(vault: Vault, tmp_path: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_a_build_cut_off_leaves_no_spill_behind_the_next(vault: Vault, tmp_path: Path) -> None:
+    # a spill holds vault pseudonyms: a killed build's must not stay next to the extract
+    left = tmp_path / "p" / "extract" / ".spill-killed"
+    left.mkdir(parents=True)
+    (left / "0.arrow").write_bytes(b"vault pseudonyms")
+    _built(vault, tmp_path / "p").close()
+    assert sorted(p.name for p in (tmp_path / "p" / "extract").iterdir()) == [
+        "leerlingen.parquet",
+        "toetsresultaten.parquet",
+    ]
+
+
 def test_school_years_and_tables_outside_the_approval_are_left_out(
     vault: Vault, tmp_path: Path
 ) -> None:

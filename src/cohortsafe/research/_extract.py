@@ -3,12 +3,12 @@
 Every pupil and school pseudonym is re-keyed with the project's key (HMAC-SHA256 of
 the vault pseudonym, with the purpose in front so a pupil's and a school's never
 coincide), so no two projects' extracts, nor an extract and the vault, share a
-pseudonym to link on. Each row gets a record id, keyed the same way, from everything
-the vault holds of the row: it stays the same when the extract is built again (after
-a retraction or a new delivery), which the release ledger needs to recognise records
-it has seen; it leaves out the delivery, so a delivery sent again keeps its records'
-ids. Rows are written in the order of a keyed digest of their content, which says
-nothing of the order they were delivered in.
+pseudonym to link on. Each row gets a record id (a 64-bit number, :mod:`._records`),
+keyed with the project's key too, from everything the vault holds of the row: it stays
+the same when the extract is built again (after a retraction or a new delivery), which
+the release ledger needs to recognise records it has seen; it leaves out the delivery,
+so a delivery sent again keeps its records' ids. Rows are written in the order of
+their ids, which says nothing of the order they were delivered in.
 
 Not yet handled: a rotation of the vault's pupil or school key re-keys the vault's
 pseudonyms, and with them the project's pseudonyms and record ids; a project's ledger
@@ -20,13 +20,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc
@@ -36,6 +39,7 @@ from cohortsafe.errors import ConfigurationError
 from cohortsafe.files import atomic_writer, private_dir, write_atomic
 from cohortsafe.pseudonym import PROJECT, PseudonymKey, hmac_hex
 from cohortsafe.research._project import DERIVED, NEVER, ProjectSpec
+from cohortsafe.research._records import BUCKETS, RecordCipher
 from cohortsafe.vault import VAULT_SCHEMAS, Vault
 
 __all__ = ["EXTRACT", "MANIFEST", "ExtractSummary", "build_extract"]
@@ -44,6 +48,8 @@ EXTRACT = "extract"  # the folder of a project's Parquet files
 MANIFEST = "extract.json"
 _SEPARATOR = "\x1f"
 FIXED_COLUMNS = ("pupil", "school", "record")
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ def build_extract(
         raise ConfigurationError("an extract is keyed with a project key")
     private_dir(folder)
     extract = private_dir(folder / EXTRACT)
+    for left in extract.glob(".spill-*"):
+        # a build cut off (killed) leaves its spill, vault pseudonyms, behind
+        shutil.rmtree(left, ignore_errors=True)
     columns: dict[str, tuple[str, ...]] = {}
     rows: dict[str, int] = {}
     for table, approved in spec.tables.items():
@@ -87,63 +96,85 @@ def build_extract(
 def _write_table(vault: Vault, spec: ProjectSpec, table: str, key: PseudonymKey, path: Path) -> int:
     """Write one table of the extract; returns its number of rows.
 
-    The vault's rows are read in batches and spilled, with their keyed digests, into
-    buckets by the digest's first hex digit; each bucket is then sorted and written as
-    a row group, in bucket order, so the file is in digest order throughout while no
-    more than a bucket is held at once (a national set does not fit in memory)."""
+    The vault's rows are read in batches and spilled, with their record ids, into
+    buckets by the pupil's keyed bucket (:mod:`._records`); each bucket is then put in
+    id order, keyed and written as a row group, in bucket order, so the file is in id
+    order throughout, each pupil is keyed once, and no more than a few batches or
+    buckets are held at once (a national set does not fit in memory). Batches and
+    buckets are worked on on every core while the one before is written."""
     approved = spec.tables[table]
     schema = _schema(VAULT_SCHEMAS[table], table, approved)
+    cipher = RecordCipher.of(key)
+    content = [c for c in VAULT_SCHEMAS[table].names if c not in NEVER]
+    workers = os.cpu_count() or 1
+
+    def spilled(batch: pa.RecordBatch) -> tuple[pa.Table, list[int]]:
+        rows = _chosen_rows(pa.Table.from_batches([batch]), table, spec)
+        part, buckets = _spilled(rows, table, content, approved, cipher)
+        counts = np.bincount(buckets, minlength=BUCKETS).tolist()
+        return part.take(pa.array(np.argsort(buckets, kind="stable"))), counts
+
     written = 0
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".spill-") as spill:
-        writers: dict[str, pa.ipc.RecordBatchFileWriter] = {}
-        spilled: pa.Schema | None = None
+    with (
+        tempfile.TemporaryDirectory(dir=path.parent, prefix=".spill-") as spill,
+        ThreadPoolExecutor(workers) as pool,
+    ):
+        writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
         try:
-            for batch in vault.batches(table):
-                rows = _chosen_rows(pa.Table.from_batches([batch]), table, spec)
-                if not rows.num_rows:
-                    continue
-                digested = _digested(rows, table, approved, key).with_columns(
-                    pl.col("__digest__").str.slice(0, 1).alias("__bucket__")
-                )
-                for (bucket,), part in digested.partition_by("__bucket__", as_dict=True).items():
-                    arrow = part.drop("__bucket__").to_arrow()
-                    spilled = spilled or arrow.schema
-                    if bucket not in writers:
-                        writers[str(bucket)] = pa.ipc.new_file(
-                            str(Path(spill) / f"{bucket}.arrow"), spilled
-                        )
-                    writers[str(bucket)].write_table(arrow.cast(spilled))
+            for part, counts in _in_order(pool, spilled, vault.batches(table), workers):
+                offset = 0
+                for bucket, count in enumerate(counts):
+                    if count:
+                        if bucket not in writers:
+                            name = str(Path(spill) / f"{bucket}.arrow")
+                            writers[bucket] = pa.ipc.new_file(name, part.schema)
+                        writers[bucket].write_table(part.slice(offset, count))
+                        offset += count
         finally:
             for writer in writers.values():
                 writer.close()
+
+        def finished(bucket: int) -> pa.Table:
+            with pa.memory_map(str(Path(spill) / f"{bucket}.arrow")) as source:
+                part = pa.ipc.open_file(source).read_all()
+            return _finished(part, table, approved, key, cipher).cast(schema)
+
         with (
             atomic_writer(path) as handle,
-            # record ids are unique: a dictionary of them is only work thrown away
             pq.ParquetWriter(
                 handle,
                 schema,
-                compression="zstd",
+                # record ids are unique and random: a dictionary or compression of
+                # them is only work thrown away
+                compression={n: "none" if n == "record" else "zstd" for n in schema.names},
                 use_dictionary=[n for n in schema.names if n != "record"],
             ) as out,
         ):
-
-            def finish(bucket: str) -> pa.Table:
-                with pa.memory_map(str(Path(spill) / f"{bucket}.arrow")) as source:
-                    part = pa.ipc.open_file(source).read_all()
-                return _finished(part, table, approved, key).cast(schema)
-
-            # buckets finished on every core, a few at a time (memory), written in order:
-            # hex digits sort as the digests they start
-            buckets = sorted(writers)
-            workers = os.cpu_count() or 1
-            with ThreadPoolExecutor(workers) as pool:
-                for start in range(0, len(buckets), workers):
-                    for finished in pool.map(finish, buckets[start : start + workers]):
-                        out.write_table(finished)
-                        written += finished.num_rows
+            # in bucket order: a bucket is the first bits of its ids
+            for bucket_rows in _in_order(pool, finished, iter(sorted(writers)), workers):
+                out.write_table(bucket_rows)
+                written += bucket_rows.num_rows
             if not writers:
                 out.write_table(schema.empty_table())
     return written
+
+
+def _in_order(
+    pool: ThreadPoolExecutor, work: Callable[[_T], _R], items: Iterator[_T], ahead: int
+) -> Iterator[_R]:
+    """``work`` of each item, done in ``pool`` with at most ``ahead`` items in hand,
+    yielded in the items' order."""
+    pending: deque[Future[_R]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def _chosen_rows(rows: pa.Table, table: str, spec: ProjectSpec) -> pa.Table:
@@ -158,47 +189,65 @@ def _project_rows(
     rows: pa.Table, table: str, approved: tuple[str, ...], key: PseudonymKey
 ) -> pa.Table:
     """``rows`` as the extract holds them, all at once (see :func:`_write_table`)."""
-    part = _digested(rows, table, approved, key).to_arrow()
-    return _finished(part, table, approved, key).cast(_schema(rows.schema, table, approved))
+    cipher = RecordCipher.of(key)
+    content = [c for c in rows.column_names if c not in NEVER]
+    part, buckets = _spilled(rows, table, content, approved, cipher)
+    pieces = [
+        _finished(part.filter(pa.array(buckets == b)), table, approved, key, cipher)
+        for b in range(BUCKETS)
+    ]
+    return pa.concat_tables(pieces).cast(_schema(rows.schema, table, approved))
 
 
-def _digested(
-    rows: pa.Table, table: str, approved: tuple[str, ...], key: PseudonymKey
-) -> pl.DataFrame:
-    """Each row's keyed content digest, its vault pseudonyms and its approved columns."""
-    frame = pl.from_arrow(rows)
-    assert isinstance(frame, pl.DataFrame)
+def _spilled(
+    rows: pa.Table,
+    table: str,
+    content: list[str],
+    approved: tuple[str, ...],
+    cipher: RecordCipher,
+) -> tuple[pa.Table, np.ndarray]:
+    """Each row's record id and MAC, its vault pseudonyms and approved columns; and its
+    bucket."""
     # a record is what the school said of the pupil, not which delivery said it: a
     # delivery sent again keeps its records' ids
-    content = frame.select(
-        pl.concat_str(
-            [pl.lit(f"record{_SEPARATOR}{table}")]
-            + [
-                pl.col(c).cast(pl.Utf8).fill_null("\x00")
-                for c in rows.column_names
-                if c not in NEVER
-            ],
-            separator=_SEPARATOR,
-        )
-    )
-    digest = hmac_hex(key, content.to_series().to_arrow(), threads=os.cpu_count() or 1)
+    macs, buckets = cipher.macs_and_buckets(rows, table, content)
     sources = {c: DERIVED[(table, c)][0] if (table, c) in DERIVED else c for c in approved}
-    return frame.select(
-        pl.Series("__digest__", digest).cast(pl.Utf8),
-        pl.col("pupil").alias("__pupil__"),
-        pl.col("school").alias("__school__"),
-        *(pl.col(source).alias(column) for column, source in sources.items()),
+    part = pa.table(
+        {
+            "__record__": pa.array(cipher.ids(buckets, macs)),
+            "__mac0__": pa.array(macs[:, 0]),
+            "__mac1__": pa.array(macs[:, 1]),
+            "__pupil__": rows.column("pupil"),
+            "__school__": rows.column("school"),
+            **{column: rows.column(source) for column, source in sources.items()},
+        }
     )
+    return part, buckets
 
 
-def _finished(part: pa.Table, table: str, approved: tuple[str, ...], key: PseudonymKey) -> pa.Table:
-    """Rows in the order of their keyed digest (it says nothing of the order of delivery,
-    and puts identical rows next to each other), keyed for the project."""
-    ordered = part.sort_by("__digest__")
+def _finished(
+    part: pa.Table,
+    table: str,
+    approved: tuple[str, ...],
+    key: PseudonymKey,
+    cipher: RecordCipher,
+) -> pa.Table:
+    """One bucket's rows in id order (it says nothing of the order of delivery, and
+    puts identical rows next to each other), keyed for the project."""
+    # ties (two rows, one id) are rare; told_apart settles them by the full MAC
+    ordered = part.take(pc.sort_indices(part.column("__record__")))
+    macs = np.stack(
+        [_numbers(ordered.column("__mac0__")), _numbers(ordered.column("__mac1__"))], axis=1
+    )
+    ids = _numbers(ordered.column("__record__"))
+    unique = cipher.told_apart(ids, macs)
+    if not np.array_equal(unique, ids):
+        order = np.argsort(unique, kind="stable")
+        ordered, unique = ordered.take(pa.array(order)), unique[order]
     out: dict[str, pa.Array] = {
         "pupil": _keyed_values(key, "pupil", ordered.column("__pupil__")),
         "school": _keyed_values(key, "school", ordered.column("__school__")),
-        "record": _told_apart(key, ordered.column("__digest__").combine_chunks()),
+        "record": pa.array(unique, pa.uint64()),
     }
     for column in approved:
         values = ordered.column(column).combine_chunks()
@@ -208,13 +257,17 @@ def _finished(part: pa.Table, table: str, approved: tuple[str, ...], key: Pseudo
     return pa.table(out)
 
 
+def _numbers(column: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(column.combine_chunks().to_numpy(zero_copy_only=False), np.uint64)
+
+
 def _schema(vault: pa.Schema, table: str, approved: tuple[str, ...]) -> pa.Schema:
     """The extract's types: the vault's for each approved column, strings for the rest."""
     keyed = pa.dictionary(pa.int32(), pa.string())
     fields = [
         pa.field("pupil", keyed, nullable=False),
         pa.field("school", keyed, nullable=False),
-        pa.field("record", pa.large_string(), nullable=False),  # a national set is large
+        pa.field("record", pa.uint64(), nullable=False),
     ]
     for column in approved:
         if (table, column) in DERIVED:
@@ -231,26 +284,3 @@ def _keyed_values(key: PseudonymKey, purpose: str, values: pa.ChunkedArray) -> p
     material = pc.binary_join_element_wise(pa.scalar(purpose), dictionary, _SEPARATOR)
     # kept as a dictionary: each pseudonym is written once, not once per row
     return pa.DictionaryArray.from_arrays(encoded.indices, hmac_hex(key, material))
-
-
-def _told_apart(key: PseudonymKey, digest: pa.Array) -> pa.Array:
-    """Record ids from sorted content digests: the second and later of identical rows
-    (the same digest) get the keyed digest of theirs and their number of occurrence."""
-    if len(digest) < 2:
-        return digest
-    same = pc.equal(digest.slice(1), digest.slice(0, len(digest) - 1))
-    if not pc.any(same).as_py():
-        return digest
-    repeated = np.concatenate([[False], same.to_numpy(zero_copy_only=False)])
-    # occurrence number within each run of equal digests
-    starts = np.flatnonzero(~repeated)
-    positions = np.arange(len(digest))
-    occurrence = positions - starts[np.searchsorted(starts, positions, side="right") - 1]
-    where = pa.array(np.flatnonzero(repeated))
-    material = pc.binary_join_element_wise(
-        digest.take(where),
-        pa.array(occurrence).take(where).cast(digest.type),
-        pa.scalar(_SEPARATOR, digest.type),
-    )
-    ids = hmac_hex(key, material).cast(digest.type)
-    return pc.replace_with_mask(digest, pa.array(repeated), ids)

@@ -22,6 +22,9 @@ MAX_BYTES = 16 * 1024 * 1024
 MAX_CSV_ROWS = 5_000
 _FIXED = ("pupil", "school", "record")
 _HEX64 = re.compile(rb"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
+# a record id is a 64-bit number: written out in decimal, or in hex
+_DECIMAL = re.compile(rb"(?<![0-9])[0-9]{10,20}(?![0-9])")
+_HEX16 = re.compile(rb"(?<![0-9a-fA-FxX])(?:0[xX])?([0-9a-fA-F]{16})(?![0-9a-fA-F])")
 
 
 def gate_free_file(workspace: Workspace, name: str, data: bytes) -> list[str]:
@@ -55,18 +58,29 @@ def _csv_problems(name: str, data: bytes) -> list[str]:
 
 
 def _holds_pseudonyms(workspace: Workspace, data: bytes) -> bool:
-    tokens = sorted({m.group().decode().lower() for m in _HEX64.finditer(data)})
-    if not tokens:
-        return False
-    known = " UNION ALL ".join(
-        f'SELECT "{column}" AS v FROM "{table}"'
-        for table, columns in workspace.tables.items()
-        for column in _FIXED
-        if column in columns
+    keyed = {m.group().decode().lower() for m in _HEX64.finditer(data)}
+    numbers = {int(m.group()) for m in _DECIMAL.finditer(data)}
+    numbers |= {int(m.group(1), 16) for m in _HEX16.finditer(data)}
+    return _any_in(workspace, ("pupil", "school"), sorted(f"'{t}'" for t in keyed)) or (
+        _any_in(workspace, ("record",), sorted(str(n) for n in numbers if n < 2**64))
     )
-    for start in range(0, len(tokens), 1_000):
-        listed = ", ".join(f"'{t}'" for t in tokens[start : start + 1_000])  # hex: safe
-        found = workspace.sql(f"SELECT count(*) FROM ({known}) WHERE v IN ({listed})").rows
+
+
+def _any_in(workspace: Workspace, columns: tuple[str, ...], literals: list[str]) -> bool:
+    """Whether any of ``literals`` (hex strings or numbers: safe to inline) is a value
+    of one of ``columns`` in the workspace's tables."""
+    known = [
+        f'SELECT "{column}" AS v FROM "{table}"'
+        for table, names in workspace.tables.items()
+        for column in columns
+        if column in names
+    ]
+    if not literals or not known:
+        return False
+    for start in range(0, len(literals), 1_000):
+        listed = ", ".join(literals[start : start + 1_000])
+        union = " UNION ALL ".join(known)
+        found = workspace.sql(f"SELECT count(*) FROM ({union}) WHERE v IN ({listed})").rows
         if found[0][0]:
             return True
     return False
