@@ -11,8 +11,10 @@ import os
 import stat
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from cohortsafe.errors import PolicyError
@@ -229,6 +231,39 @@ def test_a_ledger_belongs_to_one_project_and_is_whole(tmp_path: Path) -> None:
         Ledger.open(tmp_path / "ledger")
 
 
+def test_a_ledger_of_an_earlier_fingerprint_scheme_is_refused(tmp_path: Path) -> None:
+    # its members would not match this version's: every old release would look like
+    # other records, and differencing against it would go unseen
+    Ledger.open(tmp_path / "ledger", project="one").close()
+    con = duckdb.connect(str(tmp_path / "ledger" / "ledger.duckdb"))
+    con.execute("UPDATE meta SET value = '1' WHERE name = 'version'")
+    con.close()
+    with pytest.raises(PolicyError, match="version 1, not 2: its fingerprints"):
+        Ledger.open(tmp_path / "ledger")
+
+
+def test_fingerprints_are_keyed_and_tell_a_pupils_records_apart() -> None:
+    pupils = pa.chunked_array([["p1", "p1", "p2", None]])
+    schools = pa.chunked_array([["s1", "s1", "s1", "s2"]])
+    records = pa.chunked_array([["r1", "r2", "r1", "r3"]])
+    one, other = Ledger.memory("one"), Ledger.memory("two")
+    with pytest.raises(PolicyError, match="no pupil or no record"):
+        one.member_keys(pupils, schools, records)
+    r, p, s = one.member_keys(pupils[:3], schools[:3], records[:3])
+    assert len(set(r.tolist())) == 3
+    assert p[0] == p[1] != p[2]
+    assert len(set(s.tolist())) == 1
+    r2, p2, _ = other.member_keys(pupils[:3], schools[:3], records[:3])
+    assert set(r.tolist()).isdisjoint(r2.tolist())
+    assert set(p.tolist()).isdisjoint(p2.tolist())
+    # a sum's member is its record and its value: another value, another member
+    values = one.value_keys(r, np.array([150.0, 150.0, -0.0]))
+    assert len(set(values.tolist())) == 3
+    assert one.value_keys(r[2:], np.array([0.0]))[0] == values[2]
+    one.close()
+    other.close()
+
+
 def test_record_identities_must_be_unique(tmp_path: Path) -> None:
     df = _pupils()
     df.loc[3, ["pupil", "record"]] = df.loc[2, ["pupil", "record"]]
@@ -271,16 +306,24 @@ def test_a_problem_beyond_the_limit_is_refused_not_skipped(tmp_path: Path) -> No
     df = _pupils()
     sess = _session(tmp_path)
     sess.pivot_table(df, index="region", columns="domain", margins=True)
+    df["band"] = np.where(df.score > 200, "high", "low")
     source = open_source(df)
-    table = crosstab(None, "domain", pupil="pupil", school="school", source=source)
+    policy = load_policy("research")
+    # by band: cells the earlier table does not hold, so there is something to solve
+    table = crosstab(None, "band", pupil="pupil", school="school", source=source)
     entry = table_entry(
         table, source, sess.ledger, record="record", name="t", kind="table", command=""
     )
-    policy = load_policy("research")
     assert combined_check(sess.ledger, entry, policy).passed
     refused = combined_check(sess.ledger, entry, policy, atom_limit=2)
     assert not refused.passed
     assert "more than the check solves" in refused.reasons[0]
+    # a margin of the earlier table tells nothing new: nothing to solve, whatever the limit
+    margin = crosstab(None, "domain", pupil="pupil", school="school", source=source)
+    entry = table_entry(
+        margin, source, sess.ledger, record="record", name="m", kind="table", command=""
+    )
+    assert combined_check(sess.ledger, entry, policy, atom_limit=2).passed
 
 
 def _with_retakes(df: pd.DataFrame) -> pd.DataFrame:

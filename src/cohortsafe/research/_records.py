@@ -30,16 +30,13 @@ like a result recorded twice, so ids stay unique.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 
 import numpy as np
-import polars as pl
-import polars_hash as plh
 import pyarrow as pa
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from cohortsafe.errors import ConfigurationError
+from cohortsafe.keyed import derived_key, encrypt_blocks, number_lanes, string_lanes
 from cohortsafe.pseudonym import PseudonymKey
 
 __all__ = ["BUCKETS", "RecordCipher"]
@@ -60,11 +57,7 @@ class RecordCipher:
     @classmethod
     def of(cls, key: PseudonymKey) -> RecordCipher:
         secret = bytes.fromhex(key.secret_hex)
-
-        def derived(label: str) -> bytes:
-            return hmac.new(secret, f"cohortsafe {label}".encode(), hashlib.sha256).digest()
-
-        return cls(derived("record cipher"), derived("pupil bucket cipher"))
+        return cls(derived_key(secret, "record cipher"), derived_key(secret, "pupil bucket cipher"))
 
     def __repr__(self) -> str:  # never show a key
         return "RecordCipher()"
@@ -79,7 +72,7 @@ class RecordCipher:
             raise ConfigurationError("a vault table of more than 63 columns has no record ids")
         lanes = _lanes(rows, [*columns, "pupil"])
         pupil = lanes["pupil"]
-        mixed = _encrypt(self.bucket_key, np.stack([pupil, np.zeros_like(pupil)], axis=1))
+        mixed = encrypt_blocks(self.bucket_key, np.stack([pupil, np.zeros_like(pupil)], axis=1))
         buckets = (mixed[:, 0] >> _U64(_MAC_BITS)).astype(np.uint8)
         empty = np.zeros(count, _U64)
         for number, name in enumerate(columns):
@@ -93,7 +86,7 @@ class RecordCipher:
         state = np.zeros((count, 2), _U64)
         for first in range(0, len(message), 2):
             state ^= np.stack(message[first : first + 2], axis=1)
-            state = _encrypt(self.record_key, state)
+            state = encrypt_blocks(self.record_key, state)
         return state, buckets
 
     def ids(self, buckets: np.ndarray, macs: np.ndarray) -> np.ndarray:
@@ -122,22 +115,12 @@ class RecordCipher:
             tweak = macs[where].copy()
             # a different tweak for every occurrence and attempt
             tweak[:, 1] ^= occurrence[where].astype(_U64) | _U64(attempt << 32)
-            fresh = _encrypt(self.record_key, tweak)
+            fresh = encrypt_blocks(self.record_key, tweak)
             bucket = ids[where] >> _U64(_MAC_BITS)
             ids[where] = (bucket << _U64(_MAC_BITS)) | (fresh[:, 0] >> _U64(_BUCKET_BITS))
             order = np.argsort(ids, kind="stable")
             ids, macs = ids[order], macs[order]
         raise ConfigurationError("record ids could not be told apart")  # never in practice
-
-
-def _encrypt(key: bytes, blocks: np.ndarray) -> np.ndarray:
-    """Each row of ``blocks`` (two 64-bit halves) through AES-256, one block each."""
-    # ECB is the block cipher applied to each block on its own, which is what is meant
-    # here: every block is a separate input, not part of a message to keep secret
-    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305
-    data = np.ascontiguousarray(blocks, dtype=_U64).tobytes()
-    out = encryptor.update(data) + encryptor.finalize()
-    return np.frombuffer(out, _U64).reshape(-1, 2).copy()
 
 
 def _table_lane(table: str) -> int:
@@ -158,15 +141,8 @@ def _lanes(rows: pa.Table, columns: list[str]) -> dict[str, np.ndarray]:
             lanes[name] = np.asarray(filled.to_numpy(zero_copy_only=False), np.int64).view(_U64)
         elif pa.types.is_floating(kind):
             filled = values.fill_null(0.0) if values.null_count else values
-            numbers = np.asarray(filled.to_numpy(zero_copy_only=False), np.float64)
-            lanes[name] = np.where(numbers == 0.0, 0.0, numbers).view(_U64)  # -0.0 is 0.0
+            lanes[name] = number_lanes(filled.to_numpy(zero_copy_only=False))
         else:
             strings.append(name)
-    if strings:
-        frame = pl.from_arrow(rows.select(strings))
-        assert isinstance(frame, pl.DataFrame)
-        frame = frame.with_columns(pl.col(strings).cast(pl.Utf8))
-        hashed = frame.select(plh.col(n).nchash.xxh3_64().fill_null(0) for n in strings)
-        for name in strings:
-            lanes[name] = hashed.get_column(name).to_numpy().astype(_U64, copy=False)
+    lanes.update(string_lanes(rows, strings))
     return lanes

@@ -28,7 +28,15 @@ import scipy.sparse as sp
 from cohortsafe.sdc._cellstats import BoolArray, FloatArray, IntArray
 from cohortsafe.sdc._ledger_types import LedgerCell, Space
 
-__all__ = ["REFINE_SQL", "Atoms", "independent_rows", "ledger_rows", "new_rows", "refine"]
+__all__ = [
+    "REFINE_SQL",
+    "Atoms",
+    "independent_rows",
+    "ledger_rows",
+    "new_rows",
+    "refine",
+    "repeats_rows",
+]
 
 # the new atom of every member: (old atom, new part); numbered in that order
 REFINE_SQL = """
@@ -315,3 +323,40 @@ def independent_rows(old: sp.csr_array, new: sp.csr_array) -> BoolArray:
     rank = int((diagonal > 1e-6).sum())
     chosen[pivots[:rank]] = True
     return chosen
+
+
+def repeats_rows(old: sp.csr_array, cells: Sequence[LedgerCell], atoms: Atoms) -> bool:
+    """Whether every cell is, exactly, a sum of rows of ``old``: it covers the atoms of
+    one row of ``old``, or each of its parts does.
+
+    A cheap test that needs no algebra, for an output that repeats what was released (the
+    same table again, or one of its margins): its cells then follow from the ledger's.
+    False says nothing (the cells may still follow, by other sums)."""
+    rows = sp.csr_array(old)
+    rows.eliminate_zeros()
+    rows.sort_indices()
+    if rows.nnz and not np.all(rows.data == 1.0):
+        return False
+    known = {
+        rows.indices[rows.indptr[i] : rows.indptr[i + 1]].astype(np.int64).tobytes()
+        for i in range(rows.shape[0])
+    }
+    order = np.argsort(atoms.part, kind="stable")
+    parts = atoms.part[order]
+    present = np.unique(parts[parts >= 0])
+    starts = np.searchsorted(parts, present)
+    ends = np.searchsorted(parts, present, side="right")
+    # a part with no atoms in this space adds nothing
+    atoms_of = {
+        int(p): np.sort(order[s:e]).astype(np.int64)
+        for p, s, e in zip(present.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    }
+    empty = np.zeros(0, np.int64)
+
+    def follows(cell: LedgerCell) -> bool:
+        mine = [atoms_of.get(p, empty) for p in cell.parts]
+        if all(a.tobytes() in known for a in mine if a.size):
+            return True
+        return np.sort(np.concatenate([empty, *mine])).tobytes() in known
+
+    return all(follows(cell) for cell in cells)

@@ -43,18 +43,16 @@ __all__ = ["RECORD", "regression_entry", "table_entry"]
 RECORD = "__cohortsafe_record__"
 
 
-def _members_sql(table: CheckedTable, ledger: Ledger, record: str, spaces: Sequence[Space]) -> str:
+def _members_sql(table: CheckedTable, record: str) -> str:
     request, cells = table.request, table._cells
     variables = request.layout.variables
     names = [f"v{i}" for i in range(len(variables))]
     select = [f"{quote(var)} AS {n}" for var, n in zip(variables, names, strict=True)]
-    r = ledger.fingerprint_sql(f"{quote(request.pupil)} || '\x1f' || {quote(record)}")
-    # rows without a pupil or school are counted as one unknown pupil or school: fewer
-    # distinct pupils than the truth, so a group looks smaller, never larger
+    # fingerprinted after the query (:meth:`Ledger.member_keys`)
     select += [
-        f"{r} AS r",
-        f"coalesce({ledger.fingerprint_sql(quote(request.pupil))}, 0::UBIGINT) AS p",
-        f"coalesce({ledger.fingerprint_sql(quote(request.school))}, 0::UBIGINT) AS s",
+        f"{quote(request.pupil)} AS pupil",
+        f"{quote(request.school)} AS school",
+        f"{quote(record)} AS record",
     ]
     where = [f"{quote(var)} IS NOT NULL" for var in variables]
     if request.values is not None:
@@ -77,18 +75,10 @@ def _members_sql(table: CheckedTable, ledger: Ledger, record: str, spaces: Seque
         "WHERE false) AS lab"
     )
     join = " AND ".join(f"b.{n} IS NOT DISTINCT FROM lab.{n}" for n in names)
-    parts = []
-    for space in spaces:
-        if space == "count":
-            parts.append("SELECT 'count' AS space, part, r AS k, p, s, 1.0 AS x FROM joined")
-        elif space == "sum":
-            parts.append("SELECT 'sum' AS space, part, hash(r, x) AS k, p, s, x FROM joined")
-        else:
-            parts.append("SELECT 'square' AS space, part, hash(r, x) AS k, p, s, x * x FROM joined")
     return (
-        f"WITH b AS (SELECT {', '.join(select)} FROM {{source}} WHERE {' AND '.join(where)}), "
-        f"joined AS (SELECT lab.part::INTEGER AS part, b.r, b.p, b.s, b.x FROM b JOIN "
-        f"{label_table} ON {join}) " + " UNION ALL ".join(parts)
+        f"WITH b AS (SELECT {', '.join(select)} FROM {{source}} WHERE {' AND '.join(where)}) "
+        f"SELECT lab.part::INTEGER AS part, b.pupil, b.school, b.record, b.x FROM b JOIN "
+        f"{label_table} ON {join}"
     )
 
 
@@ -124,7 +114,7 @@ def table_entry(
         )
     )
     source.require([record])
-    members = _members(source, _members_sql(table, ledger, record, published), published, record)
+    members = _members(source, _members_sql(table, record), published, record, ledger)
     cells = table._cells
     full = np.flatnonzero(cells.present == table.request.layout.full_set)
     full_codes = cells.codes[full]
@@ -154,22 +144,32 @@ def table_entry(
     return Entry(name, kind, command, table.policy.fingerprint, tuple(ledger_cells), members)
 
 
-def _members(source: Source, sql: str, spaces: Sequence[Space], record: str) -> pa.Table:
-    """The members an entry's query reads, each record once per space."""
+def _members(
+    source: Source, sql: str, spaces: Sequence[Space], record: str, ledger: Ledger
+) -> pa.Table:
+    """The members an entry's query reads (each row's part, pupil, school, record and
+    value), each record once per space, fingerprinted with the ledger's key."""
     try:
-        members = source.query(sql).to_arrow_table()
+        rows = source.query(sql).to_arrow_table()
     except duckdb.Error:
-        # the query holds the fingerprint key: never show it
         raise PolicyError("the records behind the output could not be read") from None
-    members = members.cast(_MEMBERS)
+    r, p, s = ledger.member_keys(rows.column("pupil"), rows.column("school"), rows.column("record"))
+    x = np.asarray(rows.column("x").to_numpy(zero_copy_only=False), np.float64)
+    part = rows.column("part")
+    pieces = []
     for space in spaces:
-        keys = members.filter(pc.equal(members.column("space"), space)).column("k")
-        if pc.count_distinct(keys).as_py() != len(keys):
+        if space == "count":
+            k, value = r, np.ones_like(x)
+        else:
+            k, value = ledger.value_keys(r, x), x if space == "sum" else x * x
+        if np.unique(k).size != k.size:
             raise PolicyError(
                 f"the record column {record!r} names some rows twice: the ledger needs "
                 "one identity per record"
             )
-    return members
+        columns = {"space": pa.repeat(space, k.size), "part": part, "k": k, "p": p, "s": s}
+        pieces.append(pa.table({**columns, "x": value}).cast(_MEMBERS))
+    return pa.concat_tables(pieces) if pieces else _MEMBERS.empty_table()
 
 
 _MEMBERS = pa.schema(
@@ -212,16 +212,9 @@ def regression_entry(
             "part": pa.array(np.asarray(part).reshape(-1), pa.int32()),
         }
     )
-    r = ledger.fingerprint_sql("pupil || '\x1f' || record")
-    sql = (
-        f"WITH b AS (SELECT part, {r} AS r, "
-        f"coalesce({ledger.fingerprint_sql('pupil')}, 0::UBIGINT) AS p, "
-        f"coalesce({ledger.fingerprint_sql('school')}, 0::UBIGINT) AS s, x FROM {{source}}) "
-        "SELECT 'count' AS space, part, r AS k, p, s, 1.0 AS x FROM b UNION ALL "
-        "SELECT 'sum' AS space, part, hash(r, x) AS k, p, s, x FROM b"
-    )
+    sql = "SELECT part, pupil, school, record, x FROM {source}"
     spaces: tuple[Space, ...] = ("count", "sum")
-    members = _members(open_source(frame), sql, spaces, record)
+    members = _members(open_source(frame), sql, spaces, record, ledger)
     every = tuple(range(len(patterns)))
     sides: list[tuple[tuple[int, ...], bool]] = [(every, rows.constant)]
     for j in range(patterns.shape[1]):

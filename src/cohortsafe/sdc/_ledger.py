@@ -45,12 +45,15 @@ import scipy.sparse as sp
 
 from cohortsafe.errors import PolicyError
 from cohortsafe.files import make_private, private_dir, write_private
+from cohortsafe.keyed import derived_key, encrypt_blocks, number_lanes, string_blocks
 from cohortsafe.sdc._atoms import REFINE_SQL, independent_rows, ledger_rows, new_rows, refine
 from cohortsafe.sdc._ledger_types import SPACES, Entry, LedgerCell, Space
 
 __all__ = ["SPACES", "Entry", "Ledger", "LedgerCell", "Space"]
 
-_VERSION = "1"
+# 2: fingerprints through AES (cohortsafe.keyed), no longer SHA-256 and hash() in SQL
+_VERSION = "2"
+_U64 = np.uint64
 #: above this many atoms in a space no basis is chosen (see the combined check's limit)
 BASIS_LIMIT = 4_000
 _KEY_BYTES = 32
@@ -86,7 +89,10 @@ class Ledger:
         self, con: duckdb.DuckDBPyConnection, key: bytes, folder: Path | None, project: str
     ) -> None:
         self._con = con
-        self._key = key
+        self._keys = {
+            use: derived_key(key, f"ledger {use} fingerprint")
+            for use in ("record", "pupil", "school", "value")
+        }
         self.folder = folder
         self.project = project
 
@@ -148,7 +154,11 @@ class Ledger:
             rows = {"version": _VERSION, "project": project or ""}
         if rows.get("version") != _VERSION:
             con.close()
-            raise PolicyError(f"the ledger has version {rows.get('version')}, not {_VERSION}")
+            raise PolicyError(
+                f"the ledger has version {rows.get('version')}, not {_VERSION}: its "
+                "fingerprints do not match this cohortsafe's, and its releases would look "
+                "like new records"
+            )
         return cls(con, key, folder, rows["project"])
 
     def close(self) -> None:
@@ -170,12 +180,32 @@ class Ledger:
     def con(self) -> duckdb.DuckDBPyConnection:
         return self._con
 
-    def fingerprint_sql(self, expression: str) -> str:
-        """SQL for the keyed 64-bit fingerprint of ``expression`` (any type)."""
-        return (
-            f"('0x' || substr(sha256('{self._key.hex()}' || CAST({expression} AS VARCHAR)), "
-            "1, 16))::UBIGINT"
-        )
+    def member_keys(
+        self, pupils: pa.ChunkedArray, schools: pa.ChunkedArray, records: pa.ChunkedArray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The keyed 64-bit fingerprints (:mod:`cohortsafe.keyed`) of each row's record
+        (its pupil and record identity together), pupil and school. An empty pupil or
+        school is 0 (all rows without one count as one unknown pupil or school: fewer
+        than the truth, so a group looks smaller, never larger)."""
+        pupil, no_pupil = string_blocks(pupils)
+        school, no_school = string_blocks(schools)
+        record, no_record = string_blocks(records)
+        if (no_pupil | no_record).any():
+            raise PolicyError(
+                "some rows have no pupil or no record identity: the ledger needs one "
+                "identity per record"
+            )
+        # two blocks (pupil, record) in CBC-MAC: a keyed function of the pair
+        chained = encrypt_blocks(self._keys["record"], pupil) ^ record
+        r = encrypt_blocks(self._keys["record"], chained)[:, 0]
+        p = np.where(no_pupil, _U64(0), encrypt_blocks(self._keys["pupil"], pupil)[:, 0])
+        s = np.where(no_school, _U64(0), encrypt_blocks(self._keys["school"], school)[:, 0])
+        return r, p, s
+
+    def value_keys(self, records: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The fingerprint of each (record, value) pair: the member of a sum."""
+        block = np.stack([np.asarray(records, _U64), number_lanes(values)], axis=1)
+        return encrypt_blocks(self._keys["value"], block)[:, 0]
 
     @property
     def outputs(self) -> int:
