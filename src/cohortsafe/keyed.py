@@ -56,12 +56,16 @@ def string_lanes(table: pa.Table, names: list[str], seed: int = 0) -> dict[str, 
 
 def string_blocks(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Each value (as text) as a 128-bit block, and which values are empty."""
-    table = pa.table({"v": values})
-    first = string_lanes(table, ["v"], seed=1)["v"]
-    second = string_lanes(table, ["v"], seed=2)["v"]
-    column = table.column("v")
-    empty = np.asarray(column.is_null().to_numpy(zero_copy_only=False), bool)
-    return np.stack([first, second], axis=1), empty
+    frame = pl.from_arrow(pa.table({"v": values}))
+    assert isinstance(frame, pl.DataFrame)
+    text = frame.select(pl.col("v").cast(pl.Utf8))
+    hashed = text.select(
+        plh.col("v").nchash.xxh3_64(seed=seed).fill_null(0).alias(f"h{seed}") for seed in (1, 2)
+    )
+    blocks = np.empty((frame.height, 2), _U64)
+    blocks[:, 0] = hashed.get_column("h1").to_numpy()
+    blocks[:, 1] = hashed.get_column("h2").to_numpy()
+    return blocks, text.get_column("v").is_null().to_numpy()
 
 
 def number_lanes(numbers: np.ndarray) -> np.ndarray:
