@@ -69,8 +69,8 @@ def _data(rows: int) -> pa.Table:
 
 def _earlier(data: pa.Table, number: int, shapes: int, whole: bool = True) -> pa.Table:
     """The data an earlier output was computed from: all results, or all but one topic's
-    (``whole`` False: always all but one)."""
-    topic = number // shapes % 23 - (1 if whole else 0)
+    (``whole`` False: always all but one of the 22 topics)."""
+    topic = number // shapes % 23 - 1 if whole else number // shapes % 22
     if topic < 0:
         return data
     return data.filter(pc.not_equal(data.column("topic"), topic))
