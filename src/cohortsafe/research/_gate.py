@@ -77,9 +77,9 @@ def _any_in(workspace: Workspace, columns: tuple[str, ...], literals: list[str])
     ]
     if not literals or not known:
         return False
+    union = " UNION ALL ".join(known)
     for start in range(0, len(literals), 1_000):
         listed = ", ".join(literals[start : start + 1_000])
-        union = " UNION ALL ".join(known)
         found = workspace.sql(f"SELECT count(*) FROM ({union}) WHERE v IN ({listed})").rows
         if found[0][0]:
             return True

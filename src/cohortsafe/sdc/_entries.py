@@ -156,18 +156,23 @@ def _members(
     r, p, s = ledger.member_keys(rows.column("pupil"), rows.column("school"), rows.column("record"))
     x = np.asarray(rows.column("x").to_numpy(zero_copy_only=False), np.float64)
     part = rows.column("part")
-    pieces = []
-    for space in spaces:
-        if space == "count":
-            k, value = r, np.ones_like(x)
-        else:
-            k, value = ledger.value_keys(r, x), x if space == "sum" else x * x
+    # a sum's and a square's members are the same (record, value) pairs: keyed once
+    keys = {"count": r}
+    if set(spaces) - {"count"}:
+        keys["value"] = ledger.value_keys(r, x)
+    for k in keys.values():
         ordered = np.sort(k)  # a sort of 64-bit keys is much cheaper than np.unique's
         if (ordered[1:] == ordered[:-1]).any():
             raise PolicyError(
                 f"the record column {record!r} names some rows twice: the ledger needs "
                 "one identity per record"
             )
+    pieces = []
+    for space in spaces:
+        if space == "count":
+            k, value = keys["count"], np.ones_like(x)
+        else:
+            k, value = keys["value"], x if space == "sum" else x * x
         columns = {"space": pa.repeat(space, k.size), "part": part, "k": k, "p": p, "s": s}
         pieces.append(pa.table({**columns, "x": value}).cast(_MEMBERS))
     return pa.concat_tables(pieces) if pieces else _MEMBERS.empty_table()
