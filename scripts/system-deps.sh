@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install the Debian packages the tests need, once: PostgreSQL for the database tests.
+# Install the Debian packages the tests need, once: PostgreSQL for the database tests,
+# Chromium for the browser tests (Playwright drives /usr/bin/chromium, never a download).
 set -euo pipefail
 need=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"
 as_root=()

@@ -163,6 +163,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated host names the web application answers to.",
         _hosts,
     ),
+    Setting(
+        "https",
+        "COHORTSAFE_HTTPS",
+        "0",
+        "1 when the web application is reached over HTTPS (behind a TLS proxy that sets "
+        "X-Forwarded-Proto): cookies are sent only over HTTPS, browsers are told to keep to it "
+        "(HSTS) and plain HTTP is redirected.",
+        _flag,
+    ),
 )
 
 
@@ -178,6 +187,7 @@ class Config:
     lock_wait: float
     debug: bool
     allowed_hosts: tuple[str, ...]
+    https: bool
 
 
 def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:

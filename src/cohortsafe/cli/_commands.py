@@ -151,9 +151,10 @@ def register_all(groups: Subparsers) -> None:
         research,
         school,
         sdc,
+        serve,
         synth,
         user,
     )
 
-    for module in (synth, school, keys, package, office, research, user, sdc, audit, demo):
+    for module in (synth, school, keys, package, office, research, user, sdc, audit, serve, demo):
         module.register(groups)

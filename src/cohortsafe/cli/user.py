@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
+from pathlib import Path
 
 from cohortsafe.cli._commands import Subparsers, add_command, add_examples, add_group
 from cohortsafe.cli._home import home_role, open_home
@@ -12,6 +15,8 @@ ROLES = ("office", "researcher", "checker", "school")
 EXAMPLES = {
     "add": "cohortsafe --home office user add j.jansen --role researcher",
     "list": "cohortsafe user list --role checker --json",
+    "password": "cohortsafe user password j.jansen",
+    "second-factor": "cohortsafe user second-factor j.jansen",
 }
 
 
@@ -31,6 +36,22 @@ def register(groups: Subparsers) -> None:
     )
     p = add_command(user, "list", _list, "every account, with its role")
     p.add_argument("--role", choices=ROLES, default=None, help="only accounts of this role")
+    p = add_command(user, "password", _password, "set the password an account signs in with")
+    p.add_argument("name", metavar="NAME", help="user name")
+    p.add_argument(
+        "--password-file",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="read the password from this file (first line); without it you are asked twice",
+    )
+    p = add_command(
+        user,
+        "second-factor",
+        _second_factor,
+        "give an office, researcher or checker account a new authenticator-app key",
+    )
+    p.add_argument("name", metavar="NAME", help="user name")
     add_examples(user, EXAMPLES)
 
 
@@ -60,3 +81,44 @@ def _list(args: argparse.Namespace) -> Report:
         for a in found
     ] or ["no account yet: cohortsafe user add NAME --role …"]
     return Report.ok({"users": [a.as_dict() for a in found]}, "\n".join(lines))
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    from cohortsafe.errors import UsageError
+
+    if args.password_file is not None:
+        try:
+            return args.password_file.read_text().splitlines()[0]
+        except (OSError, IndexError):
+            raise UsageError(f"cannot read a password from {args.password_file}") from None
+    if not sys.stdin.isatty():
+        raise UsageError("no terminal to ask for the password: use --password-file FILE")
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("the same again: ") != first:
+        raise UsageError("the two passwords differ; nothing was changed")
+    return first
+
+
+def _password(args: argparse.Namespace) -> Report:
+    open_home()
+    from cohortsafe.app.accounts import services
+    from cohortsafe.app.audit.services import console_actor
+
+    made = services.set_password(args.name, _read_password(args), actor=console_actor())
+    return Report.ok(
+        {"user": made.as_dict()}, f"user {made.name} can sign in with the new password"
+    )
+
+
+def _second_factor(args: argparse.Namespace) -> Report:
+    open_home()
+    from cohortsafe.app.accounts import services
+    from cohortsafe.app.audit.services import console_actor
+
+    key = services.set_second_factor(args.name, actor=console_actor())
+    return Report.ok(
+        {"user": key.name, "secret": key.secret, "uri": key.uri},
+        f"user {key.name} has a new authenticator key; any earlier one no longer works.\n"
+        f"Enter it in the authenticator app (it is shown only this once):\n"
+        f"  key: {key.secret}\n  or as a link (for a QR code): {key.uri}",
+    )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,7 +22,17 @@ from cohortsafe.app.homelock import holds_home
 from cohortsafe.domain import SchoolCode
 from cohortsafe.errors import AccessError, ExistsError, IdentifierError, UsageError
 
-__all__ = ["ROLES_OF_HOME", "AccountInfo", "account", "add_user", "require_role", "users"]
+__all__ = [
+    "ROLES_OF_HOME",
+    "AccountInfo",
+    "SecondFactor",
+    "account",
+    "add_user",
+    "require_role",
+    "set_password",
+    "set_second_factor",
+    "users",
+]
 
 #: which roles' accounts each kind of home keeps
 ROLES_OF_HOME: dict[str, tuple[str, ...]] = {
@@ -128,3 +139,42 @@ def _home_of(role: str) -> str:
 
 def _a(word: str) -> str:
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
+@holds_home
+def set_password(name: str, password: str, *, actor: str) -> AccountInfo:
+    """Give ``name`` a password for the web sign-in; it must pass Django's validators."""
+    held = account(name)
+    try:
+        validate_password(password, held.user)
+    except ValidationError as error:
+        raise UsageError("the password is too weak: " + " ".join(error.messages)) from None
+    with transaction.atomic():
+        held.user.set_password(password)
+        held.user.save(update_fields=["password"])
+        record("user.password", actor=actor, subject=name)
+    return AccountInfo.of(held)
+
+
+@dataclass(frozen=True)
+class SecondFactor:
+    """A new authenticator-app key: shown once, to be entered in the app, then never again."""
+
+    name: str
+    secret: str  # base32, as apps take it typed in
+    uri: str  # otpauth:// for a QR code
+
+
+@holds_home
+def set_second_factor(name: str, *, actor: str) -> SecondFactor:
+    """Give ``name`` a new TOTP key for the web sign-in, replacing any earlier one."""
+    from base64 import b32encode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    held = account(name)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=held.user).delete()
+        device = TOTPDevice.objects.create(user=held.user, name="authenticator", confirmed=True)
+        record("user.second_factor", actor=actor, subject=name)
+    return SecondFactor(name, b32encode(device.bin_key).decode(), device.config_url)

@@ -282,3 +282,43 @@ class Reinstatement(SentFile):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class ParentForm(models.Model):
+    """An objection a parent sent through the school's web form: pending until the school
+    matches it to a pupil and confirms it (then it is an :class:`Objection`), or decides it
+    needs contact first. The form itself never looks a child up."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        CONFIRMED = "confirmed"
+        NEEDS_CONTACT = "needs_contact"
+
+    reference = models.CharField(max_length=9, unique=True)
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="parent_forms")
+    child_name = models.CharField(max_length=200)
+    child_birth_date = models.DateField()
+    child_group = models.PositiveSmallIntegerField()
+    parent_name = models.CharField(max_length=200)
+    parent_contact = models.CharField(max_length=300)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    sender = models.CharField(
+        max_length=32, help_text="Keyed digest of the sender's address, for rate limits only."
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True)
+    objection = models.OneToOneField(
+        Objection, null=True, blank=True, on_delete=models.PROTECT, related_name="parent_form"
+    )
+
+    class Meta:
+        ordering = ("submitted_at",)
+        indexes = [
+            models.Index(fields=["sender", "submitted_at"]),
+            models.Index(fields=["school", "submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"parent form {self.reference} ({self.state})"

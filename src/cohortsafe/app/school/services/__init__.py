@@ -44,6 +44,7 @@ from cohortsafe.app.school.services.registers import (
     objections,
     register_objection,
     set_school,
+    view_pupil,
     withdraw_consent,
     withdraw_objection,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "school_status",
     "set_school",
     "set_schools_from_list",
+    "view_pupil",
     "withdraw_consent",
     "withdraw_objection",
 ]

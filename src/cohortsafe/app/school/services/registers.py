@@ -107,6 +107,13 @@ def set_school(code: str | None, *, name: str | None, contact: str | None, actor
     return school
 
 
+@holds_home
+def view_pupil(pupil: Pupil, *, actor: str) -> Pupil:
+    """Record that ``actor`` opened one pupil's registers (the web's pupil page)."""
+    record("school.view_pupil", actor=actor, subject=f"{pupil.school.code}/{pupil.leerlingnummer}")
+    return pupil
+
+
 def objection_deadline(today: dt.date | None = None) -> dt.date:
     """The next yearly deadline on or after ``today`` (7 March unless set otherwise)."""
     today = today or dt.date.today()

@@ -1,0 +1,116 @@
+"""The web forms; each one's fields are what its service takes, nothing more."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cohortsafe.app.school.models import Objection, Pupil
+
+GROUPS = [(str(n), str(n)) for n in range(1, 9)]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ParentObjectionForm(forms.Form):
+    """The public form: who the child is, who the parent is; nothing is looked up."""
+
+    child_name = forms.CharField(label=_("Your child's full name"), max_length=200)
+    child_birth_date = forms.DateField(
+        label=_("Your child's date of birth"),
+        widget=DateInput(),
+        help_text=_("For example 14-03-2017"),
+    )
+    child_group = forms.TypedChoiceField(
+        label=_("Group at school"),
+        choices=[("", "–"), *GROUPS],
+        coerce=int,
+        help_text=_("Group 1 to 8"),
+    )
+    parent_name = forms.CharField(label=_("Your name"), max_length=200)
+    parent_contact = forms.CharField(
+        label=_("Your e-mail address or phone number"),
+        max_length=300,
+        help_text=_("The school uses this only if it has a question about your objection."),
+    )
+    # A field people never see (the style sheet hides it); a robot fills it in.
+    website = forms.CharField(label=_("Leave this field empty"), required=False)
+
+    def clean_child_birth_date(self) -> dt.date:
+        value: dt.date = self.cleaned_data["child_birth_date"]
+        today = dt.date.today()
+        if not today.replace(year=today.year - 16) <= value <= today:
+            raise forms.ValidationError(_("Check the date of birth: it is not that of a pupil."))
+        return value
+
+
+class ReferenceForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Reference number"), max_length=12, help_text=_("For example K7M4-Q2XP")
+    )
+
+
+class SignInForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(), strip=False)
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Code from your authenticator app"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("The code is 6 digits.")},
+    )
+
+
+class PupilChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        pupil: Pupil = obj
+        return f"{pupil.display_name} ({pupil.geboortedatum:%d-%m-%Y}, groep {pupil.jaargroep})"
+
+
+class ObjectionForm(forms.Form):
+    pupil = PupilChoiceField(label=_("Pupil"), queryset=Pupil.objects.none())
+    received_on = forms.DateField(label=_("Received on"), widget=DateInput())
+    received_from = forms.CharField(label=_("From (parent or guardian)"), max_length=200)
+    channel = forms.ChoiceField(label=_("How"), choices=Objection.Channel.choices)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pupil"].queryset = pupils  # type: ignore[attr-defined]
+
+    def clean_received_on(self) -> dt.date:
+        value: dt.date = self.cleaned_data["received_on"]
+        if value > dt.date.today():
+            raise forms.ValidationError(_("An objection cannot be received in the future."))
+        return value
+
+
+class WithdrawForm(forms.Form):
+    note = forms.CharField(label=_("Why it is withdrawn"), required=False, max_length=500)
+
+
+class ConfirmForm(forms.Form):
+    pupil = PupilChoiceField(
+        label=_("The pupil this objection is for"), queryset=Pupil.objects.none()
+    )
+
+    def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pupil"].queryset = pupils  # type: ignore[attr-defined]
+
+
+class NeedsContactForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you need to contact the parent"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

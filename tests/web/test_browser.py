@@ -1,0 +1,162 @@
+"""The school's screens and the parent form in a real browser (Debian's Chromium), with
+axe-core checking every page visited against WCAG 2.1 A and AA."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.web.conftest import PASSWORD, SCHOOL, WebSchool
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SHOTS = Path(os.environ.get("COHORTSAFE_SCREENSHOTS", tempfile.gettempdir())) / "cohortsafe-screens"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="make test installs Debian's chromium"),
+]
+
+
+class Visits:
+    """A browser page that checks, and photographs, every page it lands on."""
+
+    def __init__(self, page: playwright.Page, base: str, name: str) -> None:
+        self.page, self.base, self.name, self.count = page, base, name, 0
+        self.axe = Axe()
+
+    def check(self, label: str) -> None:
+        # every request of the page done: the test's queries share the server's connection
+        self.page.wait_for_load_state("networkidle")
+        self.count += 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(
+            path=SHOTS / f"{self.name}-{self.count:02d}-{label}.png", full_page=True
+        )
+        found = self.axe.run(self.page, options={"runOnly": {"type": "tag", "values": WCAG}})
+        violations = [
+            f"{v['id']}: {v['help']} ({len(v['nodes'])}×)" for v in found.response["violations"]
+        ]
+        assert not violations, f"{label}: {violations}"
+
+    def go(self, path: str, label: str) -> None:
+        answer = self.page.goto(self.base + path)
+        assert answer is not None and answer.ok, f"{label}: {answer and answer.status}"
+        self.check(label)
+
+
+@pytest.fixture
+def web_server(db: None) -> Iterator[str]:
+    """The app on a free loopback port, on the test's own database connection: the test's
+    data are visible without committing them (a transactional test could not flush the
+    append-only audit log)."""
+    from django.core import signals
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.db import close_old_connections, connections
+    from django.test.testcases import LiveServerThread
+
+    # as Django's test client does: a request must not close the test's connection
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    connection = connections["default"]
+    connection.inc_thread_sharing()
+
+    class SharedConnectionServer(ThreadedWSGIServer):  # type: ignore[misc]
+        def _close_connections(self) -> None:
+            pass  # the connection is the test's: it ends with the test
+
+    class ServerThread(LiveServerThread):  # type: ignore[misc]
+        server_class = SharedConnectionServer
+
+    # static files as in production: whitenoise, not the test server's own handler
+    thread = ServerThread(
+        "127.0.0.1", lambda app: app, connections_override={"default": connection}
+    )
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    base = f"http://127.0.0.1:{thread.port}"
+    # one request first: the server's first one sets things up on the shared connection,
+    # which must not overlap the test's own queries
+    with urllib.request.urlopen(base + "/toegankelijkheid/") as answer:  # noqa: S310
+        assert answer.status == 200
+    yield base
+    thread.terminate()
+    connection.dec_thread_sharing()
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[playwright.Browser]:
+    # Playwright's sync API keeps an event loop running in this thread; the test's own
+    # queries are still plain synchronous ones
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright.sync_playwright() as run:
+        launched = run.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def test_a_parent_objects_online_and_the_administrator_confirms_it(
+    web_school: WebSchool, web_server: str, browser: playwright.Browser
+) -> None:
+    # no query of its own from here: the server thread has the test's connection
+    base = web_server
+    parent = Visits(browser.new_page(), base, "parent")
+    parent.go(f"/bezwaar/{SCHOOL}/", "form")
+    form = parent.page
+    form.get_by_label("Volledige naam van uw kind").fill("Zoë van der Meer0")
+    form.get_by_label("Geboortedatum van uw kind").fill("2016-03-05")
+    form.get_by_label("Groep op school").select_option("5")
+    form.get_by_label("Uw naam").fill("A. van der Meer")
+    form.get_by_label("Uw e-mailadres of telefoonnummer").fill("ouder@example.org")
+    form.get_by_role("button", name="Bezwaar versturen").click()
+    parent.check("sent")
+    reference = form.locator(".reference").inner_text().strip()
+    parent.go("/bezwaar/status/", "status")
+
+    admin = Visits(browser.new_page(), base, "school")
+    admin.go("/inloggen/", "sign-in")
+    admin.page.get_by_label("Gebruikersnaam").fill(web_school.admin)
+    admin.page.get_by_label("Wachtwoord").fill(PASSWORD)
+    admin.page.get_by_role("button", name="Inloggen").click()
+    admin.check("overview")
+    admin.page.get_by_role("link", name="Formulieren bekijken").click()
+    admin.check("forms")
+    admin.page.get_by_role("link", name=reference).click()
+    admin.check("form")
+    admin.page.get_by_label("De leerling voor wie dit bezwaar is").select_option(
+        label="Zoë van der Meer0 (05-03-2016, groep 5)"
+    )
+    admin.page.get_by_role("button", name="Bezwaar bevestigen").click()
+    admin.check("confirmed")
+    assert "bevestigd" in admin.page.locator(".messages").inner_text()
+
+    # the parent sees it confirmed
+    parent.page.get_by_label("Referentienummer").fill(reference)
+    parent.page.get_by_role("button", name="Bekijken").click()
+    parent.check("status-confirmed")
+    assert "bevestigd" in parent.page.locator(".outcome").inner_text()
+
+    # and the administrator withdraws one by keyboard alone
+    admin.go("/school/bezwaren/", "objections")
+    admin.page.get_by_role("link", name="Zoë van der Meer0").focus()
+    admin.page.keyboard.press("Enter")
+    admin.check("pupil")
+    assert "geldt sinds" in admin.page.locator("main").inner_text()
+    admin.page.get_by_role("button", name="Bezwaar intrekken").focus()
+    admin.page.keyboard.press("Enter")
+    admin.check("withdrawn")
+    assert "ingetrokken" in admin.page.locator(".messages").inner_text()
+    admin.go("/toegankelijkheid/", "accessibility")
