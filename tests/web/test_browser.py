@@ -49,7 +49,8 @@ class Visits:
 
     def go(self, path: str, label: str) -> None:
         answer = self.page.goto(self.base + path)
-        assert answer is not None and answer.ok, f"{label}: {answer and answer.status}"
+        assert answer is not None, label
+        assert answer.ok, f"{label}: {answer.status}"
         self.check(label)
 
 
