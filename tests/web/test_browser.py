@@ -6,18 +6,27 @@ from __future__ import annotations
 import os
 import tempfile
 import urllib.request
+import zipfile
+from base64 import b32decode
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django_otp.oath import totp
 
+from cohortsafe.app.accounts import services as accounts
+from cohortsafe.app.research import airlock
+from tests.office.kit import office
+from tests.research.airlock_kit import CODE, Cohort, cohort
 from tests.web.conftest import PASSWORD, SCHOOL, WebSchool
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SHOTS = Path(os.environ.get("COHORTSAFE_SCREENSHOTS", tempfile.gettempdir())) / "cohortsafe-screens"
+
+__all__ = ["cohort", "office"]  # fixtures
 
 pytestmark = [
     pytest.mark.slow,
@@ -161,3 +170,92 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
     admin.check("withdrawn")
     assert "ingetrokken" in admin.page.locator(".messages").inner_text()
     admin.go("/toegankelijkheid/", "accessibility")
+
+
+@pytest.fixture
+def staff_keys(cohort: Cohort) -> dict[str, bytes]:
+    """Outputs computed, and every person's password and authenticator key, set before the
+    server starts (afterwards the test makes no query of its own)."""
+    airlock.compute_outputs(
+        CODE,
+        [
+            cohort.spec(
+                "by_domain",
+                kind="table",
+                index=["leergebied"],
+                values="vaardigheidsscore",
+                aggfunc="mean",
+            )
+        ],
+        user="anna",
+        actor="t",
+    )
+    accounts.add_user("olga", "office", home_role="office", actor="t")
+    keys = {}
+    for name in ("anna", "carla", "dirk", "olga"):
+        accounts.set_password(name, PASSWORD, actor="t")
+        keys[name] = b32decode(accounts.set_second_factor(name, actor="t").secret)
+    return keys
+
+
+def _sign_in(visits: Visits, name: str, key: bytes) -> None:
+    visits.go("/inloggen/", "sign-in")
+    visits.page.get_by_label("Gebruikersnaam").fill(name)
+    visits.page.get_by_label("Wachtwoord").fill(PASSWORD)
+    visits.page.get_by_role("button", name="Inloggen").click()
+    visits.check("code")
+    visits.page.get_by_label("Code uit uw authenticator-app").fill(f"{totp(key):06d}")
+    visits.page.get_by_role("button", name="Verder").click()
+    visits.check("start")
+
+
+def test_a_request_is_reviewed_blind_by_two_checkers_and_released(
+    staff_keys: dict[str, bytes], web_server: str, browser: playwright.Browser, tmp_path: Path
+) -> None:
+    anna = Visits(browser.new_page(), web_server, "researcher")
+    _sign_in(anna, "anna", staff_keys["anna"])
+    anna.page.get_by_role("link", name=f"{CODE}: Rekenen").click()
+    anna.check("project")
+    anna.page.get_by_label("Title of the request").fill("Paper 1: means per domain")
+    anna.page.get_by_role("button", name="Start a request").click()
+    anna.check("request")
+    anna.page.get_by_label("by_domain").check()
+    anna.page.get_by_label("What the outputs show").fill("Mean score per domain")
+    anna.page.get_by_label("How they are protected").fill("Cells under 10 pupils suppressed")
+    anna.page.get_by_role("button", name="Add", exact=True).click()
+    anna.check("added")
+    anna.page.get_by_role("button", name="Submit", exact=True).click()
+    anna.check("submitted")
+    assert "submitted" in anna.page.locator("main").inner_text()
+    address = anna.page.url.replace("/research/", "/review/")
+    anna.page.goto(address)
+    assert "Page not found" in anna.page.locator("main").inner_text()  # no reviewing one's own
+
+    for number, name in enumerate(("carla", "dirk")):
+        checker = Visits(browser.new_page(), web_server, name)
+        _sign_in(checker, name, staff_keys[name])
+        checker.page.get_by_role("link", name="Paper 1").click()
+        checker.check("request")
+        text = checker.page.locator("main").inner_text()
+        assert "leergebied" in text
+        assert "Mean score per domain" in text
+        assert "carla:" not in text  # blind: no earlier vote is shown
+        checker.page.get_by_label("Approve").check()
+        checker.page.get_by_role("button", name="Save my review").click()
+        checker.check("voted")
+        if number == 0:
+            assert "stay hidden" in checker.page.locator("main").inner_text()
+        else:
+            assert "approved" in checker.page.locator("main").inner_text()
+
+    olga = Visits(browser.new_page(), web_server, "office")
+    _sign_in(olga, "olga", staff_keys["olga"])
+    olga.page.get_by_role("link", name="Paper 1").click()
+    olga.check("approved")
+    olga.page.get_by_role("button", name="Release", exact=True).click()
+    olga.check("released")
+    with olga.page.expect_download() as download:
+        olga.page.get_by_role("link", name="Download the bundle").click()
+    saved = tmp_path / "bundle.zip"
+    download.value.save_as(saved)
+    assert "outputs/by_domain.csv" in zipfile.ZipFile(saved).namelist()

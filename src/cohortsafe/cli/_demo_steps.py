@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import secrets
 import shlex
 import subprocess
 import sys
@@ -18,9 +19,12 @@ from typing import Any
 
 from cohortsafe.csvsafe import safe_row
 from cohortsafe.errors import CohortsafeError
+from cohortsafe.files import private_dir, write_private
 from cohortsafe.lvs import find_exports, read_export
 
 YEARS = ("2023-2024", "2024-2025", "2025-2026")
+#: the office's people who sign in to the web in the demo (with a second factor)
+WEB_PEOPLE = ("o.jansen", "r.devries", "c.bakker", "m.visser")
 PERIOD = YEARS[-1]
 STUDY = "DYS-2026"
 
@@ -284,7 +288,40 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
     demo.run("The office scans every vault file for identifiers", [*office, "office", "scan"])
     demo.run("The office's audit log is an unbroken chain", [*office, "audit", "verify"])
     _research(demo, root, office)
+    _web_users(demo, root, school, office, first)
+    demo.run("The office's audit log is still an unbroken chain", [*office, "audit", "verify"])
     return demo.steps
+
+
+def _web_users(demo: _Demo, root: Path, school: list[str], office: list[str], first: str) -> None:
+    """Passwords (and authenticator keys) for the demo's people, to try the web screens."""
+    demo.run(
+        f"The school adds an administrator account for {first}",
+        [*school, "user", "add", "beheerder", "--role", "school", "--school", first],
+    )
+    demo.run(
+        "The office adds a staff account", [*office, "user", "add", "o.jansen", "--role", "office"]
+    )
+    folder = root / "demo-passwords"
+    private_dir(folder)
+    for home, name in ((school, "beheerder"), *((office, n) for n in WEB_PEOPLE)):
+        password = secrets.token_urlsafe(12)
+        write_private(folder / name, password.encode())
+        demo.run(
+            f"{name} gets a web password (demo only, shown here once: {password})",
+            [*home, "user", "password", name, "--password-file", str(folder / name)],
+        )
+        if home is office:
+            demo.run(
+                f"{name} gets an authenticator key: enter it in an authenticator app",
+                [*home, "user", "second-factor", name],
+            )
+    demo.run(
+        "To try the web screens, keep the demo's folders (cohortsafe demo --keep FOLDER) and "
+        "run `cohortsafe --home FOLDER/school serve` (schools, parents at /bezwaar/"
+        f"{first}/) or `cohortsafe --home FOLDER/office serve` (research, review)",
+        [*office, "user", "list"],
+    )
 
 
 # The analysis the demo's researcher asks for: mean ability score by domain, year group
@@ -387,7 +424,6 @@ def _research(demo: _Demo, root: Path, office: list[str]) -> None:
         f"Anyone verifies the bundle with the office's public key (the bundle: {bundle})",
         ["research", "verify", str(bundle), "--office-key", str(root / "office" / "office.pub")],
     )
-    demo.run("The office's audit log is still an unbroken chain", [*office, "audit", "verify"])
 
 
 def _a(word: str) -> str:

@@ -69,10 +69,12 @@ __all__ = [
     "RELEASED",
     "Refused",
     "add_to_request",
+    "bundle_of",
     "compute_outputs",
     "new_request",
     "outputs",
     "release",
+    "release_in_project",
     "request_file",
     "request_view",
     "requests",
@@ -595,6 +597,7 @@ def request_view(number: int, *, user: str | None) -> dict[str, Any]:
                 "controls": item.controls,
                 "exception": item.exception or None,
                 "content": (output.content or None) if output else None,
+                "cells": _cells(output.report) if output else [],
                 "votes": votes,
             }
         )
@@ -610,6 +613,28 @@ def request_view(number: int, *, user: str | None) -> dict[str, Any]:
         "note": held.note or None,
         "items": items,
     }
+
+
+def _cells(report: Any) -> list[dict[str, Any]]:
+    """A table's cells as a checker reads them: labels, value shown, status and reasons."""
+    check = report.get("check", report) if isinstance(report, dict) else None
+    cells = check.get("cells") if isinstance(check, dict) else None
+    if not isinstance(cells, list):
+        return []
+    shown = []
+    for cell in cells:
+        if not isinstance(cell, dict):
+            continue
+        labels = {**cell.get("index", {}), **cell.get("columns", {})}
+        shown.append(
+            {
+                "labels": ", ".join(f"{k} = {v}" for k, v in labels.items()),
+                "value": cell.get("value"),
+                "status": cell.get("status"),
+                "reasons": list(cell.get("reasons", [])) + list(cell.get("review", [])),
+            }
+        )
+    return shown
 
 
 def request_file(number: int, name: str, *, user: str) -> bytes:
@@ -786,3 +811,32 @@ def release(number: int, out: Path, *, actor: str) -> dict[str, Any]:
         ledger.close()
     return {"request": held.pk, "bundle": str(out), "sha256": held.bundle_sha256,
             "files": sorted(manifest["files"]), "refused": None}  # fmt: skip
+
+
+def _bundle_path(held: OutputRequest) -> Path:
+    return project_folder(held.project.code) / "releases" / f"request-{held.pk}.zip"
+
+
+@holds_home
+def release_in_project(number: int, *, actor: str) -> dict[str, Any]:
+    """:func:`release` into the project's own folder of bundles (the web's release)."""
+    held = _request(number)
+    folder = _bundle_path(held).parent
+    private_dir(folder.parent)
+    private_dir(folder)
+    return release(number, _bundle_path(held), actor=actor)
+
+
+def bundle_of(number: int, *, user: str) -> Path:
+    """The signed bundle of a released request, for the office or a researcher of its
+    project (audited); nobody else, and nothing before it is released."""
+    held = _request(number)
+    viewer = account(user)
+    side = _may_see(held, viewer)
+    if side not in ("office", "author", "member"):
+        raise AccessError("a bundle goes to the project's researchers and the office")
+    path = _bundle_path(held)
+    if held.state != "released" or not path.is_file():
+        raise ProjectError(f"request {number} has no released bundle here")
+    _audit("research.bundle_download", held, user=user, sha256=held.bundle_sha256)
+    return path

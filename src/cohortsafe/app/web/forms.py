@@ -114,3 +114,97 @@ class NeedsContactForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class NewRequestForm(forms.Form):
+    title = forms.CharField(label=_("Title of the request"), max_length=200)
+
+
+class AddOutputsForm(forms.Form):
+    """Outputs go into a request in groups, each with what it shows and how it is protected."""
+
+    outputs = forms.MultipleChoiceField(
+        label=_("Outputs"), widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    context = forms.CharField(
+        label=_("What the outputs show"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+    controls = forms.CharField(
+        label=_("How they are protected"),
+        help_text=_("For example: cells under 10 pupils suppressed, rounded to 1 decimal."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+    exception = forms.CharField(
+        label=_("Exception request (only for an output that does not pass)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+    def __init__(self, *args: Any, names: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["outputs"].choices = [(n, n) for n in names]  # type: ignore[attr-defined]
+
+
+class ReviewForm(forms.Form):
+    """One checker's decision on every output of a request, or a rejection of it all."""
+
+    APPROVE, CHANGES = "approve", "changes"
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        help_text=_("Needed when you ask for changes or reject. The author reads it."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+    action = forms.ChoiceField(choices=[("vote", "vote"), ("reject", "reject")])
+
+    def __init__(self, *args: Any, items: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for number, name in enumerate(items):
+            self.fields[f"item_{number}"] = forms.ChoiceField(
+                label=name,
+                choices=[(self.APPROVE, _("Approve")), (self.CHANGES, _("Changes needed"))],
+                widget=forms.RadioSelect,
+                required=False,
+            )
+
+    @property
+    def item_fields(self) -> list[Any]:
+        return [self[f"item_{n}"] for n in range(len(self.items))]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "reject":
+            if not data.get("comment", "").strip():
+                raise forms.ValidationError(_("Say why you reject the request."))
+            return data
+        missing = [n for i, n in enumerate(self.items) if not data.get(f"item_{i}")]
+        if missing:
+            message = _("Decide on every output: %(names)s") % {"names": ", ".join(missing)}
+            raise forms.ValidationError(message)
+        if self.changes and not data.get("comment", "").strip():
+            raise forms.ValidationError(_("Say which changes are needed."))
+        return data
+
+    def _decided(self, decision: str) -> list[str]:
+        if self.rejects:
+            return []
+        data = self.cleaned_data
+        return [n for i, n in enumerate(self.items) if data.get(f"item_{i}") == decision]
+
+    @property
+    def rejects(self) -> bool:
+        return bool(self.cleaned_data.get("action") == "reject")
+
+    @property
+    def approved(self) -> list[str]:
+        return self._decided(self.APPROVE)
+
+    @property
+    def changes(self) -> list[str]:
+        return self._decided(self.CHANGES)

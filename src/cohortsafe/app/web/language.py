@@ -1,5 +1,6 @@
-"""Dutch unless the visitor chose English with the switch: a Dutch school's pages do not
-follow the browser's language."""
+"""The language a visitor chose with the switch, else the screen's own: Dutch for schools
+and parents, English for the research environment (its tools are English). Neither
+follows the browser's language."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
+#: screens in English unless a visitor chose Dutch
+ENGLISH_FIRST = ("/research/", "/review/")
+
 
 class ChosenLanguageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -17,7 +21,12 @@ class ChosenLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen in self.known else settings.LANGUAGE_CODE
+        if chosen in self.known:
+            language = str(chosen)
+        elif request.path.startswith(ENGLISH_FIRST):
+            language = "en"
+        else:
+            language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         response = self.get_response(request)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cohortsafe.app.web import parent, school, views
+from cohortsafe.app.web import parent, research, review, school, views
 
 app_name = "web"
 
@@ -27,4 +27,25 @@ urlpatterns = [
     ),
     path("school/formulieren/", school.form_list, name="school-forms"),
     path("school/formulieren/<str:reference>/", school.form_detail, name="school-form"),
+    # researchers
+    path("research/", research.projects, name="research-projects"),
+    path("research/project/<str:code>/", research.project, name="research-project"),
+    path("research/project/<str:code>/verzoek/", research.request_new, name="research-new"),
+    path("research/verzoek/<int:number>/", research.request_detail, name="research-request"),
+    path("research/verzoek/<int:number>/toevoegen/", research.request_add, name="research-add"),
+    path(
+        "research/verzoek/<int:number>/indienen/", research.request_submit, name="research-submit"
+    ),
+    path(
+        "research/verzoek/<int:number>/intrekken/",
+        research.request_withdraw,
+        name="research-withdraw",
+    ),
+    path("research/verzoek/<int:number>/bundel/", research.request_bundle, name="research-bundle"),
+    # output checkers (and the office, which releases)
+    path("review/", review.queue, name="review-queue"),
+    path("review/verzoek/<int:number>/", review.request_detail, name="review-request"),
+    path("review/verzoek/<int:number>/stem/", review.vote, name="review-vote"),
+    path("review/verzoek/<int:number>/vrijgeven/", review.release, name="review-release"),
+    path("review/verzoek/<int:number>/bundel/", review.bundle, name="review-bundle"),
 ]

@@ -16,7 +16,12 @@ from cohortsafe.app.web.access import account_of, needs_second_factor
 from cohortsafe.app.web.forms import CodeForm, SignInForm
 
 #: where each role starts
-START = {Account.Role.SCHOOL: "web:school-overview"}
+START = {
+    Account.Role.SCHOOL: "web:school-overview",
+    Account.Role.RESEARCHER: "web:research-projects",
+    Account.Role.CHECKER: "web:review-queue",
+    Account.Role.OFFICE: "web:review-queue",
+}
 
 
 def web_actor(request: HttpRequest) -> str:
