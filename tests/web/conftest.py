@@ -42,5 +42,6 @@ def add_account(name: str, role: str, *, school: str | None = None) -> str:
 def web_school(school: SchoolSetup) -> WebSchool:
     found = School.objects.get(brin="12AB", vestiging="00")
     found.name = "De Regenboog"
+    found.contact = "bezwaar@regenboog.example"
     found.save()
     return WebSchool(school, found, add_account("beheer", "school", school=SCHOOL))

@@ -169,7 +169,13 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
     admin.page.keyboard.press("Enter")
     admin.check("withdrawn")
     assert "ingetrokken" in admin.page.locator(".messages").inner_text()
-    admin.go("/toegankelijkheid/", "accessibility")
+    for path, label in (
+        ("/school/toestemmingen/", "consents"),
+        ("/school/leveringen/", "deliveries"),
+        ("/school/brief/", "letter"),
+        ("/toegankelijkheid/", "accessibility"),
+    ):
+        admin.go(path, label)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def _texts_in_screens() -> set[str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == "_"
+                and node.func.id in ("_", "gettext_lazy", "gettext_noop")
                 and isinstance(node.args[0], ast.Constant)
             ):
                 found.add(node.args[0].value)

@@ -42,6 +42,7 @@ __all__ = [
     "LANGUAGES",
     "LetterFacts",
     "domain_names",
+    "letter_body",
     "render_letter",
 ]
 
@@ -177,16 +178,20 @@ def _fill(text: str, facts: LetterFacts, lang: str, fmt: str) -> str:
     )
 
 
-def render_letter(facts: LetterFacts, *, lang: str = "nl", fmt: str = "md") -> str:
-    """The letter in ``lang`` (nl, en) as Markdown or a standalone HTML page."""
+def _blocks(facts: LetterFacts, lang: str) -> list[Block]:
     if lang not in CONTENT:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     unknown = [code for code in facts.domains if code not in NCO_DOMAINS]
     if unknown or not facts.domains:
         raise ValueError(f"the letter names only NCO domains: {', '.join(NCO_DOMAINS)}")
-    blocks: list[Block] = CONTENT[lang]
+    return CONTENT[lang]
+
+
+def render_letter(facts: LetterFacts, *, lang: str = "nl", fmt: str = "md") -> str:
+    """The letter in ``lang`` (nl, en) as Markdown or a standalone HTML page."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    blocks = _blocks(facts, lang)
     if fmt == "md":
         return _markdown(blocks, facts, lang)
     return _html(blocks, facts, lang)
@@ -212,7 +217,7 @@ _STYLE = (
 )
 
 
-def _html(blocks: list[Block], facts: LetterFacts, lang: str) -> str:
+def _html_body(blocks: list[Block], facts: LetterFacts, lang: str) -> str:
     body = []
     for kind, content in blocks:
         if isinstance(content, list):
@@ -222,10 +227,21 @@ def _html(blocks: list[Block], facts: LetterFacts, lang: str) -> str:
         text = _fill(content, facts, lang, "html")
         if text:
             body.append(f"<{kind}>{text}</{kind}>")
+    return "\n".join(body)
+
+
+def letter_body(facts: LetterFacts, *, lang: str = "nl") -> str:
+    """The HTML letter's body only (every value escaped), to show inside another page."""
+    return _html_body(_blocks(facts, lang), facts, lang)
+
+
+def _html(blocks: list[Block], facts: LetterFacts, lang: str) -> str:
     title = _fill(str(blocks[0][1]), facts, lang, "html")
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{title}</title>\n"
-        f"<style>{_STYLE}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+        f"<style>{_STYLE}</style>\n</head>\n<body>\n"
+        + _html_body(blocks, facts, lang)
+        + "\n</body>\n</html>\n"
     )

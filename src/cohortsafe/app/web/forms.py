@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cohortsafe.app.school.models import Objection, Pupil
+from cohortsafe.app.school.models import Objection, Pupil, Study
 
 GROUPS = [(str(n), str(n)) for n in range(1, 9)]
 
@@ -208,3 +208,50 @@ class ReviewForm(forms.Form):
     @property
     def changes(self) -> list[str]:
         return self._decided(self.CHANGES)
+
+
+class ConsentForm(forms.Form):
+    """Explicit consent for special-category data: for one pupil, one study, its categories."""
+
+    pupil = PupilChoiceField(label=_("Pupil"), queryset=Pupil.objects.none())
+    study = forms.ModelChoiceField(label=_("Study"), queryset=Study.objects.none())
+    categories = forms.MultipleChoiceField(
+        label=_("Categories consented to"), widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    given_by = forms.CharField(label=_("Given by (parent or guardian)"), max_length=200)
+    given_on = forms.DateField(label=_("Given on"), widget=DateInput())
+    evidence = forms.CharField(
+        label=_("Where the signed form is kept"), max_length=300, required=False
+    )
+
+    def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pupil"].queryset = pupils  # type: ignore[attr-defined]
+        studies = Study.objects.order_by("code")
+        self.fields["study"].queryset = studies  # type: ignore[attr-defined]
+        names = sorted({c for s in studies for c in s.categories})
+        self.fields["categories"].choices = [(c, c) for c in names]  # type: ignore[attr-defined]
+
+    def clean_given_on(self) -> dt.date:
+        value: dt.date = self.cleaned_data["given_on"]
+        if value > dt.date.today():
+            raise forms.ValidationError(_("Consent cannot be given in the future."))
+        return value
+
+
+class DeliveryForm(forms.Form):
+    period = forms.ChoiceField(label=_("School year"), choices=())
+    study = forms.ModelChoiceField(
+        label=_("Also special-category data consented for this study"),
+        queryset=Study.objects.none(),
+        required=False,
+        empty_label=_("No: no special-category data"),
+    )
+    before_deadline = forms.BooleanField(
+        label=_("Deliver although parents can still object this year"), required=False
+    )
+
+    def __init__(self, *args: Any, years: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = [(y, y) for y in years]  # type: ignore[attr-defined]
+        self.fields["study"].queryset = Study.objects.order_by("code")  # type: ignore[attr-defined]

@@ -5,25 +5,32 @@ A pupil or form of another school is a 404, whatever the address says.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cohortsafe.app.accounts.models import Account
 from cohortsafe.app.school import services
-from cohortsafe.app.school.models import ParentForm, Pupil, School
-from cohortsafe.app.school.services import parent_forms
+from cohortsafe.app.school.models import Consent, Delivery, ParentForm, Pupil, School
+from cohortsafe.app.school.services import deliveries, parent_forms
 from cohortsafe.app.web.access import role_required
 from cohortsafe.app.web.forms import (
     ConfirmForm,
+    ConsentForm,
+    DeliveryForm,
     NeedsContactForm,
     ObjectionForm,
     WithdrawForm,
 )
 from cohortsafe.app.web.views import web_actor
+from cohortsafe.domain import SchoolYear
 from cohortsafe.errors import CohortsafeError
 
 school_admin = role_required(Account.Role.SCHOOL)
@@ -194,3 +201,189 @@ def form_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "contact": contact,
         },
     )
+
+
+# --- the letter for parents ---------------------------------------------------------------
+
+
+def _form_address(request: HttpRequest, school: School) -> str:
+    return request.build_absolute_uri(reverse("web:parent-form", args=[school.code]))
+
+
+@school_admin
+def letter(request: HttpRequest) -> HttpResponse:
+    school = _school(request)
+    lang = "en" if request.GET.get("taal") == "en" else "nl"
+    try:
+        body = services.parent_letter(
+            school.code, lang=lang, fmt="body", form_url=_form_address(request, school)
+        )
+    except CohortsafeError:
+        body = None  # the school's name or contact is missing
+    return render(
+        request,
+        "web/school/letter.html",
+        {"school": school, "body": body, "lang": lang},
+    )
+
+
+@school_admin
+def letter_download(request: HttpRequest) -> HttpResponse:
+    school = _school(request)
+    lang = "en" if request.GET.get("taal") == "en" else "nl"
+    try:
+        page = services.parent_letter(
+            school.code, lang=lang, fmt="html", form_url=_form_address(request, school)
+        )
+    except CohortsafeError:
+        raise Http404 from None
+    response = HttpResponse(page, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="brief-{school.code}-{lang}.html"'
+    return response
+
+
+# --- consents -----------------------------------------------------------------------------
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def consent_list(request: HttpRequest) -> HttpResponse:
+    school = _school(request)
+    form = ConsentForm(request.POST or None, pupils=_pupils(school))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outcome = services.register_consent(
+                data["pupil"],
+                study=data["study"].code,
+                categories=list(data["categories"]),
+                given_by=data["given_by"],
+                given_on=data["given_on"],
+                evidence=data["evidence"],
+                actor=web_actor(request),
+            )
+        except CohortsafeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The consent is registered."))
+            for warning in outcome.warnings:
+                messages.warning(request, warning)
+            return redirect("web:school-consents")
+    found = services.consents(school=school.code, actor=web_actor(request))
+    return render(
+        request,
+        "web/school/consents.html",
+        {"school": school, "consents": found, "form": form},
+    )
+
+
+@school_admin
+@require_POST
+def consent_withdraw(request: HttpRequest, consent_id: int) -> HttpResponse:
+    school = _school(request)
+    consent = get_object_or_404(
+        Consent, pk=consent_id, pupil__school=school, withdrawn_at__isnull=True
+    )
+    services.withdraw_consent(
+        consent.pupil,
+        study=consent.study.code,
+        categories=[consent.category],
+        actor=web_actor(request),
+    )
+    messages.success(request, _("The consent is withdrawn. It is not used from now on."))
+    return redirect("web:school-consents")
+
+
+# --- deliveries ---------------------------------------------------------------------------
+
+
+def _years(school: School) -> list[str]:
+    found = school.imports.values_list("school_year", flat=True).distinct()
+    return sorted({str(y) for y in found}, reverse=True)
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    school = _school(request)
+    form = DeliveryForm(request.POST or None, years=_years(school))
+    previews: list[services.DeliveryReport] = []
+    made = services.deliveries_made(school.code, actor=web_actor(request))
+    office_key = deliveries.office_key_in_home()
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        build = request.POST.get("step") == "build"
+        if office_key is None:
+            messages.error(request, _("The office's public key (office.pub) is not in this home."))
+        else:
+            try:
+                previews = services.deliver(
+                    period=SchoolYear.parse(data["period"]),
+                    office_key=office_key,
+                    out=deliveries.outbox(),
+                    actor=web_actor(request),
+                    school=school.code,
+                    study=data["study"].code if data["study"] else None,
+                    before_deadline=data["before_deadline"],
+                    dry_run=not build,
+                )
+            except CohortsafeError as error:
+                messages.error(request, str(error))
+            else:
+                if build and any(r.delivered for r in previews):
+                    messages.success(request, _("The delivery is made. Download it below."))
+                    return redirect("web:school-deliveries")
+    return render(
+        request,
+        "web/school/deliveries.html",
+        {
+            "school": school,
+            "form": form,
+            "previews": [_explained(r) for r in previews],
+            "deliveries": made,
+            "office_key": office_key is not None,
+        },
+    )
+
+
+#: what a delivery leaves out, in words, with its count as %(n)s
+EXCLUSIONS = {
+    "objection": ngettext_lazy(
+        "%(n)s pupil whose parents objected", "%(n)s pupils whose parents objected", "n"
+    ),
+    "results_outside_delivered_domains": ngettext_lazy(
+        "%(n)s result of another subject (never delivered)",
+        "%(n)s results of other subjects (never delivered)",
+        "n",
+    ),
+    "special_category_rows_without_study": ngettext_lazy(
+        "%(n)s row of special-category data (no study chosen)",
+        "%(n)s rows of special-category data (no study chosen)",
+        "n",
+    ),
+    "special_category_rows_without_consent": ngettext_lazy(
+        "%(n)s row of special-category data without consent",
+        "%(n)s rows of special-category data without consent",
+        "n",
+    ),
+}
+
+
+def _explained(report: services.DeliveryReport) -> dict[str, Any]:
+    left_out = []
+    for kind, count in report.exclusions.items():
+        if count:
+            words = EXCLUSIONS.get(kind)
+            left_out.append(words % {"n": count} if words else f"{count} {kind}")
+    return {"report": report, "left_out": left_out}
+
+
+@school_admin
+def delivery_download(request: HttpRequest, file_name: str) -> FileResponse:
+    school = _school(request)
+    delivery = get_object_or_404(Delivery, school=school, file_name=file_name)
+    path = deliveries.outbox() / delivery.file_name
+    if not path.is_file():
+        raise Http404
+    services.record_download(delivery, actor=web_actor(request))
+    return FileResponse(path.open("rb"), as_attachment=True, filename=delivery.file_name)

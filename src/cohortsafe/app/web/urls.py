@@ -27,6 +27,20 @@ urlpatterns = [
     ),
     path("school/formulieren/", school.form_list, name="school-forms"),
     path("school/formulieren/<str:reference>/", school.form_detail, name="school-form"),
+    path("school/brief/", school.letter, name="school-letter"),
+    path("school/brief/download/", school.letter_download, name="school-letter-download"),
+    path("school/toestemmingen/", school.consent_list, name="school-consents"),
+    path(
+        "school/toestemmingen/<int:consent_id>/intrekken/",
+        school.consent_withdraw,
+        name="school-consent-withdraw",
+    ),
+    path("school/leveringen/", school.delivery_list, name="school-deliveries"),
+    path(
+        "school/leveringen/<str:file_name>/",
+        school.delivery_download,
+        name="school-delivery-download",
+    ),
     # researchers
     path("research/", research.projects, name="research-projects"),
     path("research/project/<str:code>/", research.project, name="research-project"),

@@ -15,6 +15,7 @@ from cohortsafe.app.school.services.deliveries import (
     DeliveryReport,
     RetractionReport,
     deliver,
+    record_download,
     retract,
 )
 from cohortsafe.app.school.services.import_removal import (
@@ -76,6 +77,7 @@ __all__ = [
     "objection_deadline",
     "objections",
     "parent_letter",
+    "record_download",
     "register_consent",
     "register_objection",
     "reinstate",

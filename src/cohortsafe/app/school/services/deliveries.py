@@ -51,6 +51,7 @@ from cohortsafe.app.school.services.registers import RegisterError, find_pupil, 
 from cohortsafe.config import load
 from cohortsafe.domain import NCO_DOMAINS, SCALES, SchoolCode, SchoolYear
 from cohortsafe.domain.freetext import FREE_TEXT, NameMatcher, refusals
+from cohortsafe.files import private_dir
 from cohortsafe.lvs import LvsStore
 from cohortsafe.package import (
     DeliveryContents,
@@ -64,10 +65,14 @@ from cohortsafe.package import (
 )
 
 __all__ = [
+    "OFFICE_KEY_FILE",
     "DeliveryReport",
     "RetractionReport",
     "deliver",
+    "office_key_in_home",
+    "outbox",
     "period_deadline",
+    "record_download",
     "retract",
     "signing_key",
 ]
@@ -595,3 +600,34 @@ def retract(
         manifest["retraction_id"],
         sorted(h.delivery.file_name for h in held),
     )
+
+
+# --- the web's delivery folder ------------------------------------------------------------
+
+#: the office's public key, where the web looks for it in a school's home
+OFFICE_KEY_FILE = "office.pub"
+
+
+def outbox() -> Path:
+    """Where the web writes delivery packages (0700): HOME/outbox."""
+    folder = load().home / "outbox"
+    private_dir(folder)
+    return folder
+
+
+def office_key_in_home() -> Path | None:
+    """The office's public key in the home, put there by the school's administrator."""
+    path = load().home / OFFICE_KEY_FILE
+    return path if path.is_file() else None
+
+
+@holds_home
+def record_download(delivery: Delivery, *, actor: str) -> Delivery:
+    """Record that ``actor`` took a package file from the outbox (to send it to the office)."""
+    record(
+        "school.delivery_download",
+        actor=actor,
+        subject=delivery.school.code,
+        file=delivery.file_name,
+    )
+    return delivery
