@@ -149,6 +149,7 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
     admin.page.get_by_label("De leerling voor wie dit bezwaar is").select_option(
         label="Zoë van der Meer0 (05-03-2016, groep 5)"
     )
+    admin.page.get_by_label("Ik heb gecontroleerd dat de afzender een ouder of verzorger").check()
     admin.page.get_by_role("button", name="Bezwaar bevestigen").click()
     admin.check("confirmed")
     assert "bevestigd" in admin.page.locator(".messages").inner_text()
@@ -256,10 +257,21 @@ def test_a_request_is_reviewed_blind_by_two_checkers_and_released(
 
     olga = Visits(browser.new_page(), web_server, "office")
     _sign_in(olga, "olga", staff_keys["olga"])
+    olga.page.get_by_role("link", name="Output requests").click()
+    olga.check("queue")
     olga.page.get_by_role("link", name="Paper 1").click()
     olga.check("approved")
     olga.page.get_by_role("button", name="Release", exact=True).click()
     olga.check("released")
+    for path, label in (
+        ("/office/pakketten/", "packages"),
+        ("/office/scholen/", "schools"),
+        ("/office/projecten/", "projects"),
+        (f"/office/projecten/{CODE}/?risico=1", "project"),
+        ("/office/gebruikers/", "accounts"),
+    ):
+        olga.go(path, label)
+    olga.go("/review/verzoek/1/", "released-again")
     with olga.page.expect_download() as download:
         olga.page.get_by_role("link", name="Download the bundle").click()
     saved = tmp_path / "bundle.zip"

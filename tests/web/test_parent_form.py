@@ -51,13 +51,19 @@ def test_the_form_answers_the_same_for_a_child_at_the_school_and_one_who_is_not(
     assert not Objection.objects.exists()
 
 
-def test_a_filled_trap_field_gets_the_same_page_and_stores_nothing(
+def test_a_filled_trap_field_gets_the_same_page_and_never_reaches_the_school(
     web_school: WebSchool, client: Client
 ) -> None:
     status, page = _send(client, website="http://spam.example")
     assert status == 200
-    assert REFERENCE.search(page)
-    assert not ParentForm.objects.exists()
+    (reference,) = set(REFERENCE.findall(page))
+    assert ParentForm.objects.get(reference=reference).state == "discarded"
+    admin = web_school.signed_in(Client())
+    assert reference not in admin.get("/school/formulieren/").content.decode()
+    assert admin.get(f"/school/formulieren/{reference}/").status_code == 404
+    # to whoever looks it up it is pending, like any form the school has not seen
+    answer = client.post("/bezwaar/status/", {"reference": reference}).content.decode()
+    assert "nog niet bekeken" in answer
 
 
 def test_one_address_can_send_five_forms_an_hour(web_school: WebSchool, client: Client) -> None:

@@ -26,9 +26,10 @@ def test_a_parent_form_confirmed_on_screen_keeps_the_child_out_of_the_delivery(
     pupil = web_school.pupil("1001")
     assert "Meer0" in detail  # the birth date and group match: offered as a candidate
     done = admin.post(
-        f"/school/formulieren/{reference}/", {"decision": "confirm", "pupil": pupil.pk}
+        f"/school/formulieren/{reference}/",
+        {"decision": "confirm", "pupil": pupil.pk, "checked": "on"},
     )
-    assert done.status_code == 302
+    assert done.status_code == 302, done.content.decode()
     objection = Objection.objects.get(pupil=pupil, withdrawn_at__isnull=True)
     assert objection.channel == "formulier"
     assert ParentForm.objects.get(reference=reference).state == "confirmed"

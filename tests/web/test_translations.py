@@ -10,7 +10,7 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "src" / "cohortsafe" / "app"
 CATALOGUE = APP / "locale" / "nl" / "LC_MESSAGES"
-SAME_IN_DUTCH = {"School", "Code", "Contact", "Start", "Project", "Status"}
+SAME_IN_DUTCH = {"School", "Code", "Contact", "Start", "Project", "Status", "Accounts"}
 
 
 def _po_entries() -> dict[str, str]:

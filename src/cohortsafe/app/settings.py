@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "cohortsafe.app.web.caching.NeverCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cohortsafe.app.web.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,10 +135,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 OTP_TOTP_ISSUER = "cohortsafe"
 
-# Five failed sign-ins from one address, browser and user name: locked for 15 minutes.
+# Five failed sign-ins from one address for one user name: locked for 15 minutes. Stricter
+# than address + browser + user name: the browser's name is the attacker's to choose.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["ip_address", "user_agent", "username"]]
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_CLIENT_IP_CALLABLE = "cohortsafe.app.web.addresses.client_address"
+# behind the TLS proxy, the visitor's address is the one it adds to X-Forwarded-For
+COHORTSAFE_BEHIND_PROXY = CONFIG.https
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_VERBOSE = False  # axes would log user names and addresses
@@ -181,6 +186,10 @@ CONTENT_SECURITY_POLICY = {
 # Uploads: an evidence file or a zipped export, kept in memory up to 2.5 MB, refused over
 # the limits each form sets; a form with many fields is not a parent's.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+# larger uploads wait in the home, never in a shared /tmp, and are 0600 like every file there
+FILE_UPLOAD_TEMP_DIR = str(private_dir(HOME / "uploads"))
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Django's request log would write every refused URL; nothing personal goes to a log.
 LOGGING = {

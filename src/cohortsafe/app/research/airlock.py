@@ -47,7 +47,11 @@ from cohortsafe.app.research.models import (
     ResearchOutput,
     Vote,
 )
-from cohortsafe.app.research.services import project_folder, project_for_researcher
+from cohortsafe.app.research.services import (
+    project_folder,
+    project_for_researcher,
+    project_state,
+)
 from cohortsafe.config import load
 from cohortsafe.errors import AccessError, CohortsafeError, PolicyError, ProjectError
 from cohortsafe.files import private_dir
@@ -84,6 +88,11 @@ __all__ = [
 ]
 
 RELEASED = "released"  # the project's release ledger: what left, and nothing else
+#: the states in which checkers see a request: what its author submitted, never a draft
+#: (pending, returned, or withdrawn while being changed)
+CHECKER_STATES = frozenset(
+    {"submitted", "partially_reviewed", "reviewed", "approved", "released", "rejected"}
+)
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
@@ -467,6 +476,7 @@ def review(
     """One checker's review: a decision on every item, or a rejection of the request."""
     held = _request(number)
     checker = _checker_of(held, user)
+    _still_open(held)
     if reject:
         if approve or changes:
             raise ProjectError("a rejection decides the whole request: give no item decisions")
@@ -524,7 +534,17 @@ def review(
             comment=comment,
             state=held.state,
         )
-    return request_view(number, user=user)
+    # returned, the request is its author's draft again: checkers no longer see it, but at
+    # this moment it is what they reviewed, with every vote in
+    return request_view(number, user=None if held.state == "returned" else user)
+
+
+def _still_open(held: OutputRequest) -> None:
+    state = project_state(held.project)
+    if state != "open":
+        raise ProjectError(
+            f"project {held.project.code} is {state}: nothing more of it is reviewed or released"
+        )
 
 
 def _reviewers(held: OutputRequest) -> set[str]:
@@ -541,7 +561,8 @@ def _may_see(held: OutputRequest, viewer: Account | None) -> str:
         return "office"
     if viewer.role == Account.Role.CHECKER:
         if (
-            held.state == "pending"
+            held.state not in CHECKER_STATES
+            or held.round == 0
             or Membership.objects.filter(project=held.project, account=viewer).exists()
         ):
             raise AccessError(f"{viewer.name} has no access to request {held.pk}")
@@ -729,6 +750,7 @@ def release(number: int, out: Path, *, actor: str) -> dict[str, Any]:
     outputs, computed again on the release ledger, are not what the checkers approved."""
     held = _request(number)
     require(held.state, "release", "office")
+    _still_open(held)
     if out.exists():
         raise ProjectError(f"{out} exists already; give a new file name")
     items = list(held.items.select_related("output"))

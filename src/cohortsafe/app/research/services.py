@@ -153,6 +153,11 @@ class ProjectInfo:
         }
 
 
+def project_state(held: Project) -> str:
+    """open, expired (past its end date) or ended (by the office)."""
+    return _state(held)
+
+
 def _state(held: Project) -> str:
     if held.ended_at is not None:
         return "ended"

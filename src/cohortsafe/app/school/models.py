@@ -293,6 +293,9 @@ class ParentForm(models.Model):
         PENDING = "pending"
         CONFIRMED = "confirmed"
         NEEDS_CONTACT = "needs_contact"
+        # a robot's form (the trap field was filled): never shown to the school, and
+        # "pending" to whoever looks it up, so a robot cannot tell it was caught
+        DISCARDED = "discarded"
 
     reference = models.CharField(max_length=9, unique=True)
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="parent_forms")
@@ -322,3 +325,16 @@ class ParentForm(models.Model):
 
     def __str__(self) -> str:
         return f"parent form {self.reference} ({self.state})"
+
+
+class StatusLookup(models.Model):
+    """One look at the status page, counted per sender for its rate limit (then deleted)."""
+
+    sender = models.CharField(max_length=32)
+    looked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sender", "looked_at"])]
+
+    def __str__(self) -> str:
+        return f"status lookup at {self.looked_at:%Y-%m-%d %H:%M}"

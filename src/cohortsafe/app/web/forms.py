@@ -8,7 +8,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cohortsafe.app.accounts.models import Account
 from cohortsafe.app.school.models import Objection, Pupil, Study
+from cohortsafe.vault import VAULT_SCHEMAS
 
 GROUPS = [(str(n), str(n)) for n in range(1, 9)]
 
@@ -101,6 +103,12 @@ class WithdrawForm(forms.Form):
 class ConfirmForm(forms.Form):
     pupil = PupilChoiceField(
         label=_("The pupil this objection is for"), queryset=Pupil.objects.none()
+    )
+    # Confirming tells the sender (on the status page) that the child is at this school:
+    # only once the school knows the sender is the child's parent or guardian.
+    checked = forms.BooleanField(
+        label=_("I checked that the sender is a parent or guardian of this pupil"),
+        help_text=_("For example: the contact details match those the school has."),
     )
 
     def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
@@ -255,3 +263,84 @@ class DeliveryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["period"].choices = [(y, y) for y in years]  # type: ignore[attr-defined]
         self.fields["study"].queryset = Study.objects.order_by("code")  # type: ignore[attr-defined]
+
+
+# --- the office's forms -------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        one = super().clean
+        if isinstance(data, list | tuple):
+            return [one(d, initial) for d in data]
+        return [one(data, initial)]
+
+
+class ReceiveForm(forms.Form):
+    files = MultipleFileField(
+        label=_("Packages and retractions (.nco)"),
+        help_text=_("As the schools sent them; they are checked, decrypted and taken in order."),
+    )
+
+
+class SchoolKeyForm(forms.Form):
+    school = forms.CharField(label=_("School location (BRIN + vestiging)"), max_length=6)
+    key = forms.FileField(label=_("The school's public key (school.pub)"))
+    replace = forms.BooleanField(
+        label=_("Replace the key registered before (the school made a new one)"), required=False
+    )
+
+
+class ProjectForm(forms.Form):
+    code = forms.CharField(label=_("Project code"), max_length=40)
+    title = forms.CharField(label=_("Title"), max_length=300)
+    institution = forms.CharField(label=_("Institution"), max_length=300)
+    approval = forms.CharField(label=_("Approval reference"), max_length=100, required=False)
+    until = forms.DateField(label=_("Access until"), widget=DateInput())
+    reviews = forms.IntegerField(label=_("Reviews per request"), min_value=2, initial=2)
+
+
+class GrantForm(forms.Form):
+    user = forms.ChoiceField(label=_("Researcher"), choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = Account.objects.filter(role=Account.Role.RESEARCHER).select_related("user")
+        self.fields["user"].choices = [(a.name, a.name) for a in names]  # type: ignore[attr-defined]
+
+
+class VariablesForm(forms.Form):
+    table = forms.ChoiceField(label=_("Vault table"), choices=())
+    columns = forms.CharField(
+        label=_("Approved columns"),
+        help_text=_("Comma-separated, e.g. leergebied,jaargroep,vaardigheidsscore"),
+        max_length=1000,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["table"].choices = [(t, t) for t in VAULT_SCHEMAS]  # type: ignore[attr-defined]
+
+    @property
+    def columns_list(self) -> list[str]:
+        return [c.strip() for c in self.cleaned_data["columns"].split(",") if c.strip()]
+
+
+class AccountForm(forms.Form):
+    name = forms.CharField(label=_("User name"), max_length=150)
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[
+            ("office", _("office staff")),
+            ("researcher", _("researcher")),
+            ("checker", _("output checker")),
+        ],
+    )

@@ -1,5 +1,5 @@
 """The language a visitor chose with the switch, else the screen's own: Dutch for schools
-and parents, English for the research environment (its tools are English). Neither
+and parents, English for the office and the research environment (their tools are English). Neither
 follows the browser's language."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 #: screens in English unless a visitor chose Dutch
-ENGLISH_FIRST = ("/research/", "/review/")
+ENGLISH_FIRST = ("/research/", "/review/", "/office/")
 
 
 class ChosenLanguageMiddleware:

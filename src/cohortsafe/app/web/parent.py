@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from cohortsafe.app.school.models import School
 from cohortsafe.app.school.services import parent_forms
 from cohortsafe.app.school.services.registers import find_school
+from cohortsafe.app.web.addresses import limit_key
 from cohortsafe.app.web.forms import ParentObjectionForm, ReferenceForm
 from cohortsafe.errors import CohortsafeError
 
@@ -32,21 +33,17 @@ def objection_form(request: HttpRequest, school_code: str) -> HttpResponse:
     context = {"school": school, "form": form}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if data["website"]:
-            # a robot: the same answer as anyone gets, and nothing stored
-            sent = parent_forms.ParentFormSent(parent_forms.new_reference())
-        else:
-            sent = parent_forms.send_parent_form(
-                school,
-                child_name=data["child_name"],
-                child_birth_date=data["child_birth_date"],
-                child_group=data["child_group"],
-                parent_name=data["parent_name"],
-                parent_contact=data["parent_contact"],
-                sender=parent_forms.sender_digest(
-                    request.META.get("REMOTE_ADDR", ""), settings.SECRET_KEY
-                ),
-            )
+        sent = parent_forms.send_parent_form(
+            school,
+            child_name=data["child_name"],
+            child_birth_date=data["child_birth_date"],
+            child_group=data["child_group"],
+            parent_name=data["parent_name"],
+            parent_contact=data["parent_contact"],
+            sender=parent_forms.sender_digest(limit_key(request), settings.SECRET_KEY),
+            # a robot filled the trap: the same limits and answer, never shown to the school
+            discard=bool(data["website"]),
+        )
         if sent.too_many:
             return render(request, "web/parent/too_many.html", context, status=429)
         return render(request, "web/parent/sent.html", {**context, "reference": sent.reference})
@@ -59,8 +56,13 @@ def status(request: HttpRequest) -> HttpResponse:
     state: str | None = None
     looked = False
     if request.method == "POST" and form.is_valid():
-        looked = True
-        state = parent_forms.parent_form_state(form.cleaned_data["reference"])
+        answer = parent_forms.look_up_parent_form(
+            form.cleaned_data["reference"],
+            sender=parent_forms.sender_digest(limit_key(request), settings.SECRET_KEY),
+        )
+        if answer.too_many:
+            return render(request, "web/parent/status_too_many.html", status=429)
+        looked, state = True, answer.state
     return render(
         request, "web/parent/status.html", {"form": form, "state": state, "looked": looked}
     )

@@ -17,7 +17,7 @@ from cohortsafe.app.research import services as research
 from cohortsafe.app.web.access import role_required
 from cohortsafe.app.web.forms import AddOutputsForm, NewRequestForm
 from cohortsafe.app.web.views import web_actor
-from cohortsafe.errors import AccessError, ProjectError
+from cohortsafe.errors import AccessError, CohortsafeError, ProjectError, WorkspaceError
 
 researcher = role_required(Account.Role.RESEARCHER)
 #: states in which the author may still change a request
@@ -29,19 +29,35 @@ def _name(request: HttpRequest) -> str:
 
 
 def _mine(request: HttpRequest, code: str) -> research.ProjectInfo:
+    """The project, if the researcher is in it and it is open (its workspace may be being
+    built: that is said on the page, not an error)."""
     try:
         research.project_for_researcher(code, _name(request))
     except (AccessError, ProjectError):
         raise Http404 from None
+    except WorkspaceError:
+        pass
     (info,) = [p for p in research.projects() if p.code == code]
     return info
 
 
-def _view(request: HttpRequest, number: int) -> dict[str, Any]:
+def _outputs(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     try:
-        return airlock.request_view(number, user=_name(request))
+        return airlock.outputs(code, user=_name(request))
+    except WorkspaceError as error:
+        messages.warning(request, str(error))
+        return []
+
+
+def _view(request: HttpRequest, number: int) -> dict[str, Any]:
+    """The request, if the researcher may see it and its project is still open."""
+    try:
+        view = airlock.request_view(number, user=_name(request))
     except (AccessError, ProjectError):
         raise Http404 from None
+    if research.project_state(research.project(view["project"])) != "open":
+        raise Http404
+    return view
 
 
 def _show_refusal(request: HttpRequest, outcome: dict[str, Any]) -> bool:
@@ -70,7 +86,7 @@ def project(request: HttpRequest, code: str) -> HttpResponse:
         "web/research/project.html",
         {
             "project": info,
-            "outputs": airlock.outputs(code, user=name),
+            "outputs": _outputs(request, code),
             "requests": [r for r in airlock.requests(user=name) if r["project"] == code],
             "form": NewRequestForm(),
         },
@@ -98,7 +114,7 @@ def request_detail(request: HttpRequest, number: int) -> HttpResponse:
     mine = view["author"] == name
     form = None
     if mine and view["state"] in EDITABLE:
-        choices = [o["name"] for o in airlock.outputs(view["project"], user=name)]
+        choices = [o["name"] for o in _outputs(request, view["project"])]
         form = AddOutputsForm(names=choices)
     return render(
         request,
@@ -111,7 +127,7 @@ def request_detail(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def request_add(request: HttpRequest, number: int) -> HttpResponse:
     view = _view(request, number)
-    choices = [o["name"] for o in airlock.outputs(view["project"], user=_name(request))]
+    choices = [o["name"] for o in _outputs(request, view["project"])]
     form = AddOutputsForm(request.POST, names=choices)
     if not form.is_valid():
         messages.error(request, _("Choose at least one output, and say what it shows."))
@@ -127,7 +143,7 @@ def request_add(request: HttpRequest, number: int) -> HttpResponse:
             controls=data["controls"],
             exception=data["exception"],
         )
-    except (AccessError, ProjectError) as error:
+    except CohortsafeError as error:
         messages.error(request, str(error))
     else:
         if not _show_refusal(request, outcome):
@@ -141,7 +157,7 @@ def request_submit(request: HttpRequest, number: int) -> HttpResponse:
     _view(request, number)
     try:
         outcome = airlock.submit(number, user=_name(request), actor=web_actor(request))
-    except (AccessError, ProjectError) as error:
+    except CohortsafeError as error:
         messages.error(request, str(error))
     else:
         if not _show_refusal(request, outcome):
@@ -157,7 +173,7 @@ def request_withdraw(request: HttpRequest, number: int) -> HttpResponse:
     _view(request, number)
     try:
         airlock.withdraw(number, user=_name(request), actor=web_actor(request))
-    except (AccessError, ProjectError) as error:
+    except CohortsafeError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("The request is withdrawn."))

@@ -20,7 +20,7 @@ from cohortsafe.app.web.access import role_required
 from cohortsafe.app.web.forms import ReviewForm
 from cohortsafe.app.web.research import bundle_response
 from cohortsafe.app.web.views import web_actor
-from cohortsafe.errors import AccessError, ProjectError
+from cohortsafe.errors import AccessError, CohortsafeError, ProjectError
 
 reviewer = role_required(Account.Role.CHECKER, Account.Role.OFFICE)
 office_only = role_required(Account.Role.OFFICE)
@@ -89,7 +89,7 @@ def vote(request: HttpRequest, number: int) -> HttpResponse:
                 messages.error(request, error)
         return redirect("web:review-request", number=number)
     try:
-        airlock.review(
+        after = airlock.review(
             number,
             user=_name(request),
             actor=web_actor(request),
@@ -98,10 +98,13 @@ def vote(request: HttpRequest, number: int) -> HttpResponse:
             changes=form.changes,
             comment=form.cleaned_data["comment"],
         )
-    except (AccessError, ProjectError) as error:
+    except CohortsafeError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Your review is saved."))
+        if after["state"] == "returned":  # the author's again: checkers see it once resubmitted
+            messages.info(request, _("Both reviews are in: the request went back to its author."))
+            return redirect("web:review-queue")
     return redirect("web:review-request", number=number)
 
 
@@ -111,7 +114,7 @@ def release(request: HttpRequest, number: int) -> HttpResponse:
     _view(request, number)
     try:
         outcome = airlock.release_in_project(number, actor=web_actor(request))
-    except (AccessError, ProjectError) as error:
+    except CohortsafeError as error:
         messages.error(request, str(error))
     else:
         refused = outcome.get("refused")

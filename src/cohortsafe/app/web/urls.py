@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cohortsafe.app.web import parent, research, review, school, views
+from cohortsafe.app.web import office, parent, research, review, school, views
 
 app_name = "web"
 
@@ -56,6 +56,18 @@ urlpatterns = [
         name="research-withdraw",
     ),
     path("research/verzoek/<int:number>/bundel/", research.request_bundle, name="research-bundle"),
+    # office staff
+    path("office/", office.overview, name="office-overview"),
+    path("office/pakketten/", office.packages, name="office-packages"),
+    path("office/scholen/", office.schools, name="office-schools"),
+    path("office/projecten/", office.projects, name="office-projects"),
+    path("office/projecten/<str:code>/", office.project, name="office-project"),
+    path(
+        "office/projecten/<str:code>/<str:step>/",
+        office.project_change,
+        name="office-project-change",
+    ),
+    path("office/gebruikers/", office.users, name="office-users"),
     # output checkers (and the office, which releases)
     path("review/", review.queue, name="review-queue"),
     path("review/verzoek/<int:number>/", review.request_detail, name="review-request"),

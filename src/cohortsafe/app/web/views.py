@@ -20,7 +20,7 @@ START = {
     Account.Role.SCHOOL: "web:school-overview",
     Account.Role.RESEARCHER: "web:research-projects",
     Account.Role.CHECKER: "web:review-queue",
-    Account.Role.OFFICE: "web:review-queue",
+    Account.Role.OFFICE: "web:office-overview",
 }
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from cohortsafe.app.audit.services import record
 from cohortsafe.app.homelock import holds_home
-from cohortsafe.app.school.models import Objection, ParentForm, Pupil, School
+from cohortsafe.app.school.models import Objection, ParentForm, Pupil, School, StatusLookup
 from cohortsafe.app.school.services.registers import RegisterError, register_objection
 
 __all__ = [
@@ -28,10 +28,11 @@ __all__ = [
     "REFERENCE_ALPHABET",
     "FormLimits",
     "ParentFormSent",
+    "StatusAnswer",
     "candidates",
     "confirm_parent_form",
     "decide_needs_contact",
-    "parent_form_state",
+    "look_up_parent_form",
     "pending_parent_forms",
     "send_parent_form",
 ]
@@ -48,6 +49,7 @@ class FormLimits:
 
     per_sender: int = 5
     per_school: int = 300
+    lookups_per_sender: int = 20
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,14 @@ def send_parent_form(
     parent_name: str,
     parent_contact: str,
     sender: str,
+    discard: bool = False,
     limits: FormLimits = FormLimits(),
     actor: str = PARENT_FORM_ACTOR,
 ) -> ParentFormSent:
-    """Store a parent's objection as pending; ``sender`` is :func:`sender_digest`'s."""
+    """Store a parent's objection as pending; ``sender`` is :func:`sender_digest`'s.
+
+    ``discard`` (a robot filled the trap field) stores it as discarded, through the same
+    limits and with the same answer, so the robot cannot tell."""
     if not 1 <= child_group <= 8:
         raise RegisterError("the group is 1 to 8")
     today = dt.date.today()
@@ -122,16 +128,48 @@ def send_parent_form(
             child_birth_date=child_birth_date,
             child_group=child_group,
             sender=sender,
+            state=ParentForm.State.DISCARDED if discard else ParentForm.State.PENDING,
             **fields,
         )
-        record("school.parent_form", actor=actor, subject=school.code, reference=reference)
+        record(
+            "school.parent_form",
+            actor=actor,
+            subject=school.code,
+            reference=reference,
+            discarded=discard,
+        )
     return ParentFormSent(reference)
 
 
-def parent_form_state(reference: str) -> str | None:
+@dataclass(frozen=True)
+class StatusAnswer:
     """pending, confirmed or needs_contact; None for a reference nobody was given."""
+
+    state: str | None
+    too_many: bool = False
+
+
+@holds_home
+def look_up_parent_form(
+    reference: str,
+    *,
+    sender: str,
+    limits: FormLimits = FormLimits(),
+) -> StatusAnswer:
+    """The state of one reference, for whoever holds it; a sender may look 20 times an hour
+    (references are random, this keeps anyone from trying them out)."""
+    hour_ago = timezone.now() - dt.timedelta(hours=1)
+    with transaction.atomic():
+        StatusLookup.objects.filter(looked_at__lt=hour_ago).delete()
+        if StatusLookup.objects.filter(sender=sender).count() >= limits.lookups_per_sender:
+            return StatusAnswer(None, too_many=True)
+        StatusLookup.objects.create(sender=sender)
     found = ParentForm.objects.filter(reference=reference.strip().upper()).first()
-    return None if found is None else str(found.state)
+    if found is None:
+        return StatusAnswer(None)
+    if found.state == ParentForm.State.DISCARDED:
+        return StatusAnswer(str(ParentForm.State.PENDING))
+    return StatusAnswer(str(found.state))
 
 
 @holds_home
