@@ -262,3 +262,59 @@ def test_two_imports_of_one_school_at_once_keep_both_years(home: Path, tmp_path:
     status = _run(home, "school", "status", "--json")
     (listed,) = json.loads(status.stdout)["schools"]
     assert sorted(listed["imports"]) == ["2024-2025", "2025-2026"]
+
+
+def test_the_threads_of_one_process_take_turns(tmp_path: Path) -> None:
+    """The web server runs services in threads: each must wait for the others, and a
+    thread's re-entry must not be mistaken for another thread's (it once was: a second
+    thread walked in unlocked and failed on leaving, after its change was committed)."""
+    import threading
+
+    inside, overlaps, errors = [0], [0], []
+    counter = [0]
+
+    def work() -> None:
+        try:
+            for _ in range(20):
+                with lock_home(tmp_path, command="thread"), lock_home(tmp_path):
+                    inside[0] += 1
+                    if inside[0] > 1:
+                        overlaps[0] += 1
+                    seen = counter[0]
+                    time.sleep(0.0005)
+                    counter[0] = seen + 1  # lost if two threads were here together
+                    inside[0] -= 1
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert overlaps[0] == 0
+    assert counter[0] == 8 * 20
+
+
+def test_another_thread_waits_and_then_gives_up_with_the_busy_message(tmp_path: Path) -> None:
+    import threading
+
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock_home(tmp_path, command="school import"):
+            taken.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(5)
+    try:
+        with pytest.raises(HomeBusyError, match="school import"), lock_home(tmp_path, wait=0.2):
+            pass
+    finally:
+        release.set()
+        holder.join()
+    with lock_home(tmp_path, wait=1):  # free again
+        pass

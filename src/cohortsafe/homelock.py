@@ -9,12 +9,14 @@ lock: a second one waits up to ``wait`` seconds and then raises
 The lock is ``flock`` on ``HOME/lock``: the kernel drops it when its holder
 ends, however it ends, so a killed command never leaves a stale lock. The
 file stays; its content (pid, command, start) only serves the busy message.
-Within one process the lock is re-entrant, so a service may call another.
+Within one thread the lock is re-entrant, so a service may call another. The
+threads of one process (the web server's) take turns through a lock of their
+own before the ``flock``: re-entry is counted per thread, never shared.
 
 >>> import tempfile
 >>> home = Path(tempfile.mkdtemp())
 >>> with lock_home(home, command="school import"):
-...     with lock_home(home):  # the same process: re-entrant
+...     with lock_home(home):  # the same thread: re-entrant
 ...         held_by(home)["command"]
 'school import'
 """
@@ -39,11 +41,22 @@ __all__ = ["DEFAULT_WAIT", "held_by", "lock_home"]
 
 #: Seconds a command waits for another one on the same home before it gives up.
 DEFAULT_WAIT = 30.0
+# the wait between tries at another process's lock grows from 2 ms to 50 ms: a web
+# request's short turn is noticed at once, a long import is not polled too often
+_FIRST_POLL = 0.002
 _POLL = 0.05
 _LOCKFILE = "lock"
 
-_held: dict[Path, int] = {}  # home -> depth, for this process
+_depth = threading.local()  # .of: home -> depth, for this thread
+_gates: dict[Path, threading.Lock] = {}  # home -> the turn of this process's threads
 _guard = threading.Lock()
+
+
+def _depths() -> dict[Path, int]:
+    if not hasattr(_depth, "of"):
+        _depth.of = {}
+    depths: dict[Path, int] = _depth.of
+    return depths
 
 
 def _path(home: Path) -> Path:
@@ -74,19 +87,33 @@ def _busy(home: Path, waited: float) -> HomeBusyError:
 def lock_home(home: Path, *, command: str = "", wait: float = DEFAULT_WAIT) -> Iterator[None]:
     """Hold the home's lock for the ``with`` block; wait up to ``wait`` seconds for it."""
     key = home.resolve()
-    with _guard:
-        if _held.get(key):
-            _held[key] += 1
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
+    depths = _depths()
+    if depths.get(key):
+        depths[key] += 1
         try:
             yield
         finally:
-            with _guard:
-                _held[key] -= 1
+            depths[key] -= 1
         return
+    with _guard:
+        gate = _gates.setdefault(key, threading.Lock())
+    deadline = time.monotonic() + wait
+    if not gate.acquire(timeout=max(wait, 0.0)):
+        raise _busy(home, wait)
+    try:
+        with _flocked(home, command=command, deadline=deadline, wait=wait):
+            depths[key] = 1
+            try:
+                yield
+            finally:
+                del depths[key]
+    finally:
+        gate.release()
+
+
+@contextlib.contextmanager
+def _flocked(home: Path, *, command: str, deadline: float, wait: float) -> Iterator[None]:
+    """The ``flock`` on the home's lock file, which other processes respect."""
     try:
         private_dir(home)
         fd = os.open(_path(home), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -97,7 +124,7 @@ def lock_home(home: Path, *, command: str = "", wait: float = DEFAULT_WAIT) -> I
             "a command that changes it needs a writable home"
         ) from None
     try:
-        deadline = time.monotonic() + wait
+        pause = _FIRST_POLL
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -105,17 +132,12 @@ def lock_home(home: Path, *, command: str = "", wait: float = DEFAULT_WAIT) -> I
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise _busy(home, wait) from None
-                time.sleep(_POLL)
+                time.sleep(pause)
+                pause = min(pause * 2, _POLL)
         since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         note = json.dumps({"pid": os.getpid(), "command": command, "since": since}).encode()
         os.ftruncate(fd, 0)
         os.pwrite(fd, note, 0)
-        with _guard:
-            _held[key] = 1
-        try:
-            yield
-        finally:
-            with _guard:
-                del _held[key]
+        yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import patch_cache_control
 
 
 class NeverCacheMiddleware:
@@ -16,5 +16,8 @@ class NeverCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        add_never_cache_headers(response)
+        # Cache-Control alone: an Expires date would make two answers differ by the clock
+        patch_cache_control(
+            response, no_store=True, no_cache=True, must_revalidate=True, private=True, max_age=0
+        )
         return response
