@@ -172,6 +172,7 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
     assert "ingetrokken" in admin.page.locator(".messages").inner_text()
     for path, label in (
         ("/school/toestemmingen/", "consents"),
+        ("/school/import/", "import"),
         ("/school/leveringen/", "deliveries"),
         ("/school/brief/", "letter"),
         ("/toegankelijkheid/", "accessibility"),

@@ -344,3 +344,14 @@ class AccountForm(forms.Form):
             ("checker", _("output checker")),
         ],
     )
+
+
+class ImportForm(forms.Form):
+    export = forms.FileField(
+        label=_("The export from your pupil tracking system, as a zip file"),
+        help_text=_("The CSV files of one school year (leerlingen.csv, toetsresultaten.csv, …)."),
+    )
+    replace = forms.BooleanField(
+        label=_("An older export replaces what the school holds for its school year"),
+        required=False,
+    )

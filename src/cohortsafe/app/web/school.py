@@ -5,6 +5,7 @@ A pupil or form of another school is a 404, whatever the address says.
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 from django.contrib import messages
@@ -25,11 +26,14 @@ from cohortsafe.app.web.forms import (
     ConfirmForm,
     ConsentForm,
     DeliveryForm,
+    ImportForm,
     NeedsContactForm,
     ObjectionForm,
     WithdrawForm,
 )
+from cohortsafe.app.web.uploads import unpack_export_zip
 from cohortsafe.app.web.views import web_actor
+from cohortsafe.config import load
 from cohortsafe.domain import SchoolYear
 from cohortsafe.errors import CohortsafeError
 
@@ -387,3 +391,53 @@ def delivery_download(request: HttpRequest, file_name: str) -> FileResponse:
         raise Http404
     services.record_download(delivery, actor=web_actor(request))
     return FileResponse(path.open("rb"), as_attachment=True, filename=delivery.file_name)
+
+
+# --- imports ------------------------------------------------------------------------------
+
+#: a school year's export is a few MB; these bounds keep a zip bomb out
+IMPORT_LIMIT = 100 * 2**20
+IMPORT_UNPACKED_LIMIT = 1024 * 2**20
+
+
+@school_admin
+@require_http_methods(["GET", "POST"])
+def import_export(request: HttpRequest) -> HttpResponse:
+    school = _school(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    reports: list[dict[str, Any]] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            folder = unpack_export_zip(
+                form.cleaned_data["export"],
+                load().home / "uploads",
+                limit=IMPORT_LIMIT,
+                unpacked_limit=IMPORT_UNPACKED_LIMIT,
+            )
+        except CohortsafeError as error:
+            form.add_error("export", str(error))
+        else:
+            try:
+                found = services.import_exports(
+                    [folder],
+                    actor=web_actor(request),
+                    replace=form.cleaned_data["replace"],
+                    only_school=school.code,
+                )
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)  # what was accepted is in the store
+            reports = [_import_report(r) for r in found]
+    return render(
+        request, "web/school/import.html", {"school": school, "form": form, "reports": reports}
+    )
+
+
+def _import_report(report: services.ImportReport) -> dict[str, Any]:
+    shown = report.as_dict()
+    return {
+        "accepted": report.accepted,
+        "school_year": report.school_year,
+        "rows": report.rows,
+        "groups": shown["problem_groups"],
+        "ignored": report.ignored_columns,
+    }

@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("school/formulieren/", school.form_list, name="school-forms"),
     path("school/formulieren/<str:reference>/", school.form_detail, name="school-form"),
+    path("school/import/", school.import_export, name="school-import"),
     path("school/brief/", school.letter, name="school-letter"),
     path("school/brief/download/", school.letter_download, name="school-letter-download"),
     path("school/toestemmingen/", school.consent_list, name="school-consents"),

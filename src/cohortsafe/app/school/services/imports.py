@@ -107,8 +107,12 @@ def import_exports(
     today: dt.date | None = None,
     replace: bool = False,
     progress: Progress | None = None,
+    only_school: str | None = None,
 ) -> list[ImportReport]:
     """Import every export found under ``paths``, each all or nothing, in order.
+
+    ``only_school`` (a BRINVEST: the web's school administrator) rejects, unwritten, an
+    export of any other school.
 
     With ``replace`` an export older than the newest one held replaces what the
     school holds for its school year (results, enrolments, its pupils' childcare
@@ -140,6 +144,16 @@ def import_exports(
                     False,
                     problems=outcome.problems,
                     ignored_columns=outcome.ignored_columns,
+                )
+            )
+            report_progress(progress, done, len(folders))
+            continue
+        if only_school is not None and outcome.export.school.code != only_school:
+            record("school.import_rejected", actor=actor, subject=folder.name, other_school=True)
+            reason = "this export is of another school than yours: nothing was written"
+            reports.append(
+                ImportReport(
+                    folder, False, problems=[Problem("leerlingen.csv", None, None, reason)]
                 )
             )
             report_progress(progress, done, len(folders))
