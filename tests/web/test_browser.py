@@ -4,6 +4,7 @@ axe-core checking every page visited against WCAG 2.1 A and AA."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import urllib.request
 import zipfile
@@ -17,6 +18,8 @@ from django_otp.oath import totp
 
 from cohortsafe.app.accounts import services as accounts
 from cohortsafe.app.research import airlock
+from cohortsafe.config import load
+from cohortsafe.files import write_private
 from tests.office.kit import office
 from tests.research.airlock_kit import CODE, Cohort, cohort
 from tests.web.conftest import PASSWORD, SCHOOL, WebSchool
@@ -118,9 +121,19 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[playwright.Browser]:
         launched.close()
 
 
+@pytest.fixture
+def with_keys(web_school: WebSchool) -> WebSchool:
+    """The office's public key and the school's signing key in the home, for deliveries."""
+    home = load().home
+    shutil.copy(web_school.setup.office_pub, home / "office.pub")
+    write_private(home / "school.key", web_school.setup.signing_key.read_bytes())
+    return web_school
+
+
 def test_a_parent_objects_online_and_the_administrator_confirms_it(
-    web_school: WebSchool, web_server: str, browser: playwright.Browser
+    with_keys: WebSchool, web_server: str, browser: playwright.Browser
 ) -> None:
+    web_school = with_keys
     # no query of its own from here: the server thread has the test's connection
     base = web_server
     parent = Visits(browser.new_page(), base, "parent")
@@ -161,6 +174,25 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
     assert "bevestigd" in parent.page.locator(".outcome").inner_text()
 
     # and the administrator withdraws one by keyboard alone
+    # the next delivery leaves the child out, in words the administrator reads
+    admin.go("/school/leveringen/", "deliveries")
+    admin.page.get_by_label("Leveren terwijl ouders dit jaar nog bezwaar kunnen maken").check()
+    admin.page.get_by_role("button", name="Kijk wat er meegaat").click()
+    admin.check("delivery-check")
+    assert "1 leerling van wie de ouders bezwaar maakten" in admin.page.locator("main").inner_text()
+
+    # an objection by letter, registered on screen
+    admin.go("/school/bezwaren/nieuw/", "objection-new")
+    admin.page.get_by_label("Leerling").select_option(
+        label="Zoë van der Meer1 (05-03-2016, groep 5)"
+    )
+    admin.page.get_by_label("Ontvangen op").fill("2026-11-02")
+    admin.page.get_by_label("Van (ouder of verzorger)").fill("J. van der Meer")
+    admin.page.get_by_label("Hoe").select_option("brief")
+    admin.page.get_by_role("button", name="Vastleggen").click()
+    admin.check("objection-registered")
+    assert "geldt sinds 02-11-2026" in admin.page.locator("main").inner_text()
+
     admin.go("/school/bezwaren/", "objections")
     admin.page.get_by_role("link", name="Zoë van der Meer0").focus()
     admin.page.keyboard.press("Enter")
@@ -173,7 +205,6 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
     for path, label in (
         ("/school/toestemmingen/", "consents"),
         ("/school/import/", "import"),
-        ("/school/leveringen/", "deliveries"),
         ("/school/brief/", "letter"),
         ("/toegankelijkheid/", "accessibility"),
     ):

@@ -210,37 +210,30 @@ def form_detail(request: HttpRequest, reference: str) -> HttpResponse:
 # --- the letter for parents ---------------------------------------------------------------
 
 
-def _form_address(request: HttpRequest, school: School) -> str:
-    return request.build_absolute_uri(reverse("web:parent-form", args=[school.code]))
+def _letter(request: HttpRequest, school: School, fmt: str) -> tuple[str, str | None]:
+    """The letter's language, and the letter with the school's form address (None while
+    the school's name or contact is missing)."""
+    lang = "en" if request.GET.get("taal") == "en" else "nl"
+    address = request.build_absolute_uri(reverse("web:parent-form", args=[school.code]))
+    try:
+        return lang, services.parent_letter(school.code, lang=lang, fmt=fmt, form_url=address)
+    except CohortsafeError:
+        return lang, None
 
 
 @school_admin
 def letter(request: HttpRequest) -> HttpResponse:
     school = _school(request)
-    lang = "en" if request.GET.get("taal") == "en" else "nl"
-    try:
-        body = services.parent_letter(
-            school.code, lang=lang, fmt="body", form_url=_form_address(request, school)
-        )
-    except CohortsafeError:
-        body = None  # the school's name or contact is missing
-    return render(
-        request,
-        "web/school/letter.html",
-        {"school": school, "body": body, "lang": lang},
-    )
+    lang, body = _letter(request, school, "body")
+    return render(request, "web/school/letter.html", {"school": school, "body": body, "lang": lang})
 
 
 @school_admin
 def letter_download(request: HttpRequest) -> HttpResponse:
     school = _school(request)
-    lang = "en" if request.GET.get("taal") == "en" else "nl"
-    try:
-        page = services.parent_letter(
-            school.code, lang=lang, fmt="html", form_url=_form_address(request, school)
-        )
-    except CohortsafeError:
-        raise Http404 from None
+    lang, page = _letter(request, school, "html")
+    if page is None:
+        raise Http404
     response = HttpResponse(page, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="brief-{school.code}-{lang}.html"'
     return response
