@@ -298,7 +298,8 @@ def test_the_real_settings_make_the_database_and_secret_key_private(tmp_path: Pa
         "import pathlib, stat; home = pathlib.Path(os.environ['COHORTSAFE_HOME']); "
         "names = sorted(p.name for p in home.iterdir()); "
         "assert 'cohortsafe.sqlite3-wal' in names, names; "
-        "loose = [p.name for p in home.iterdir() if stat.S_IMODE(p.stat().st_mode) != 0o600]; "
+        "loose = [p.name for p in home.iterdir() "
+        "if stat.S_IMODE(p.stat().st_mode) != (0o700 if p.is_dir() else 0o600)]; "
         "assert not loose, loose"
     )
     env = {**os.environ, "COHORTSAFE_HOME": str(home)}
