@@ -144,7 +144,8 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
     form.get_by_label("Groep op school").select_option("5")
     form.get_by_label("Uw naam").fill("A. van der Meer")
     form.get_by_label("Uw e-mailadres of telefoonnummer").fill("ouder@example.org")
-    form.get_by_role("button", name="Bezwaar versturen").click()
+    with form.expect_navigation():  # the check after it waits for the new page
+        form.get_by_role("button", name="Bezwaar versturen").click()
     parent.check("sent")
     reference = form.locator(".reference").inner_text().strip()
     parent.go("/bezwaar/status/", "status")
@@ -153,23 +154,28 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
     admin.go("/inloggen/", "sign-in")
     admin.page.get_by_label("Gebruikersnaam").fill(web_school.admin)
     admin.page.get_by_label("Wachtwoord").fill(PASSWORD)
-    admin.page.get_by_role("button", name="Inloggen").click()
+    with admin.page.expect_navigation():
+        admin.page.get_by_role("button", name="Inloggen").click()
     admin.check("overview")
-    admin.page.get_by_role("link", name="Formulieren bekijken").click()
+    with admin.page.expect_navigation():
+        admin.page.get_by_role("link", name="Formulieren bekijken").click()
     admin.check("forms")
-    admin.page.get_by_role("link", name=reference).click()
+    with admin.page.expect_navigation():
+        admin.page.get_by_role("link", name=reference).click()
     admin.check("form")
     admin.page.get_by_label("De leerling voor wie dit bezwaar is").select_option(
         label="Zoë van der Meer0 (05-03-2016, groep 5)"
     )
     admin.page.get_by_label("Ik heb gecontroleerd dat de afzender een ouder of verzorger").check()
-    admin.page.get_by_role("button", name="Bezwaar bevestigen").click()
+    with admin.page.expect_navigation():
+        admin.page.get_by_role("button", name="Bezwaar bevestigen").click()
     admin.check("confirmed")
     assert "bevestigd" in admin.page.locator(".messages").inner_text()
 
     # the parent sees it confirmed
     parent.page.get_by_label("Referentienummer").fill(reference)
-    parent.page.get_by_role("button", name="Bekijken").click()
+    with parent.page.expect_navigation():
+        parent.page.get_by_role("button", name="Bekijken").click()
     parent.check("status-confirmed")
     assert "bevestigd" in parent.page.locator(".outcome").inner_text()
 
@@ -177,7 +183,8 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
     # the next delivery leaves the child out, in words the administrator reads
     admin.go("/school/leveringen/", "deliveries")
     admin.page.get_by_label("Leveren terwijl ouders dit jaar nog bezwaar kunnen maken").check()
-    admin.page.get_by_role("button", name="Kijk wat er meegaat").click()
+    with admin.page.expect_navigation():
+        admin.page.get_by_role("button", name="Kijk wat er meegaat").click()
     admin.check("delivery-check")
     assert "1 leerling van wie de ouders bezwaar maakten" in admin.page.locator("main").inner_text()
 
@@ -189,17 +196,20 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
     admin.page.get_by_label("Ontvangen op").fill("2026-11-02")
     admin.page.get_by_label("Van (ouder of verzorger)").fill("J. van der Meer")
     admin.page.get_by_label("Hoe").select_option("brief")
-    admin.page.get_by_role("button", name="Vastleggen").click()
+    with admin.page.expect_navigation():
+        admin.page.get_by_role("button", name="Vastleggen").click()
     admin.check("objection-registered")
     assert "geldt sinds 02-11-2026" in admin.page.locator("main").inner_text()
 
     admin.go("/school/bezwaren/", "objections")
     admin.page.get_by_role("link", name="Zoë van der Meer0").focus()
-    admin.page.keyboard.press("Enter")
+    with admin.page.expect_navigation():
+        admin.page.keyboard.press("Enter")
     admin.check("pupil")
     assert "geldt sinds" in admin.page.locator("main").inner_text()
     admin.page.get_by_role("button", name="Bezwaar intrekken").focus()
-    admin.page.keyboard.press("Enter")
+    with admin.page.expect_navigation():
+        admin.page.keyboard.press("Enter")
     admin.check("withdrawn")
     assert "ingetrokken" in admin.page.locator(".messages").inner_text()
     for path, label in (
@@ -241,10 +251,12 @@ def _sign_in(visits: Visits, name: str, key: bytes) -> None:
     visits.go("/inloggen/", "sign-in")
     visits.page.get_by_label("Gebruikersnaam").fill(name)
     visits.page.get_by_label("Wachtwoord").fill(PASSWORD)
-    visits.page.get_by_role("button", name="Inloggen").click()
+    with visits.page.expect_navigation():
+        visits.page.get_by_role("button", name="Inloggen").click()
     visits.check("code")
     visits.page.get_by_label("Code uit uw authenticator-app").fill(f"{totp(key):06d}")
-    visits.page.get_by_role("button", name="Verder").click()
+    with visits.page.expect_navigation():
+        visits.page.get_by_role("button", name="Verder").click()
     visits.check("start")
 
 
@@ -253,17 +265,21 @@ def test_a_request_is_reviewed_blind_by_two_checkers_and_released(
 ) -> None:
     anna = Visits(browser.new_page(), web_server, "researcher")
     _sign_in(anna, "anna", staff_keys["anna"])
-    anna.page.get_by_role("link", name=f"{CODE}: Rekenen").click()
+    with anna.page.expect_navigation():
+        anna.page.get_by_role("link", name=f"{CODE}: Rekenen").click()
     anna.check("project")
     anna.page.get_by_label("Title of the request").fill("Paper 1: means per domain")
-    anna.page.get_by_role("button", name="Start a request").click()
+    with anna.page.expect_navigation():
+        anna.page.get_by_role("button", name="Start a request").click()
     anna.check("request")
     anna.page.get_by_label("by_domain").check()
     anna.page.get_by_label("What the outputs show").fill("Mean score per domain")
     anna.page.get_by_label("How they are protected").fill("Cells under 10 pupils suppressed")
-    anna.page.get_by_role("button", name="Add", exact=True).click()
+    with anna.page.expect_navigation():
+        anna.page.get_by_role("button", name="Add", exact=True).click()
     anna.check("added")
-    anna.page.get_by_role("button", name="Submit", exact=True).click()
+    with anna.page.expect_navigation():
+        anna.page.get_by_role("button", name="Submit", exact=True).click()
     anna.check("submitted")
     assert "submitted" in anna.page.locator("main").inner_text()
     address = anna.page.url.replace("/research/", "/review/")
@@ -273,14 +289,16 @@ def test_a_request_is_reviewed_blind_by_two_checkers_and_released(
     for number, name in enumerate(("carla", "dirk")):
         checker = Visits(browser.new_page(), web_server, name)
         _sign_in(checker, name, staff_keys[name])
-        checker.page.get_by_role("link", name="Paper 1").click()
+        with checker.page.expect_navigation():
+            checker.page.get_by_role("link", name="Paper 1").click()
         checker.check("request")
         text = checker.page.locator("main").inner_text()
         assert "leergebied" in text
         assert "Mean score per domain" in text
         assert "carla:" not in text  # blind: no earlier vote is shown
         checker.page.get_by_label("Approve").check()
-        checker.page.get_by_role("button", name="Save my review").click()
+        with checker.page.expect_navigation():
+            checker.page.get_by_role("button", name="Save my review").click()
         checker.check("voted")
         if number == 0:
             assert "stay hidden" in checker.page.locator("main").inner_text()
@@ -289,11 +307,14 @@ def test_a_request_is_reviewed_blind_by_two_checkers_and_released(
 
     olga = Visits(browser.new_page(), web_server, "office")
     _sign_in(olga, "olga", staff_keys["olga"])
-    olga.page.get_by_role("link", name="Output requests").click()
+    with olga.page.expect_navigation():
+        olga.page.get_by_role("link", name="Output requests").click()
     olga.check("queue")
-    olga.page.get_by_role("link", name="Paper 1").click()
+    with olga.page.expect_navigation():
+        olga.page.get_by_role("link", name="Paper 1").click()
     olga.check("approved")
-    olga.page.get_by_role("button", name="Release", exact=True).click()
+    with olga.page.expect_navigation():
+        olga.page.get_by_role("button", name="Release", exact=True).click()
     olga.check("released")
     for path, label in (
         ("/office/pakketten/", "packages"),
