@@ -205,6 +205,16 @@ def _pending(school: School, reference: str) -> ParentForm:
     return form
 
 
+def _decide(form: ParentForm, state: str, *, actor: str, **outcome: object) -> None:
+    """Record the school's decision on a pending form, with what it decided it with."""
+    form.state = state
+    form.decided_at = timezone.now()
+    form.decided_by = actor
+    for name, value in outcome.items():
+        setattr(form, name, value)
+    form.save(update_fields=["state", "decided_at", "decided_by", *outcome])
+
+
 @holds_home
 def confirm_parent_form(school: School, reference: str, pupil: Pupil, *, actor: str) -> Objection:
     """Register the form's objection for ``pupil``; it applies from now on."""
@@ -220,11 +230,7 @@ def confirm_parent_form(school: School, reference: str, pupil: Pupil, *, actor: 
             note=f"webformulier {form.reference}",
             actor=actor,
         )
-        form.state = ParentForm.State.CONFIRMED
-        form.objection = objection
-        form.decided_at = timezone.now()
-        form.decided_by = actor
-        form.save(update_fields=["state", "objection", "decided_at", "decided_by"])
+        _decide(form, ParentForm.State.CONFIRMED, actor=actor, objection=objection)
         record(
             "school.parent_form_confirmed",
             actor=actor,
@@ -242,11 +248,7 @@ def decide_needs_contact(school: School, reference: str, *, reason: str, actor: 
         raise RegisterError("say why the form needs contact")
     with transaction.atomic():
         form = _pending(school, reference)
-        form.state = ParentForm.State.NEEDS_CONTACT
-        form.reason = reason
-        form.decided_at = timezone.now()
-        form.decided_by = actor
-        form.save(update_fields=["state", "reason", "decided_at", "decided_by"])
+        _decide(form, ParentForm.State.NEEDS_CONTACT, actor=actor, reason=reason)
         record(
             "school.parent_form_needs_contact",
             actor=actor,
