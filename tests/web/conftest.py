@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 from django.test import Client
 
 from cohortsafe.app.accounts import services as accounts
-from cohortsafe.app.school.models import Pupil, School
+from cohortsafe.app.school.models import Objection, Pupil, School
 from tests.school.conftest import SchoolSetup, school
 
 __all__ = ["school"]  # the school fixture: an imported export and the keys to deliver it
@@ -45,3 +46,27 @@ def web_school(school: SchoolSetup) -> WebSchool:
     found.contact = "bezwaar@regenboog.example"
     found.save()
     return WebSchool(school, found, add_account("beheer", "school", school=SCHOOL))
+
+
+@pytest.fixture
+def other_school(web_school: WebSchool) -> Pupil:
+    """A second school in the same home, with a pupil who has an objection."""
+    other = School.objects.create(brin="34CD", vestiging="00", name="Andere school")
+    stranger = Pupil.objects.create(
+        school=other,
+        leerlingnummer="9",
+        voornamen="Kim",
+        achternaam="Elderszoon",
+        geboortedatum="2016-05-01",
+        geslacht="M",
+        postcode="1234AB",
+        huisnummer=1,
+        jaargroep=5,
+    )
+    Objection.objects.create(
+        pupil=stranger,
+        received_on=dt.date(2026, 1, 5),
+        received_from="Ouder Elderszoon",
+        channel="brief",
+    )
+    return stranger

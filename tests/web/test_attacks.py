@@ -40,7 +40,7 @@ from cohortsafe.app.audit.models import AuditEvent
 from cohortsafe.app.research import airlock
 from cohortsafe.app.research import services as research
 from cohortsafe.app.research.models import Project, RequestItem, Vote
-from cohortsafe.app.school.models import Objection, ParentForm, Pupil, School
+from cohortsafe.app.school.models import Objection, ParentForm, Pupil
 from tests.office.kit import office
 from tests.research.airlock_kit import CODE, Cohort, cohort
 from tests.web.conftest import PASSWORD, WebSchool, add_account
@@ -146,30 +146,6 @@ def logged() -> Iterator[_Collect]:
     yield collect
     for name in names:
         logging.getLogger(name).removeHandler(collect)
-
-
-@pytest.fixture
-def other_school(web_school: WebSchool) -> Pupil:
-    """A second school in the same home, with a pupil who has an objection."""
-    other = School.objects.create(brin="34CD", vestiging="00", name="Andere school")
-    stranger = Pupil.objects.create(
-        school=other,
-        leerlingnummer="9",
-        voornamen="Kim",
-        achternaam="Elderszoon",
-        geboortedatum="2016-05-01",
-        geslacht="M",
-        postcode="1234AB",
-        huisnummer=1,
-        jaargroep=5,
-    )
-    Objection.objects.create(
-        pupil=stranger,
-        received_on=dt.date(2026, 1, 5),
-        received_from="Ouder Elderszoon",
-        channel="brief",
-    )
-    return stranger
 
 
 # --- the parent form: the identical answer ------------------------------------------------

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # before any form is parsed (the CSRF check parses it after every __call__)
+    "cohortsafe.app.web.bodysize.BodySizeMiddleware",
     # last, so that it sees the outcome of every sign-in
     "axes.middleware.AxesMiddleware",
 ]

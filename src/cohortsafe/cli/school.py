@@ -20,6 +20,7 @@ from cohortsafe.cli._progress import progress_bar
 from cohortsafe.cli._report import Report, list_rejected
 from cohortsafe.domain import SPECIAL_CATEGORIES
 from cohortsafe.errors import UsageError
+from cohortsafe.files import write_atomic
 
 
 def _date(text: str) -> dt.date:
@@ -63,6 +64,7 @@ EXAMPLES = {
     "import-remove": "cohortsafe school import-remove --schooljaar 2025-2026 --school 12AB00",
     "set": "cohortsafe school set --name 'OBS De Linde' --contact bezwaar@delinde.example",
     "object": "cohortsafe school object --pupil 1002 --received 03-02-2026 --from 'ouder van …'",
+    "object-evidence": "cohortsafe school object-evidence --pupil 1002 --out brief.pdf",
     "object-withdraw": "cohortsafe school object-withdraw --pupil 1002",
     "objections": "cohortsafe school objections --active",
     "objections-import": "cohortsafe school objections-import bezwaren.csv --school 12AB00",
@@ -164,6 +166,21 @@ def register(groups: Subparsers) -> None:
         help="how the objection came in",
     )
     p.add_argument("--note", default="", help="a note for the register (no health data)")
+    p.add_argument(
+        "--evidence",
+        type=Path,
+        metavar="FILE",
+        help="the letter or e-mail it came in (pdf, png, jpg, txt, eml), kept 0600 in the home",
+    )
+
+    p = add_command(
+        school,
+        "object-evidence",
+        _object_evidence,
+        "write out the evidence kept with a pupil's latest objection",
+    )
+    _pupil_options(p)
+    p.add_argument("--out", type=Path, required=True, help="file to write (0600)")
 
     p = add_command(school, "object-withdraw", _object_withdraw, "withdraw an objection")
     _pupil_options(p)
@@ -364,6 +381,12 @@ def _set(args: argparse.Namespace) -> Report:
 
 def _object(args: argparse.Namespace) -> Report:
     services = _services()
+    evidence = None
+    if args.evidence is not None:
+        try:
+            evidence = services.Evidence(args.evidence.name, args.evidence.read_bytes())
+        except OSError:
+            raise UsageError(f"--evidence {args.evidence} cannot be read") from None
     pupil = services.find_pupil(args.pupil, args.school)
     objection = services.register_objection(
         pupil,
@@ -371,6 +394,7 @@ def _object(args: argparse.Namespace) -> Report:
         received_from=args.from_,
         channel=args.channel,
         note=args.note,
+        evidence=evidence,
         actor=services.console_actor(),
     )
     held = pupil.deliveries.count()
@@ -388,6 +412,21 @@ def _object(args: argparse.Namespace) -> Report:
             "earlier_deliveries": held,
         },
         text,
+    )
+
+
+def _object_evidence(args: argparse.Namespace) -> Report:
+    services = _services()
+    output_file(args.out)
+    pupil = services.find_pupil(args.pupil, args.school)
+    objection = pupil.objections.exclude(evidence_file="").order_by("-registered_at").first()
+    if objection is None:
+        raise UsageError(f"no objection of pupil {pupil.leerlingnummer} has an evidence file")
+    kind, data = services.objection_evidence(objection, actor=services.console_actor())
+    write_atomic(args.out, data)
+    return Report.ok(
+        {"objection": objection.pk, "file": str(args.out), "kind": kind.suffix},
+        f"evidence of objection {objection.pk} ({kind.suffix}) written to {args.out}",
     )
 
 

@@ -108,6 +108,12 @@ class Objection(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_by = models.CharField(max_length=200, blank=True)
     withdrawal_note = models.TextField(blank=True)
+    evidence_file = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The evidence kept at the school, under the home's evidence folder.",
+    )
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [

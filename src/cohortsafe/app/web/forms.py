@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cohortsafe.app.accounts.models import Account
 from cohortsafe.app.school.models import Objection, Pupil, Study
+from cohortsafe.app.school.services import Evidence
+from cohortsafe.errors import UsageError
+from cohortsafe.evidence import EVIDENCE_LIMIT, evidence_kind
 from cohortsafe.vault import VAULT_SCHEMAS
 
 GROUPS = [(str(n), str(n)) for n in range(1, 9)]
@@ -84,6 +87,11 @@ class ObjectionForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    evidence = forms.FileField(
+        label=_("The letter or e-mail (optional)"),
+        required=False,
+        help_text=_("A PDF, photo (PNG or JPG) or e-mail (EML or TXT) of at most 10 MB."),
+    )
 
     def __init__(self, *args: Any, pupils: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,6 +102,22 @@ class ObjectionForm(forms.Form):
         if value > dt.date.today():
             raise forms.ValidationError(_("An objection cannot be received in the future."))
         return value
+
+    def clean_evidence(self) -> Evidence | None:
+        upload = self.cleaned_data.get("evidence")
+        if not upload:
+            return None
+        refused = forms.ValidationError(
+            _("This file cannot be kept: send a PDF, PNG, JPG, EML or TXT file of at most 10 MB.")
+        )
+        if upload.size is None or upload.size > EVIDENCE_LIMIT:
+            raise refused
+        evidence = Evidence(upload.name or "", b"".join(upload.chunks()))
+        try:
+            evidence_kind(evidence.name, evidence.data)
+        except UsageError:
+            raise refused from None
+        return evidence
 
 
 class WithdrawForm(forms.Form):

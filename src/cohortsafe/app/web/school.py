@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cohortsafe.app.accounts.models import Account
 from cohortsafe.app.school import services
-from cohortsafe.app.school.models import Consent, Delivery, ParentForm, Pupil, School
+from cohortsafe.app.school.models import Consent, Delivery, Objection, ParentForm, Pupil, School
 from cohortsafe.app.school.services import deliveries, parent_forms
 from cohortsafe.app.web.access import role_required
 from cohortsafe.app.web.forms import (
@@ -85,7 +85,7 @@ def objection_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def objection_new(request: HttpRequest) -> HttpResponse:
     school = _school(request)
-    form = ObjectionForm(request.POST or None, pupils=_pupils(school))
+    form = ObjectionForm(request.POST or None, request.FILES or None, pupils=_pupils(school))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -95,14 +95,40 @@ def objection_new(request: HttpRequest) -> HttpResponse:
                 received_from=data["received_from"],
                 channel=data["channel"],
                 note=data["note"],
+                evidence=data["evidence"],
                 actor=web_actor(request),
             )
-        except CohortsafeError:
+        except services.RegisterError:
             form.add_error("pupil", _("This pupil has an objection already."))
         else:
             messages.success(request, _("The objection is registered. It applies from now on."))
             return redirect("web:school-pupil", pupil_id=data["pupil"].pk)
     return render(request, "web/school/objection_new.html", {"school": school, "form": form})
+
+
+@school_admin
+def objection_evidence(request: HttpRequest, objection_id: int) -> HttpResponse:
+    """The letter or e-mail kept with an objection, always as a download of a fixed type."""
+    objection = get_object_or_404(
+        Objection.objects.exclude(evidence_file="").select_related("pupil__school"),
+        pk=objection_id,
+        pupil__school=_school(request),
+    )
+    try:
+        kind, data = services.objection_evidence(objection, actor=web_actor(request))
+    except CohortsafeError:
+        messages.error(
+            request,
+            _(
+                "The letter or e-mail of this objection is missing or damaged. "
+                "Ask the person who manages this system."
+            ),
+        )
+        return redirect("web:school-pupil", pupil_id=objection.pupil.pk)
+    response = HttpResponse(data, content_type=kind.content_type)
+    # a name of our own: the parent's file name may hold a name
+    response["Content-Disposition"] = f'attachment; filename="bewijs-{objection.pk}.{kind.suffix}"'
+    return response
 
 
 @school_admin

@@ -19,6 +19,11 @@ urlpatterns = [
     path("school/", school.overview, name="school-overview"),
     path("school/bezwaren/", school.objection_list, name="school-objections"),
     path("school/bezwaren/nieuw/", school.objection_new, name="school-objection-new"),
+    path(
+        "school/bezwaren/<int:objection_id>/bewijs/",
+        school.objection_evidence,
+        name="school-objection-evidence",
+    ),
     path("school/leerling/<int:pupil_id>/", school.pupil_detail, name="school-pupil"),
     path(
         "school/leerling/<int:pupil_id>/intrekken/",

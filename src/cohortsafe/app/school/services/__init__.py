@@ -3,6 +3,7 @@
 - :mod:`.imports`: LVS exports into the registry and the columnar store;
 - :mod:`.import_removal`: undoing one school year's import;
 - :mod:`.registers`: schools, objections, studies and consents;
+- :mod:`.evidence`: the letter or e-mail an objection came in, kept at the school;
 - :mod:`.deliveries`: deliveries and retractions;
 - :mod:`.reinstatements`: lifting a retraction after a withdrawn objection;
 - :mod:`.letters`: the information letter for parents;
@@ -18,6 +19,7 @@ from cohortsafe.app.school.services.deliveries import (
     record_download,
     retract,
 )
+from cohortsafe.app.school.services.evidence import Evidence, objection_evidence
 from cohortsafe.app.school.services.import_removal import (
     ImportRemovalError,
     RemovedImport,
@@ -54,6 +56,7 @@ from cohortsafe.app.school.services.reinstatements import ReinstatementReport, r
 __all__ = [
     "ConsentOutcome",
     "DeliveryReport",
+    "Evidence",
     "ImportRemovalError",
     "ImportReport",
     "ObjectionStatus",
@@ -75,6 +78,7 @@ __all__ = [
     "letters_for_all",
     "lvs_store",
     "objection_deadline",
+    "objection_evidence",
     "objections",
     "parent_letter",
     "record_download",

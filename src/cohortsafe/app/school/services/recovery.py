@@ -7,6 +7,8 @@ crash at any moment can be finished or undone exactly:
   ``pending.json`` holds a token that the registry stores in the same
   transaction; the change is completed when the registry holds the token and
   undone when it does not (:meth:`LvsStore.finish`);
+- evidence of an objection: written before its objection is committed; a file
+  no objection names is removed (:func:`~.evidence.sweep_evidence`);
 - a package for the office (delivery, retraction, reinstatement): written under a
   hidden name, recorded with that name in ``pending_file``, then renamed. A
   record with ``pending_file`` set gets its rename; a hidden file without a
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from cohortsafe import faults
 from cohortsafe.app.school.models import Delivery, Reinstatement, Retraction, School, SentFile
+from cohortsafe.app.school.services.evidence import sweep_evidence
 from cohortsafe.config import load
 from cohortsafe.files import fsync_dir
 from cohortsafe.lvs import LvsStore
@@ -98,3 +101,4 @@ def finish_interrupted(store: LvsStore) -> None:
 def recover_home() -> None:
     """Finish whatever a killed command left half done in the current home."""
     finish_interrupted(LvsStore(load().home / "lvs"))
+    sweep_evidence()

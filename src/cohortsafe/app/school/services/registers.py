@@ -8,6 +8,7 @@ Audit details name leerlingnummers and codes, never a name.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from cohortsafe.app.school.models import (
     School,
     Study,
 )
+from cohortsafe.app.school.services.evidence import Evidence, kept_evidence
 from cohortsafe.config import load
 from cohortsafe.domain import SPECIAL_CATEGORIES, SchoolCode, is_pgn
 from cohortsafe.errors import CohortsafeError
@@ -130,35 +132,44 @@ def register_objection(
     received_from: str,
     channel: str,
     note: str = "",
+    evidence: Evidence | None = None,
     actor: str,
 ) -> Objection:
+    """Register an objection, with the letter or e-mail it came in as ``evidence`` if given."""
     if channel not in Objection.Channel.values:
         raise RegisterError(f"channel must be one of {', '.join(Objection.Channel.values)}")
     if not received_from.strip():
         raise RegisterError("say from whom the objection came (--from)")
     if received_on > dt.date.today():
         raise RegisterError("an objection cannot be received in the future")
-    try:
-        with transaction.atomic():
-            objection = Objection.objects.create(
-                pupil=pupil,
-                received_on=received_on,
-                received_from=received_from.strip(),
-                channel=channel,
-                note=note,
-                registered_by=actor,
-            )
-            record(
-                "school.objection",
-                actor=actor,
-                subject=f"{pupil.school.code}/{pupil.leerlingnummer}",
-                received_on=received_on.isoformat(),
-                channel=channel,
-            )
-    except DbIntegrityError:
-        raise RegisterError(
-            f"pupil {pupil.leerlingnummer} has an active objection already"
-        ) from None
+    with contextlib.ExitStack() as stack:
+        stored, digest = "", ""
+        if evidence is not None:
+            stored, digest = stack.enter_context(kept_evidence(pupil.school.code, evidence))
+        try:
+            with transaction.atomic():
+                objection = Objection.objects.create(
+                    pupil=pupil,
+                    received_on=received_on,
+                    received_from=received_from.strip(),
+                    channel=channel,
+                    note=note,
+                    registered_by=actor,
+                    evidence_file=stored,
+                    evidence_sha256=digest,
+                )
+                record(
+                    "school.objection",
+                    actor=actor,
+                    subject=f"{pupil.school.code}/{pupil.leerlingnummer}",
+                    received_on=received_on.isoformat(),
+                    channel=channel,
+                    **({"evidence_sha256": digest} if digest else {}),
+                )
+        except DbIntegrityError:
+            raise RegisterError(
+                f"pupil {pupil.leerlingnummer} has an active objection already"
+            ) from None
     return objection
 
 
@@ -260,6 +271,7 @@ class ObjectionStatus:
             "active": o.active,
             "registered_at": o.registered_at.isoformat(),
             "withdrawn_at": o.withdrawn_at.isoformat() if o.withdrawn_at else None,
+            "evidence": bool(o.evidence_file),
             "delivered_in": self.delivered_in,
             "retracted_in": self.retracted_in,
             "needs_retraction": self.needs_retraction,
