@@ -282,7 +282,7 @@ def test_a_request_is_reviewed_blind_by_two_checkers_and_released(
     with anna.page.expect_navigation():
         anna.page.get_by_role("button", name="Submit", exact=True).click()
     anna.check("submitted")
-    assert "submitted" in anna.page.locator("main").inner_text()
+    assert "waiting for review" in anna.page.locator("main").inner_text()
     address = anna.page.url.replace("/research/", "/review/")
     anna.page.goto(address)
     assert "Page not found" in anna.page.locator("main").inner_text()  # no reviewing one's own

@@ -130,3 +130,15 @@ def test_a_draft_is_nobody_elses_and_another_project_is_not_found(computed: Coho
     assert carla.get(f"/review/verzoek/{number}/").status_code == 404  # still pending
     assert anna.get("/research/project/NCO-404/").status_code == 404
     assert anna.get("/research/verzoek/9999/").status_code == 404
+
+
+def test_the_request_page_says_its_state_in_words_and_offers_only_outputs_not_in_it(
+    computed: Cohort,
+) -> None:
+    anna = signed_in_with_code("anna")
+    number = _draft(anna)
+    page = anna.get(f"/research/verzoek/{number}/").content.decode()
+    assert "being prepared" in page
+    assert "<strong>pending</strong>" not in page
+    assert 'value="by_domain"' not in page  # it is in the request already
+    assert "in this request already" in page

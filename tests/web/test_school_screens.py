@@ -3,6 +3,8 @@ and an objection confirmed on screen keeps the child out of the next delivery.""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -116,3 +118,13 @@ def test_another_schools_pupil_and_form_are_not_found(web_school: WebSchool) -> 
     )
     assert new.status_code == 200  # not one of the choices
     assert not Objection.objects.filter(pupil=stranger).exists()
+
+
+def test_the_overview_shows_what_the_school_holds_per_school_year(web_school: WebSchool) -> None:
+    page = web_school.signed_in(Client()).get("/school/").content.decode()
+    imported = web_school.school.imports.get()
+    row = re.search(r"<tr><td>(\d{4}-\d{4})</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", page)
+    assert row is not None
+    assert row.group(1) == imported.school_year
+    counts = [int(n) for n in row.groups()[1:]]
+    assert counts == [imported.rows[t] for t in ("leerlingen", "toetsresultaten", "voorschool")]

@@ -114,7 +114,8 @@ def request_detail(request: HttpRequest, number: int) -> HttpResponse:
     mine = view["author"] == name
     form = None
     if mine and view["state"] in EDITABLE:
-        choices = [o["name"] for o in _outputs(request, view["project"])]
+        added = {item["name"] for item in view["items"]}
+        choices = [o["name"] for o in _outputs(request, view["project"]) if o["name"] not in added]
         form = AddOutputsForm(names=choices)
     return render(
         request,

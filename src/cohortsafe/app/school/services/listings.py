@@ -59,6 +59,9 @@ def school_status(code: str | None = None, *, actor: str) -> list[dict[str, Any]
             .annotate(count=Count("id"), last=Max("imported_at"))
             .order_by("school_year")
         }
+        # the rows per table of each year's newest import: what the school holds per period
+        for made in ExportImport.objects.filter(school=school).order_by("imported_at", "pk"):
+            imports[made.school_year]["rows"] = made.rows
         deliveries: dict[str, dict[str, Any]] = {}
         for delivery in Delivery.objects.filter(school=school).order_by("period", "seq"):
             entry = deliveries.setdefault(delivery.period, {"count": 0, "newest_file": None})
