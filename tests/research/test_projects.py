@@ -314,17 +314,17 @@ def test_the_offices_own_policy_binds_the_workspace_session(people: Office, tmp_
 
 def test_accounts_belong_in_the_home_of_their_role(people: Office) -> None:
     with pytest.raises(UsageError, match="school home"):
-        accounts.add_user("dirk", "school", home_role="office", school="12AB00", actor="t")
+        accounts.add_user("dirk", "school", home_role="office", schools=["12AB00"], actor="t")
     with pytest.raises(UsageError, match="names the school"):
         accounts.add_user("dirk", "school", home_role="school", actor="t")
     with pytest.raises(UsageError, match=r"--school"):
-        accounts.add_user("dirk", "school", home_role="school", school="XXXX", actor="t")
+        accounts.add_user("dirk", "school", home_role="school", schools=["XXXX"], actor="t")
     with pytest.raises(UsageError, match="only a school"):
-        accounts.add_user("erik", "checker", home_role="office", school="12AB00", actor="t")
+        accounts.add_user("erik", "checker", home_role="office", schools=["12AB00"], actor="t")
     with pytest.raises(UsageError, match="user name"):
         accounts.add_user("a b", "checker", home_role="office", actor="t")
     with pytest.raises(ExistsError):
         accounts.add_user("anna", "checker", home_role="office", actor="t")
-    made = accounts.add_user("dirk", "school", home_role="school", school="12ab00", actor="t")
-    assert made.school == "12AB00"
+    made = accounts.add_user("dirk", "school", home_role="school", schools=["12ab00"], actor="t")
+    assert made.schools == ("12AB00",)
     assert [a.name for a in accounts.users("researcher")] == ["anna", "bert"]

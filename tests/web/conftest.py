@@ -34,7 +34,8 @@ class WebSchool:
 
 def add_account(name: str, role: str, *, school: str | None = None) -> str:
     home_role = "school" if role == "school" else "office"
-    accounts.add_user(name, role, home_role=home_role, school=school, actor="test")
+    schools = [school] if school else []
+    accounts.add_user(name, role, home_role=home_role, schools=schools, actor="test")
     accounts.set_password(name, PASSWORD, actor="test")
     return name
 

@@ -19,6 +19,7 @@ from django_otp.oath import totp
 
 from cohortsafe.app.accounts import services as accounts
 from cohortsafe.app.research import airlock
+from cohortsafe.app.school.models import School
 from cohortsafe.config import load
 from cohortsafe.files import write_private
 from tests.office.kit import office
@@ -128,6 +129,9 @@ def with_keys(web_school: WebSchool) -> WebSchool:
     home = load().home
     shutil.copy(web_school.setup.office_pub, home / "office.pub")
     write_private(home / "school.key", web_school.setup.signing_key.read_bytes())
+    # the administrator looks after a second school too: every page shows the switch
+    School.objects.create(brin="34CD", vestiging="00", name="De Esch")
+    accounts.grant_school(web_school.admin, "34CD00", actor="test")
     return web_school
 
 
@@ -220,6 +224,12 @@ def test_a_parent_objects_online_and_the_administrator_confirms_it(
         ("/toegankelijkheid/", "accessibility"),
     ):
         admin.go(path, label)
+    admin.go("/school/", "overview-again")
+    admin.page.get_by_label("U werkt aan school").select_option("34CD00")
+    with admin.page.expect_navigation():
+        admin.page.get_by_role("button", name="Andere school kiezen").click()
+    admin.check("other-school")
+    assert "De Esch" in admin.page.locator("header").inner_text()
 
 
 @pytest.fixture

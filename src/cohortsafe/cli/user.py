@@ -15,6 +15,7 @@ ROLES = ("office", "researcher", "checker", "school")
 EXAMPLES = {
     "add": "cohortsafe --home office user add j.jansen --role researcher",
     "list": "cohortsafe user list --role checker --json",
+    "schools": "cohortsafe --home school user schools beheerder --add 12AB01",
     "password": "cohortsafe user password j.jansen",
     "second-factor": "cohortsafe user second-factor j.jansen",
 }
@@ -32,8 +33,19 @@ def register(groups: Subparsers) -> None:
         "school accounts in a school's",
     )
     p.add_argument(
-        "--school", metavar="BRINVEST", default=None, help="a school administrator's school"
+        "--school",
+        metavar="BRINVEST",
+        action="append",
+        default=[],
+        help="a school administrator's school; give it once per school for a board's",
     )
+    p = add_command(
+        user, "schools", _schools, "the schools a school administrator looks after: add or remove"
+    )
+    p.add_argument("name", metavar="NAME", help="user name")
+    change = p.add_mutually_exclusive_group(required=True)
+    change.add_argument("--add", metavar="BRINVEST", help="let them look after this school too")
+    change.add_argument("--remove", metavar="BRINVEST", help="take this school away")
     p = add_command(user, "list", _list, "every account, with its role")
     p.add_argument("--role", choices=ROLES, default=None, help="only accounts of this role")
     p = add_command(user, "password", _password, "set the password an account signs in with")
@@ -62,13 +74,25 @@ def _add(args: argparse.Namespace) -> Report:
 
     role = home_role(config.home) or ""
     made = services.add_user(
-        args.name, args.role, home_role=role, school=args.school, actor=console_actor()
+        args.name, args.role, home_role=role, schools=args.school, actor=console_actor()
     )
-    where = f" for school {made.school}" if made.school else ""
+    where = f" for school {', '.join(made.schools)}" if made.schools else ""
     return Report.ok(
         {"user": made.as_dict()},
         f"user {made.name} added as {made.role}{where}; the web sign-in sets a password",
     )
+
+
+def _schools(args: argparse.Namespace) -> Report:
+    open_home()
+    from cohortsafe.app.accounts import services
+    from cohortsafe.app.audit.services import console_actor
+
+    if args.add:
+        held = services.grant_school(args.name, args.add, actor=console_actor())
+    else:
+        held = services.revoke_school(args.name, args.remove, actor=console_actor())
+    return Report.ok({"user": held.as_dict()}, f"{held.name} looks after {', '.join(held.schools)}")
 
 
 def _list(args: argparse.Namespace) -> Report:
@@ -77,7 +101,9 @@ def _list(args: argparse.Namespace) -> Report:
 
     found = services.users(args.role)
     lines = [
-        f"{a.name}: {a.role}" + (f" of {a.school}" if a.school else "") + f", added {a.added_at}"
+        f"{a.name}: {a.role}"
+        + (f" of {', '.join(a.schools)}" if a.schools else "")
+        + f", added {a.added_at}"
         for a in found
     ] or ["no account yet: cohortsafe user add NAME --role …"]
     return Report.ok({"users": [a.as_dict() for a in found]}, "\n".join(lines))

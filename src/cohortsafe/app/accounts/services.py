@@ -7,6 +7,7 @@ account made here has no password yet: the web application's sign-in sets one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from cohortsafe.app.accounts.models import Account
+from cohortsafe.app.accounts.models import Account, SchoolAccess
 from cohortsafe.app.audit.services import record
 from cohortsafe.app.homelock import holds_home
 from cohortsafe.domain import SchoolCode
@@ -28,7 +29,9 @@ __all__ = [
     "SecondFactor",
     "account",
     "add_user",
+    "grant_school",
     "require_role",
+    "revoke_school",
     "set_password",
     "set_second_factor",
     "users",
@@ -45,18 +48,19 @@ ROLES_OF_HOME: dict[str, tuple[str, ...]] = {
 class AccountInfo:
     name: str
     role: str
-    school: str
+    schools: tuple[str, ...]  # a school administrator's school locations
     added_at: str
 
     @classmethod
     def of(cls, held: Account) -> AccountInfo:
-        return cls(held.name, held.role, held.school, held.added_at.isoformat(timespec="seconds"))
+        added = held.added_at.isoformat(timespec="seconds")
+        return cls(held.name, held.role, tuple(held.schools), added)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "role": self.role,
-            "school": self.school or None,
+            "schools": list(self.schools),
             "added_at": self.added_at,
         }
 
@@ -73,11 +77,23 @@ def _checked_name(name: str) -> str:
     return name
 
 
+def _school_code(code: str) -> str:
+    try:
+        return SchoolCode.parse(code).code
+    except IdentifierError as error:
+        raise UsageError(f"--school: {error}") from None
+
+
 @holds_home
 def add_user(
-    name: str, role: str, *, home_role: str, school: str | None = None, actor: str
+    name: str,
+    role: str,
+    *,
+    home_role: str,
+    schools: Sequence[str] = (),
+    actor: str,
 ) -> AccountInfo:
-    """Add an account with one role; a school administrator's names the school."""
+    """Add an account with one role; a school administrator's names one or more schools."""
     _checked_name(name)
     if role not in Account.Role.values:
         raise UsageError(f"a role is one of {', '.join(Account.Role.values)}")
@@ -87,15 +103,12 @@ def add_user(
             f"{_a(home_role)} home keeps accounts of role {', '.join(allowed)}; "
             f"{role} accounts belong in {_a(_home_of(role))} home"
         )
-    code = ""
+    codes: list[str] = []
     if role == Account.Role.SCHOOL:
-        if not school:
+        if not schools:
             raise UsageError("a school administrator's account names the school: --school BRINVEST")
-        try:
-            code = SchoolCode.parse(school).code
-        except IdentifierError as error:
-            raise UsageError(f"--school: {error}") from None
-    elif school:
+        codes = sorted({_school_code(code) for code in schools})
+    elif schools:
         raise UsageError("only a school administrator's account names a school")
     users = get_user_model()
     with transaction.atomic():
@@ -104,8 +117,43 @@ def add_user(
         user = users(username=name)
         user.set_unusable_password()
         user.save()
-        held = Account.objects.create(user=user, role=role, school=code, added_by=actor)
-        record("user.add", actor=actor, subject=name, role=role, school=code or None)
+        held = Account.objects.create(user=user, role=role, added_by=actor)
+        SchoolAccess.objects.bulk_create(
+            SchoolAccess(account=held, school=code, granted_by=actor) for code in codes
+        )
+        record("user.add", actor=actor, subject=name, role=role, schools=codes or None)
+    return AccountInfo.of(held)
+
+
+@holds_home
+def grant_school(name: str, school: str, *, actor: str) -> AccountInfo:
+    """Let the school administrator ``name`` look after ``school`` as well."""
+    held = require_role(name, Account.Role.SCHOOL)
+    code = _school_code(school)
+    with transaction.atomic():
+        _, made = SchoolAccess.objects.get_or_create(
+            account=held, school=code, defaults={"granted_by": actor}
+        )
+        if made:
+            record("user.school_granted", actor=actor, subject=name, school=code)
+    return AccountInfo.of(held)
+
+
+@holds_home
+def revoke_school(name: str, school: str, *, actor: str) -> AccountInfo:
+    """Take ``school`` away from the school administrator ``name``; never their last one."""
+    held = require_role(name, Account.Role.SCHOOL)
+    code = _school_code(school)
+    with transaction.atomic():
+        access = held.school_access.select_for_update().filter(school=code).first()
+        if access is None:
+            raise UsageError(f"{name} does not look after school {code}")
+        if held.school_access.count() == 1:
+            raise UsageError(
+                f"school {code} is the only school of {name}; an administrator keeps at least one"
+            )
+        access.delete()
+        record("user.school_revoked", actor=actor, subject=name, school=code)
     return AccountInfo.of(held)
 
 

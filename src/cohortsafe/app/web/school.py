@@ -40,12 +40,35 @@ from cohortsafe.errors import CohortsafeError
 school_admin = role_required(Account.Role.SCHOOL)
 
 
+#: the session's key for the school an administrator of several schools is working on
+CHOSEN_SCHOOL = "school"
+
+
 def _school(request: HttpRequest) -> School:
-    code: str = request.account.school  # type: ignore[attr-defined]
+    """The school the administrator is working on: the one chosen, else their first."""
+    codes: list[str] = request.account.schools  # type: ignore[attr-defined]
+    if not codes:
+        raise Http404
+    chosen = request.session.get(CHOSEN_SCHOOL)
+    code = chosen if chosen in codes else codes[0]
     found = School.objects.filter(brin=code[:4], vestiging=code[4:]).first()
     if found is None:
         raise Http404
+    if len(codes) > 1:
+        names = {s.code: s.name for s in School.objects.all()}
+        request.school_choices = [(c, names.get(c, "")) for c in codes]  # type: ignore[attr-defined]
     return found
+
+
+@school_admin
+@require_POST
+def choose_school(request: HttpRequest) -> HttpResponse:
+    """Work on another of the administrator's schools; any other code is a 404."""
+    code = request.POST.get("school", "")
+    if code not in request.account.schools:  # type: ignore[attr-defined]
+        raise Http404
+    request.session[CHOSEN_SCHOOL] = code
+    return redirect("web:school-overview")
 
 
 def _pupils(school: School) -> QuerySet[Pupil]:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("bezwaar/<str:school_code>/", parent.objection_form, name="parent-form"),
     # school administrators
     path("school/", school.overview, name="school-overview"),
+    path("school/kies/", school.choose_school, name="school-choose"),
     path("school/bezwaren/", school.objection_list, name="school-objections"),
     path("school/bezwaren/nieuw/", school.objection_new, name="school-objection-new"),
     path(
