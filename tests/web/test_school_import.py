@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -61,6 +62,12 @@ def test_a_wrong_line_is_shown_with_its_file_line_and_column(
     assert "leerlingen.csv" in page
     assert "geboortedatum" in page
     assert "<td>3</td>" in page
+    assert "deze datum bestaat niet" in page  # the reason in Dutch
+    assert "date does not exist" not in page
+    admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = admin.post("/school/import/", {"export": _zipped(kit, tmp_path / "en")})
+    english = english.content.decode()
+    assert "date does not exist" in english
     assert ExportImport.objects.count() == before  # nothing saved
     assert _leftovers() == []
 
@@ -72,7 +79,7 @@ def test_an_export_of_another_school_is_refused(web_school: WebSchool, tmp_path:
         kit.set("leerlingen.csv", line, "brin", "34CD")
     page = admin.post("/school/import/", {"export": _zipped(kit, tmp_path / "e")}).content.decode()
     assert "Niet geïmporteerd" in page
-    assert "another school" in page
+    assert "een andere school" in page
     assert not School.objects.filter(brin="34CD").exists()
 
 

@@ -31,6 +31,7 @@ from cohortsafe.app.web.forms import (
     ObjectionForm,
     WithdrawForm,
 )
+from cohortsafe.app.web.reasons import reason_in_language
 from cohortsafe.app.web.uploads import unpack_export_zip
 from cohortsafe.app.web.views import web_actor
 from cohortsafe.config import load
@@ -480,6 +481,9 @@ def _import_report(report: services.ImportReport) -> dict[str, Any]:
         "accepted": report.accepted,
         "school_year": report.school_year,
         "rows": report.rows,
-        "groups": shown["problem_groups"],
+        "groups": [
+            {**group, "reason": reason_in_language(group["reason"])}
+            for group in shown["problem_groups"]
+        ],
         "ignored": report.ignored_columns,
     }
