@@ -137,32 +137,35 @@ _WHAT = {
 _KNOWN = re.compile(r"^(?P<name>\w+) \(known: (?P<codes>.+)\)$")
 
 
-def _what(text: str) -> str:
+def _what(text: str) -> tuple[str, bool]:
     if text in _WHAT:
-        return _(_WHAT[text])
+        return _(_WHAT[text]), True
     found = _KNOWN.match(text)
     if found:
-        return _("%(name)s (known: %(codes)s)") % found.groupdict()
-    return text
+        return _("%(name)s (known: %(codes)s)") % found.groupdict(), True
+    return text, False
+
+
+def _in_words(reason: str) -> tuple[str, bool]:
+    """(``reason`` in the active language, whether every part of it is known here)."""
+    if reason in _FIXED:
+        return _(reason), True
+    unknown = _UNKNOWN.match(reason)
+    if unknown:
+        what, known_what = _what(unknown["what"])
+        return _("unknown %(what)s") % {"what": what}, known_what
+    for pattern, words in _PATTERNS:
+        found = pattern.match(reason)
+        if found:
+            return words(found), True
+    return reason, False
 
 
 def reason_in_language(reason: str) -> str:
     """``reason`` in the active language; unknown reasons as they are."""
-    if reason in _FIXED:
-        return _(reason)
-    unknown = _UNKNOWN.match(reason)
-    if unknown:
-        return _("unknown %(what)s") % {"what": _what(unknown["what"])}
-    for pattern, words in _PATTERNS:
-        found = pattern.match(reason)
-        if found:
-            return words(found)
-    return reason
+    return _in_words(reason)[0]
 
 
 def known(reason: str) -> bool:
     """Whether ``reason`` is one this module puts into words (for the tests)."""
-    if reason in _FIXED or any(p.match(reason) for p, _words in _PATTERNS):
-        return True
-    unknown = _UNKNOWN.match(reason)
-    return bool(unknown) and (unknown["what"] in _WHAT or bool(_KNOWN.match(unknown["what"])))
+    return _in_words(reason)[1]

@@ -52,12 +52,14 @@ def _school(request: HttpRequest) -> School:
         raise Http404
     chosen = request.session.get(CHOSEN_SCHOOL)
     code = chosen if chosen in codes else codes[0]
-    found = School.objects.filter(brin=code[:4], vestiging=code[4:]).first()
+    held = {s.code: s for s in School.objects.filter(brin__in=[c[:4] for c in codes])}
+    found = held.get(code)
     if found is None:
         raise Http404
     if len(codes) > 1:
-        names = {s.code: s.name for s in School.objects.all()}
-        request.school_choices = [(c, names.get(c, "")) for c in codes]  # type: ignore[attr-defined]
+        request.school_choices = [  # type: ignore[attr-defined]
+            (c, held[c].name if c in held else "") for c in codes
+        ]
     return found
 
 

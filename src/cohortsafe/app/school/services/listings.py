@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 
 from cohortsafe.app._csvlist import read_list
 from cohortsafe.app.audit.services import record
@@ -52,16 +52,15 @@ def school_status(code: str | None = None, *, actor: str) -> list[dict[str, Any]
         pupils = school.pupils.aggregate(
             total=Count("id"), current=Count("id", filter=Q(current=True))
         )
-        imports = {
-            row["school_year"]: {"count": row["count"], "last_imported_at": row["last"]}
-            for row in ExportImport.objects.filter(school=school)
-            .values("school_year")
-            .annotate(count=Count("id"), last=Max("imported_at"))
-            .order_by("school_year")
-        }
-        # the rows per table of each year's newest import: what the school holds per period
-        for made in ExportImport.objects.filter(school=school).order_by("imported_at", "pk"):
-            imports[made.school_year]["rows"] = made.rows
+        # per school year: how many imports, and the newest one's time and rows per table
+        imports: dict[str, dict[str, Any]] = {}
+        for made in ExportImport.objects.filter(school=school).order_by(
+            "school_year", "imported_at", "pk"
+        ):
+            entry = imports.setdefault(made.school_year, {"count": 0})
+            entry.update(
+                count=entry["count"] + 1, last_imported_at=made.imported_at, rows=made.rows
+            )
         deliveries: dict[str, dict[str, Any]] = {}
         for delivery in Delivery.objects.filter(school=school).order_by("period", "seq"):
             entry = deliveries.setdefault(delivery.period, {"count": 0, "newest_file": None})

@@ -142,10 +142,12 @@ def register_objection(
         raise RegisterError("say from whom the objection came (--from)")
     if received_on > dt.date.today():
         raise RegisterError("an objection cannot be received in the future")
-    with contextlib.ExitStack() as stack:
-        stored, digest = "", ""
-        if evidence is not None:
-            stored, digest = stack.enter_context(kept_evidence(pupil.school.code, evidence))
+    kept = (
+        kept_evidence(pupil.school.code, evidence)
+        if evidence is not None
+        else contextlib.nullcontext(("", ""))
+    )
+    with kept as (stored, digest):
         try:
             with transaction.atomic():
                 objection = Objection.objects.create(
