@@ -22,16 +22,19 @@ demo: $(STAMP)
 system-deps:
 	@scripts/system-deps.sh
 
+# every core: the slow property tests come in shards that the workers take in turn
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n auto --dist worksteal
+
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider
-	scripts/with-postgres.sh $(BIN)/python -m pytest -q -p no:cacheprovider -m db
+	$(PYTEST)
+	scripts/with-postgres.sh $(PYTEST) -m db
 	$(MAKE) --no-print-directory lint
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -x -m "not slow"
 
 test-postgres: $(STAMP) system-deps
-	scripts/with-postgres.sh $(BIN)/python -m pytest -q -p no:cacheprovider -m db
+	scripts/with-postgres.sh $(PYTEST) -m db
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

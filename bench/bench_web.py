@@ -265,6 +265,41 @@ def _crowd(clients: int, seconds: float, port: int, log: Log, step: Callable[...
     return time.perf_counter() - start
 
 
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds spent so far by the server's processes, the database's and this client."""
+
+    server: float
+    database: float
+    client: float
+
+    @staticmethod
+    def now(server_group: int) -> Cpu:
+        tick = os.sysconf("SC_CLK_TCK")
+        server = database = 0.0
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                text = Path(stat).read_text()
+            except OSError:
+                continue  # it ended while we looked
+            name = text[text.index("(") + 1 : text.rindex(")")]
+            fields = text[text.rindex(")") + 2 :].split()
+            used = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+            if int(fields[2]) == server_group:  # the process group `cohortsafe serve` leads
+                server += used
+            elif name == "postgres":
+                database += used
+        times = os.times()
+        return Cpu(server, database, times.user + times.system)
+
+    def since(self, before: Cpu) -> Cpu:
+        return Cpu(
+            self.server - before.server,
+            self.database - before.database,
+            self.client - before.client,
+        )
+
+
 def _pct(values: list[float], p: int) -> float | None:
     if not values:
         return None
@@ -405,6 +440,7 @@ def _inner(args: argparse.Namespace, database: str) -> None:
             base_s = _crowd(args.parents, args.baseline, port, log, baseline)
             given: list[str] = []
             load_start = time.perf_counter()
+            cpu_before = Cpu.now(server.pid)
             load_s = _crowd(
                 args.parents,
                 args.seconds,
@@ -412,6 +448,7 @@ def _inner(args: argparse.Namespace, database: str) -> None:
                 log,
                 lambda c, r: _parent(c, codes[r.randrange(len(codes))], r, given),
             )
+            cpu = Cpu.now(server.pid).since(cpu_before)
             status_s = _crowd(
                 args.parents, args.status, port, log, lambda c, r: _status(c, given, r)
             )
@@ -422,7 +459,7 @@ def _inner(args: argparse.Namespace, database: str) -> None:
         _report(
             args, database, url, home, env, log, codes, given, server_text, died,
             setup=setup, ready=ready, base_s=base_s, load_s=load_s, status_s=status_s,
-            load_start=load_start,
+            load_start=load_start, cpu=cpu,
         )  # fmt: skip
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -446,6 +483,7 @@ def _report(
     load_s: float,
     status_s: float,
     load_start: float,
+    cpu: Cpu,
 ) -> None:
     posts = log.of("post")
     accepted = [s for s in posts if s.status == 200 and s.reference]
@@ -467,7 +505,7 @@ def _report(
     doubled = sorted(r for r, n in stored_count.items() if n > 1)
     doubled += sorted(r for r, n in given_count.items() if n > 1 and r not in doubled)
     extra = sorted(set(stored_count) - set(given_count))
-    # the limits are checked, then the form stored: without the home's lock that can race
+    # the limits are counted, then the form stored: a race unless the count holds the chain
     per_school, per_sender = (
         max((n for (n,) in _query(url, home, f"{MOST} GROUP BY {column}")), default=0)
         for column in ("school_id", "sender")
@@ -577,6 +615,21 @@ def _report(
         + (f"; {len(status_refused)} lookups refused (429)" if status_refused else "")
         + ".",
     ]
+    used = cpu.server + cpu.database + cpu.client
+    cores = os.cpu_count() or 1
+    if load:
+        per = 1000 / len(load)
+        notes.append(
+            f"Where the time goes, during the load: CPU {cpu.server * per:.1f} ms per request "
+            f"in the server, {cpu.database * per:.1f} ms in PostgreSQL, {cpu.client * per:.1f} "
+            f"ms in this client: {used / load_s:.2f} of the machine's {cores} cores busy. "
+            f"With {args.parents} parents each waiting for their answer before the next "
+            f"request, a request waits {1000 * args.parents / (len(load) / load_s):.0f} ms on "
+            f"average (Little's law at {len(load) / load_s:.0f} requests/s); a p95 under "
+            f"200 ms would need about {args.parents / 0.1:.0f} requests/s, that is at most "
+            f"{1000 * cores / (args.parents / 0.1):.1f} ms of CPU per request for server, "
+            f"database and client together."
+        )
     if per_school > PER_SCHOOL or per_sender > PER_ADDRESS:
         notes.append(
             f"Finding: a limit was overshot: {per_school} forms stored for one school (limit "
@@ -596,9 +649,9 @@ def _report(
             f"Finding: the school's limit of 300 forms an hour (FormLimits.per_school) capped "
             f"the run after {first_refusal - load_start:.1f} s: once {len(stored)} forms were "
             f"stored ({len(accepted)} of them acknowledged), every further form got 429, so "
-            f"the rest of the load measures the refusal (which also takes the home's lock and "
-            f"writes an audit event). `--schools 8` spreads the parents over 8 locations of "
-            f"one home, each with its own limit."
+            f"the rest of the load measures the refusal (which also counts under the audit log's "
+            f"head and writes an audit event). `--schools 8` spreads the parents over 8 "
+            f"locations of one home, each with its own limit."
         )
     if died is not None:
         notes.append(f"cohortsafe serve stopped during the run (exit {died}).")

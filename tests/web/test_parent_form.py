@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from cohortsafe.app.school.models import Objection, ParentForm
+from tests.test_homelock import held  # noqa: F401 (a fixture: another process holds the home)
 from tests.web.conftest import SCHOOL, WebSchool
 
 URL = f"/bezwaar/{SCHOOL}/"
@@ -133,3 +134,42 @@ def test_the_form_speaks_dutch_and_english(
     assert f'<html lang="{language}">' in page
     expected = "Bezwaar" if language == "nl" else "Object to sharing"
     assert expected in page
+
+
+def test_the_empty_form_kept_for_the_next_parent_is_in_their_language_and_holds_nothing_sent(
+    web_school: WebSchool, client: Client
+) -> None:
+    """The empty form's fields are rendered once per language and kept: a parent never gets
+    another language's labels, nor what another parent filled in."""
+    first = client.get(URL).content.decode()
+    _send(client, child_birth_date="not a date")  # a bound form with an error, never kept
+    _send(client)
+    again = client.get(URL).content.decode()
+    strip_token = lambda page: re.sub(r'value="[^"]{32,}"', "TOKEN", page)  # noqa: E731
+    strip_nonce = lambda page: re.sub(r'nonce="[^"]+"', "NONCE", strip_token(page))  # noqa: E731
+    assert strip_nonce(again) == strip_nonce(first)
+    assert "Zoë" not in again
+    assert "ouder@example.org" not in again
+    english = Client()
+    english.post("/i18n/setlang/", {"language": "en", "next": URL})
+    page = english.get(URL).content.decode()
+    assert "Your child&#x27;s full name" in page
+    assert "Volledige naam van uw kind" not in page
+    assert "Volledige naam van uw kind" in again
+
+
+def test_a_parent_is_not_kept_waiting_while_the_school_works_on_its_home(
+    web_school: WebSchool,
+    client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """An administrator's import holds the home for a while: the form is one registry
+    transaction, which the database orders, so a parent neither waits nor gets an error."""
+    request.getfixturevalue("held")  # after the school is set up
+    monkeypatch.setenv("COHORTSAFE_LOCK_WAIT", "0.2")
+    status, page = _send(client)
+    assert status == 200
+    (reference,) = set(REFERENCE.findall(page))
+    looked = client.post("/bezwaar/status/", {"reference": reference}, REMOTE_ADDR="10.0.0.9")
+    assert "De school heeft uw formulier nog niet bekeken." in looked.content.decode()

@@ -1,24 +1,40 @@
-"""A registry database that cannot be written (full disk, read-only) becomes a StorageError.
+"""A registry database that cannot be written (full disk, read-only) becomes a StorageError,
+one that cannot be reached (no server, no such database, wrong password) a ConfigurationError.
 
 The transaction rolled back, so the home is as it was before that step; the
 user gets the reason instead of an internal error. Only fixed texts are shown:
-a database message may quote a value.
+a database message may quote a value, and ``DATABASE_URL`` may hold a password.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
-from cohortsafe.errors import StorageError
+from cohortsafe.errors import ConfigurationError, StorageError
 
-__all__ = ["registry_storage_errors"]
+__all__ = ["connect_registry", "registry_storage_errors"]
 
 # What SQLite says (fixed texts) and PostgreSQL's classes of resource errors.
 _SQLITE_STORAGE = ("database or disk is full", "readonly database", "disk I/O error")
 _PG_STORAGE_CLASSES = ("53", "58")  # insufficient resources, system error
+# What libpq says of a connection the server refused (it gives no SQLSTATE for them); the
+# text is matched, never shown, since it names the database and the user.
+_PG_UNREACHABLE = (
+    (
+        re.compile(r'database ".*" does not exist'),
+        "the database it names does not exist: create it (createdb) or name one that does",
+    ),
+    (re.compile(r'role ".*" does not exist'), "the user it names does not exist on the server"),
+    (
+        re.compile(r"password authentication failed|no password supplied"),
+        "the server refused the user name or password",
+    ),
+)
+_PG_NO_ANSWER = "no database server answers at the address it gives, or it refused the connection"
 
 
 def _storage_reason(error: OperationalError) -> str | None:
@@ -44,4 +60,21 @@ def registry_storage_errors() -> Iterator[None]:
         raise StorageError(
             f"the registry database could not be written ({reason}); the step it was in "
             "was rolled back: make room (or make the home writable) and run it again"
+        ) from None
+
+
+def connect_registry() -> None:
+    """Open the registry's connection, or raise a :class:`ConfigurationError` saying why not."""
+    try:
+        connection.ensure_connection()
+    except OperationalError as error:
+        if connection.vendor != "postgresql":
+            raise ConfigurationError(
+                "the registry database in the home cannot be opened; check that the home "
+                "folder is yours and readable"
+            ) from None
+        text = str(error)
+        reason = next((why for known, why in _PG_UNREACHABLE if known.search(text)), _PG_NO_ANSWER)
+        raise ConfigurationError(
+            f"the registry database in DATABASE_URL cannot be used: {reason}"
         ) from None

@@ -110,8 +110,9 @@ def open_home(role: str | None = None, *, create: bool = False) -> Config:
 
     if not settings.configured or not _django_ready():
         django.setup()
-    from cohortsafe.app.storage import registry_storage_errors
+    from cohortsafe.app.storage import connect_registry, registry_storage_errors
 
+    connect_registry()
     with registry_storage_errors():
         if _needs_setting_up(config.home):
             # two first commands at once must not both mark and migrate the home

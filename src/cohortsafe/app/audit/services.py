@@ -46,6 +46,24 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+def _head() -> AuditHead:
+    head, _ = AuditHead.objects.select_for_update().get_or_create(
+        id=1, defaults={"seq": 0, "hash": GENESIS}
+    )
+    return head
+
+
+def hold_chain() -> None:
+    """Take the chain's end for the rest of the caller's transaction.
+
+    Writers that first count what is stored (a limit of so many an hour) take it before
+    they count, so that two of them never both see room for one more. SQLite's immediate
+    transactions order writers already; PostgreSQL's row lock does it there."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("hold_chain() needs the caller's transaction")
+    _head()
+
+
 def record(action: str, *, actor: str, subject: str = "", **details: Any) -> AuditEvent:
     """Append one event to the chain (inside the caller's transaction, if any)."""
     (event,) = record_many([(action, subject, details)], actor=actor)
@@ -55,9 +73,7 @@ def record(action: str, *, actor: str, subject: str = "", **details: Any) -> Aud
 def record_many(events: list[tuple[str, str, dict[str, Any]]], *, actor: str) -> list[AuditEvent]:
     """Append ``(action, subject, details)`` events in order, holding the chain's end once."""
     with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(
-            id=1, defaults={"seq": 0, "hash": GENESIS}
-        )
+        head = _head()
         made = []
         seq, previous = head.seq, head.hash
         now = timezone.now()

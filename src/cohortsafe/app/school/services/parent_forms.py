@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from cohortsafe.app.audit.services import record
-from cohortsafe.app.homelock import holds_home
+from cohortsafe.app.audit.services import hold_chain, record
+from cohortsafe.app.homelock import holds_home, registry_only
 from cohortsafe.app.school.models import Objection, ParentForm, Pupil, School, StatusLookup
 from cohortsafe.app.school.services.registers import RegisterError, register_objection
 
@@ -81,7 +81,7 @@ def _clean(text: str, limit: int, what: str) -> str:
     return text
 
 
-@holds_home
+@registry_only
 def send_parent_form(
     school: School,
     *,
@@ -111,6 +111,7 @@ def send_parent_form(
     }
     hour_ago = timezone.now() - dt.timedelta(hours=1)
     with transaction.atomic():
+        hold_chain()  # no two forms count the same room under the limits
         recent = ParentForm.objects.filter(submitted_at__gte=hour_ago)
         if (
             recent.filter(sender=sender).count() >= limits.per_sender
@@ -149,7 +150,7 @@ class StatusAnswer:
     too_many: bool = False
 
 
-@holds_home
+@registry_only
 def look_up_parent_form(
     reference: str,
     *,
@@ -160,6 +161,7 @@ def look_up_parent_form(
     (references are random, this keeps anyone from trying them out)."""
     hour_ago = timezone.now() - dt.timedelta(hours=1)
     with transaction.atomic():
+        hold_chain()  # many lookups at once from one sender still count one by one
         StatusLookup.objects.filter(looked_at__lt=hour_ago).delete()
         if StatusLookup.objects.filter(sender=sender).count() >= limits.lookups_per_sender:
             return StatusAnswer(None, too_many=True)
