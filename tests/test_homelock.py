@@ -134,6 +134,7 @@ SERVICE_MODULES = (
     "cohortsafe.app.school.services.reinstatements",
     "cohortsafe.app.office.services",
     "cohortsafe.app.office.listings",
+    "cohortsafe.app.office.reference",
     "cohortsafe.app.accounts.services",
     "cohortsafe.app.research.services",
 )

@@ -73,6 +73,51 @@ print(json.dumps({
 """
 
 
+BESIDE_AN_IMPORT = r"""
+import datetime as dt, json, threading, time
+from cohortsafe.cli._home import open_home
+open_home("school", create=True)
+from django.db import connection, transaction
+from cohortsafe.app.audit.services import record
+from cohortsafe.app.school.models import ParentForm, School
+from cohortsafe.app.school.services import parent_forms as forms
+
+school = School.objects.create(brin="12AB", vestiging="00")
+holding = threading.Event()
+failed = []
+
+def import_():  # what school import does: the school's row, its pupils, then the chain
+    try:
+        with transaction.atomic():
+            list(School.objects.select_for_update().filter(pk=school.pk))
+            holding.set()
+            time.sleep(1.5)  # the pupils are written; the form arrives meanwhile
+            record("school.import", actor="test", subject=school.code)
+    except Exception as error:
+        failed.append(f"import: {type(error).__name__}: {error}")
+    finally:
+        connection.close()
+
+def form():
+    try:
+        holding.wait()
+        forms.send_parent_form(
+            school, child_name="Kind", child_birth_date=dt.date(2017, 3, 5), child_group=4,
+            parent_name="Ouder", parent_contact="ouder@example.org", sender="s")
+    except Exception as error:
+        failed.append(f"form: {type(error).__name__}: {error}")
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=import_), threading.Thread(target=form)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps({"failed": failed, "forms": ParentForm.objects.count()}))
+"""
+
+
 def _database(url: str) -> str:
     import psycopg
 
@@ -84,10 +129,10 @@ def _database(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def test_forms_and_lookups_sent_at_once_stay_within_the_limits(home: Path) -> None:
+def _run(script: str, home: Path) -> dict[str, object]:
     url = _database(os.environ["DATABASE_URL"])
     done = subprocess.run(
-        [sys.executable, "-c", AT_ONCE],
+        [sys.executable, "-c", script],
         env={**os.environ, "DATABASE_URL": url, "COHORTSAFE_HOME": str(home)},
         capture_output=True,
         text=True,
@@ -95,11 +140,21 @@ def test_forms_and_lookups_sent_at_once_stay_within_the_limits(home: Path) -> No
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
-    assert found == {
+    found: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def test_forms_and_lookups_sent_at_once_stay_within_the_limits(home: Path) -> None:
+    assert _run(AT_ONCE, home) == {
         "stored": 5,  # the school's limit, from two senders of at most 3 each
         "per_sender": [2, 3],
         "acknowledged": 5,
         "lookups_answered": 4,
         "lookups_stored": 4,
     }
+
+
+def test_a_form_sent_while_its_school_imports_waits_and_never_deadlocks(home: Path) -> None:
+    """The import holds the school's row, then writes to the audit chain; the form must not
+    hold the chain while it waits for that row, or PostgreSQL aborts one of the two."""
+    assert _run(BESIDE_AN_IMPORT, home) == {"failed": [], "forms": 1}

@@ -64,15 +64,15 @@ def registry_storage_errors() -> Iterator[None]:
 
 
 def connect_registry() -> None:
-    """Open the registry's connection, or raise a :class:`ConfigurationError` saying why not."""
+    """Open PostgreSQL's connection, or raise a :class:`ConfigurationError` saying why not.
+
+    SQLite's registry is a file in the home: what keeps it from opening (a read-only or
+    full home) is reported by the home's own checks and :func:`registry_storage_errors`."""
+    if connection.vendor != "postgresql":
+        return
     try:
         connection.ensure_connection()
     except OperationalError as error:
-        if connection.vendor != "postgresql":
-            raise ConfigurationError(
-                "the registry database in the home cannot be opened; check that the home "
-                "folder is yours and readable"
-            ) from None
         text = str(error)
         reason = next((why for known, why in _PG_UNREACHABLE if known.search(text)), _PG_NO_ANSWER)
         raise ConfigurationError(

@@ -27,6 +27,7 @@ EXAMPLES = {
     "schools": "cohortsafe office schools",
     "deliveries": "cohortsafe office deliveries --school 12AB00",
     "retractions": "cohortsafe office retractions --json",
+    "reference-load": "cohortsafe office reference-load schoolweging.csv",
 }
 
 
@@ -91,6 +92,19 @@ def register(groups: Subparsers) -> None:
     p.add_argument("--school", metavar="BRINVEST", default=None, help="only this school")
     add_school_year(p, required=False, help="only this school year")
     add_command(office, "retractions", _retractions, "retractions received")
+    p = add_command(
+        office,
+        "reference-load",
+        _reference_load,
+        "keep a school characteristic (schoolweging, 20–40) per school and year, by pseudonym",
+    )
+    p.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE.csv",
+        help="brinvest;schooljaar;schoolweging with a header (`synth --reference` writes one); "
+        "all or nothing",
+    )
     add_examples(office, EXAMPLES)
 
 
@@ -225,6 +239,32 @@ def _rotate(args: argparse.Namespace) -> Report:
         done,
         f"{done['purpose']} key {done['old']} → {done['new']}; "
         f"{done['files_rewritten']} vault files re-keyed",
+    )
+
+
+def _reference_load(args: argparse.Namespace) -> Report:
+    _services()
+    from cohortsafe.app.office.reference import load_reference
+
+    done = load_reference(args.file, actor=_actor())
+    if not done.accepted:
+        problems = [{"line": line, "reason": reason} for line, reason in done.problems]
+        lines = [f"line {line}: {reason}" for line, reason in done.problems]
+        return Report.rejected(
+            {"problems": problems},
+            f"{args.file} is refused, nothing is kept:\n" + "\n".join(lines),
+        )
+    data = {
+        "rows": done.rows,
+        "schools": done.schools,
+        "years": list(done.years),
+        "new": done.new,
+        "replaced": done.replaced,
+    }
+    return Report.ok(
+        data,
+        f"kept the schoolweging of {done.schools} schools for {', '.join(done.years)}: "
+        f"{done.new} new, {done.replaced} replaced",
     )
 
 

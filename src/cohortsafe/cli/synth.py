@@ -8,11 +8,13 @@ from pathlib import Path
 from cohortsafe.cli._commands import (
     Subparsers,
     add_command,
+    output_file,
     output_folder,
     positive,
     school_years,
 )
 from cohortsafe.cli._report import Report
+from cohortsafe.errors import UsageError
 
 
 def register(groups: Subparsers) -> None:
@@ -42,17 +44,32 @@ def register(groups: Subparsers) -> None:
         required=True,
         help="folder to write <schooljaar>/<BRINVEST>/ exports into",
     )
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="also write the office's reference file (a schoolweging per school and year, "
+        "for `office reference-load`); outside --out, which holds only exports",
+    )
 
 
 def _synth(args: argparse.Namespace) -> Report:
-    from cohortsafe.synth import SynthSpec, write_exports
+    from cohortsafe.synth import SynthSpec, write_exports, write_reference
 
     spec = SynthSpec(schools=args.schools, seed=args.seed, years=tuple(args.years))
-    summary = write_exports(spec, output_folder(args.out))
-    data = summary.as_dict()
+    out = output_folder(args.out)
+    if args.reference is not None and args.reference.resolve().is_relative_to(out.resolve()):
+        raise UsageError("--reference must be outside --out: `school import` reads all of it")
+    summary = write_exports(spec, out)
+    data: dict[str, object] = summary.as_dict()
     text = (
         f"wrote {summary.exports} exports ({summary.schools} schools × {len(spec.years)} years) "
         f"to {args.out}: {summary.pupils} pupil rows, {summary.results} results, "
         f"{summary.childcare} childcare rows, {summary.special} special-category rows"
     )
+    if args.reference is not None:
+        rows = write_reference(spec, output_file(args.reference, "--reference"))
+        data["reference"] = {"path": str(args.reference), "rows": rows}
+        text += f"; the office's reference ({rows} rows) to {args.reference}"
     return Report.ok(data, text)

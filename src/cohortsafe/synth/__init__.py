@@ -21,6 +21,8 @@ schools, about 1.4 million pupils a year) by writing one school at a time.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,12 +30,14 @@ import numpy as np
 
 from cohortsafe.domain import SchoolYear
 from cohortsafe.errors import UsageError
+from cohortsafe.files import write_atomic
+from cohortsafe.reference import REFERENCE_COLUMNS, WEGING_RANGE
 from cohortsafe.synth._exports import build_tables, write_tables
 from cohortsafe.synth._numbers import NumberStream
 from cohortsafe.synth._population import Population, make_schools
 from cohortsafe.synth._vendors import VENDORS
 
-__all__ = ["SynthSpec", "SynthSummary", "write_exports"]
+__all__ = ["SynthSpec", "SynthSummary", "write_exports", "write_reference"]
 
 DEFAULT_YEARS = (SchoolYear(2025),)
 
@@ -103,3 +107,29 @@ def _write_year(
         summary.results += tables.toetsresultaten.num_rows
         summary.childcare += tables.voorschool.num_rows
         summary.special += tables.bijzonder.num_rows
+
+
+def write_reference(spec: SynthSpec, path: Path) -> int:
+    """Write the office's reference file for the schools of ``spec``; returns its rows.
+
+    A stand-in for CBS's *schoolweging* (20 to 40), which CBS computes from its own
+    registers: it falls as the school's effect on its pupils' results rises, with noise,
+    and moves a little from year to year. It draws from a stream of its own, so the
+    exports of a seed stay the same bytes whether or not it is written."""
+    schools = make_schools(np.random.default_rng(spec.seed), spec.schools, len(VENDORS))
+    rng = np.random.default_rng([spec.seed, 0x5C00])
+    base = 30.0 - 12.0 * schools.effect + rng.normal(0.0, 2.0, schools.count)
+    years = sorted(spec.years)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(REFERENCE_COLUMNS)
+    for offset, year in enumerate(years):
+        drift = rng.normal(0.0, 0.3, schools.count) * offset
+        weging = np.clip(np.round(base + drift, 1), *WEGING_RANGE)
+        writer.writerows(
+            [schools.code(school), str(year), f"{weging[school]:.1f}"]
+            for school in range(schools.count)
+        )
+    write_atomic(path, out.getvalue().encode(), mode=0o644)
+    rows = schools.count * len(years)
+    return rows

@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS linkage (
 CREATE TABLE IF NOT EXISTS key_history (
     purpose VARCHAR, key_id VARCHAR, position INTEGER, done_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS counters (name VARCHAR, value BIGINT);
+CREATE TABLE IF NOT EXISTS school_reference (
+    school VARCHAR, schooljaar VARCHAR, schoolweging DOUBLE, loaded_at TIMESTAMP);
 ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS rows_json VARCHAR;
 ALTER TABLE retractions ADD COLUMN IF NOT EXISTS not_delivered BIGINT;
 ALTER TABLE reinstatements ADD COLUMN IF NOT EXISTS not_tombstoned BIGINT;
@@ -464,6 +466,38 @@ class Vault:
             "SELECT purpose, key_id, files_rewritten FROM key_history ORDER BY done_at, position"
         ).fetchall()
         return [(str(p), str(k), int(n or 0)) for p, k, n in rows]
+
+    def load_school_reference(self, rows: pa.Table) -> tuple[int, int]:
+        """Keep ``rows`` (school pseudonym, schooljaar, schoolweging) as the reference of their
+        schools and years, in place of what was kept for them; returns (new, replaced)."""
+        con = self.con
+        with self._transaction():
+            con.register("incoming_reference", rows)
+            try:
+                (replaced,) = con.execute(
+                    "SELECT count(*) FROM school_reference r JOIN incoming_reference i "
+                    "USING (school, schooljaar)"
+                ).fetchone() or (0,)
+                con.execute(
+                    "DELETE FROM school_reference USING incoming_reference i "
+                    "WHERE school_reference.school = i.school "
+                    "AND school_reference.schooljaar = i.schooljaar"
+                )
+                con.execute(
+                    "INSERT INTO school_reference SELECT school, schooljaar, schoolweging, ? "
+                    "FROM incoming_reference",
+                    [_now()],
+                )
+            finally:
+                con.unregister("incoming_reference")
+        return rows.num_rows - int(replaced), int(replaced)
+
+    def school_reference(self) -> pa.Table:
+        """The reference kept: school pseudonym, schooljaar, schoolweging."""
+        return self.con.sql(
+            "SELECT school, schooljaar, schoolweging FROM school_reference "
+            "ORDER BY schooljaar, school"
+        ).to_arrow_table()
 
     def current_deliveries(self) -> set[str]:
         """The ids of the deliveries the vault holds as current (not replaced)."""
@@ -1011,6 +1045,7 @@ class Vault:
                     ("deliveries", "school"),
                     ("retractions", "school"),
                     ("reinstatements", "school"),
+                    ("school_reference", "school"),
                 ],
                 "link": [("linkage", "link_hash")],
             }[purpose]

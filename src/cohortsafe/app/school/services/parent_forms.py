@@ -111,6 +111,10 @@ def send_parent_form(
     }
     hour_ago = timezone.now() - dt.timedelta(hours=1)
     with transaction.atomic():
+        # The school's row before the chain, in the order of an import or a delivery (which
+        # hold the row, then write to the chain): the other order deadlocks on PostgreSQL,
+        # where storing the form takes a share of the row its foreign key points at.
+        list(School.objects.select_for_update(no_key=True).filter(pk=school.pk).values("pk"))
         hold_chain()  # no two forms count the same room under the limits
         recent = ParentForm.objects.filter(submitted_at__gte=hour_ago)
         if (
