@@ -87,6 +87,17 @@ def _hosts(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _report_min_pupils(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigurationError("COHORTSAFE_REPORT_MIN_PUPILS must be a whole number") from None
+    if not 5 <= value <= 50:
+        # NCO's floor is 5 pupils per figure; a setting may raise it, never lower it
+        raise ConfigurationError("COHORTSAFE_REPORT_MIN_PUPILS must be between 5 and 50")
+    return value
+
+
 def _optional(text: str) -> str | None:
     return text or None
 
@@ -172,6 +183,14 @@ SETTINGS: tuple[Setting, ...] = (
         "(HSTS) and plain HTTP is redirected.",
         _flag,
     ),
+    Setting(
+        "report_min_pupils",
+        "COHORTSAFE_REPORT_MIN_PUPILS",
+        "5",
+        "Smallest number of pupils a figure of a school feedback report may rest on (5 to "
+        "50; NCO's pages name 5 and 6).",
+        _report_min_pupils,
+    ),
 )
 
 
@@ -188,6 +207,7 @@ class Config:
     debug: bool
     allowed_hosts: tuple[str, ...]
     https: bool
+    report_min_pupils: int
 
 
 def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:

@@ -87,6 +87,8 @@ HOME_PRIVATE = (
     "vault",
     "vault/catalog.duckdb*",
     "vault/data",
+    "reports",
+    "reports/*",
 )
 
 

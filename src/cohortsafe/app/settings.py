@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "cohortsafe.app.school",
     "cohortsafe.app.office",
     "cohortsafe.app.research",
+    "cohortsafe.app.publish",
     "cohortsafe.app.web",
 ]
 

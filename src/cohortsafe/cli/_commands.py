@@ -148,6 +148,7 @@ def register_all(groups: Subparsers) -> None:
         keys,
         office,
         package,
+        publish,
         research,
         school,
         sdc,
@@ -156,5 +157,18 @@ def register_all(groups: Subparsers) -> None:
         user,
     )
 
-    for module in (synth, school, keys, package, office, research, user, sdc, audit, serve, demo):
+    for module in (
+        synth,
+        school,
+        keys,
+        package,
+        office,
+        research,
+        publish,
+        user,
+        sdc,
+        audit,
+        serve,
+        demo,
+    ):
         module.register(groups)

@@ -83,7 +83,8 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
     retractions = root / "retractions"
 
     demo.run(
-        "An LVS vendor exports its schools (synthetic data)",
+        "An LVS vendor exports its schools (synthetic data); CBS's registers give each a "
+        "schoolweging",
         [
             "synth",
             "--schools",
@@ -94,6 +95,8 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
             f"{YEARS[0]}..{YEARS[-1]}",
             "--out",
             str(exports),
+            "--reference",
+            str(root / "schoolweging.csv"),
         ],
     )
     demo.run(
@@ -288,9 +291,30 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
     demo.run("The office scans every vault file for identifiers", [*office, "office", "scan"])
     demo.run("The office's audit log is an unbroken chain", [*office, "audit", "verify"])
     _research(demo, root, office)
+    _publish(demo, root, office)
     _web_users(demo, root, school, office, first)
     demo.run("The office's audit log is still an unbroken chain", [*office, "audit", "verify"])
     return demo.steps
+
+
+def _publish(demo: _Demo, root: Path, office: list[str]) -> None:
+    demo.run(
+        "The office keeps each school's schoolweging, by school pseudonym",
+        [*office, "office", "reference-load", str(root / "schoolweging.csv")],
+    )
+    demo.run(
+        "The office makes every school's feedback report; each school fetches only its own",
+        [
+            *office,
+            "publish",
+            "school-report",
+            "--all",
+            "--period",
+            PERIOD,
+            "--out",
+            str(root / "school-reports"),
+        ],
+    )
 
 
 def _web_users(demo: _Demo, root: Path, school: list[str], office: list[str], first: str) -> None:
@@ -302,16 +326,21 @@ def _web_users(demo: _Demo, root: Path, school: list[str], office: list[str], fi
     demo.run(
         "The office adds a staff account", [*office, "user", "add", "o.jansen", "--role", "office"]
     )
+    demo.run(
+        f"The office lets {first}'s administrator fetch that school's reports (and nothing else)",
+        [*office, "user", "add", "rapporten", "--role", "school", "--school", first],
+    )
     folder = root / "demo-passwords"
     private_dir(folder)
-    for home, name in ((school, "beheerder"), *((office, n) for n in WEB_PEOPLE)):
+    people = ((school, "beheerder"), (office, "rapporten"), *((office, n) for n in WEB_PEOPLE))
+    for home, name in people:
         password = secrets.token_urlsafe(12)
         write_private(folder / name, password.encode())
         demo.run(
             f"{name} gets a web password (demo only, shown here once: {password})",
             [*home, "user", "password", name, "--password-file", str(folder / name)],
         )
-        if home is office:
+        if home is office and name in WEB_PEOPLE:
             demo.run(
                 f"{name} gets an authenticator key: enter it in an authenticator app",
                 [*home, "user", "second-factor", name],
@@ -319,7 +348,7 @@ def _web_users(demo: _Demo, root: Path, school: list[str], office: list[str], fi
     demo.run(
         "To try the web screens, keep the demo's folders (cohortsafe demo --keep FOLDER) and "
         "run `cohortsafe --home FOLDER/school serve` (schools, parents at /bezwaar/"
-        f"{first}/) or `cohortsafe --home FOLDER/office serve` (research, review)",
+        f"{first}/) or `cohortsafe --home FOLDER/office serve` (research, review, school reports)",
         [*office, "user", "list"],
     )
 

@@ -39,8 +39,14 @@ __all__ = [
 
 #: which roles' accounts each kind of home keeps
 ROLES_OF_HOME: dict[str, tuple[str, ...]] = {
-    "office": (Account.Role.OFFICE, Account.Role.RESEARCHER, Account.Role.CHECKER),
     "school": (Account.Role.SCHOOL,),
+    # a school's administrator at the office fetches that school's feedback reports only
+    "office": (
+        Account.Role.OFFICE,
+        Account.Role.RESEARCHER,
+        Account.Role.CHECKER,
+        Account.Role.SCHOOL,
+    ),
 }
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cohortsafe.app.web import office, parent, research, review, school, views
+from cohortsafe.app.web import office, parent, reports, research, review, school, views
 
 app_name = "web"
 
@@ -43,6 +43,12 @@ urlpatterns = [
         name="school-consent-withdraw",
     ),
     path("school/leveringen/", school.delivery_list, name="school-deliveries"),
+    path("school/rapporten/", reports.report_list, name="school-reports"),
+    path(
+        "school/rapporten/<int:report_id>/<str:kind>/",
+        reports.report_download,
+        name="school-report",
+    ),
     path(
         "school/leveringen/<str:file_name>/",
         school.delivery_download,

@@ -12,6 +12,7 @@ from django_otp import match_token
 
 from cohortsafe.app.accounts.models import Account
 from cohortsafe.app.audit.services import record
+from cohortsafe.app.school.models import School
 from cohortsafe.app.web.access import account_of, needs_second_factor
 from cohortsafe.app.web.forms import CodeForm, SignInForm
 
@@ -29,6 +30,11 @@ def web_actor(request: HttpRequest) -> str:
     return f"web:{request.user.get_username()}"
 
 
+def _holds_school(held: Account) -> bool:
+    codes = held.schools
+    return any(s.code in codes for s in School.objects.filter(brin__in=[c[:4] for c in codes]))
+
+
 def home(request: HttpRequest) -> HttpResponse:
     held = account_of(request)
     if held is None:
@@ -36,6 +42,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if needs_second_factor(held) and not request.user.is_verified():  # type: ignore[union-attr]
         return redirect("web:second-factor")
     start = START.get(held.role)
+    if held.role == Account.Role.SCHOOL and not _holds_school(held):
+        start = "web:school-reports"  # an office's home: the school's reports are all it has
     if start is not None:
         return redirect(start)
     return render(request, "web/waiting.html", {"account": held})

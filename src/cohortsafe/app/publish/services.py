@@ -1,0 +1,193 @@
+"""The office makes school feedback reports from the vault; each school gets only its own.
+
+One call reads the school year's growth once and makes the report of one school or of
+every school with results. Each report is kept in the home's ``reports`` folder (0700,
+files 0600) and listed in the registry by BRIN and vestiging, so the web application can
+hand it to that school's administrators and to no one else; ``out`` writes a copy for
+the office. The vault read is one audit event with counts, never a school's code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from cohortsafe.app.audit.services import record
+from cohortsafe.app.homelock import holds_home
+from cohortsafe.app.office.models import RegisteredSchool
+from cohortsafe.app.office.services import open_vault, pseudonyms
+from cohortsafe.app.publish.models import SchoolReportFile
+from cohortsafe.app.school.models import School
+from cohortsafe.config import load
+from cohortsafe.domain import SchoolCode, SchoolYear
+from cohortsafe.errors import UsageError
+from cohortsafe.files import private_dir, write_atomic
+from cohortsafe.publish import (
+    LANGUAGES,
+    ReportHeading,
+    build_school_report,
+    growth_cells,
+    render_report_html,
+    render_report_pdf,
+)
+from cohortsafe.sdc import Policy, load_policy
+
+__all__ = ["MadeReport", "ReportRun", "make_school_reports", "report_policy", "reports_folder"]
+
+REPORTS = "reports"
+
+
+def reports_folder() -> Path:
+    return load().home / REPORTS
+
+
+def report_policy() -> Policy:
+    """The ``school_report`` policy with the setting's number of pupils per figure."""
+    threshold = load().report_min_pupils
+    shipped = load_policy("school_report")
+    if threshold == shipped.pupil_threshold:
+        return shipped
+    return load_policy(
+        {
+            "extends": "school_report",
+            "name": f"school_report_min{threshold}",
+            "min_pupils": {"threshold": threshold},
+        }
+    )
+
+
+@dataclass(frozen=True)
+class MadeReport:
+    """One report made: for which school, whether withheld, the files written."""
+
+    school: str
+    withheld: bool
+    files: tuple[str, ...]
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"school": self.school, "withheld": self.withheld, "files": list(self.files)}
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    period: str
+    reports: tuple[MadeReport, ...]
+    without_results: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "reports": [r.as_dict() for r in self.reports],
+            "withheld": sum(1 for r in self.reports if r.withheld),
+            "without_results": list(self.without_results),
+        }
+
+
+def _codes(schools: list[str] | None, known: set[str]) -> list[str]:
+    if schools is None:
+        return sorted(known)
+    return [SchoolCode.parse(code).code for code in schools]
+
+
+@holds_home
+def make_school_reports(
+    period: str,
+    *,
+    actor: str,
+    schools: list[str] | None = None,
+    out: Path | None = None,
+    pdf: bool = False,
+    lang: str = "nl",
+) -> ReportRun:
+    """The reports of ``schools`` (BRIN + vestiging) for ``period``; None: every school
+    registered at the office. ``out`` is a file (one school: ``.html`` or ``.pdf``) or a
+    folder (``<brinvest>-<period>.html``, and ``.pdf`` with ``pdf``)."""
+    year = str(SchoolYear.parse(period))
+    if lang not in LANGUAGES:
+        raise UsageError(f"language must be one of {', '.join(LANGUAGES)}")
+    single = out is not None and out.suffix.lower() in (".html", ".pdf")
+    if single and (schools is None or len(schools) != 1):
+        raise UsageError("--out names a file: give exactly one --school (or --out a folder)")
+    keys = pseudonyms()
+    registered = {f"{r.brin}{r.vestiging}" for r in RegisteredSchool.objects.all()}
+    names = {s.code: s.name for s in School.objects.all()}  # a school sharing the home
+    codes = _codes(schools, registered)
+    policy, comparison = report_policy(), load_policy("research")
+    with open_vault() as vault:
+        cells = growth_cells(vault.con, year, ("rekenen_wiskunde", "begrijpend_lezen", "spelling"))
+        reference = {
+            str(row["school"]): float(row["schoolweging"])
+            for row in vault.school_reference().to_pylist()
+            if row["schooljaar"] == year
+        }
+    present = cells.schools()
+    made: list[MadeReport] = []
+    missing: list[str] = []
+    folder = private_dir(reports_folder())
+    for code in codes:
+        pseudonym = keys.school(code)
+        if pseudonym not in present:
+            missing.append(code)
+            continue
+        report = build_school_report(
+            cells, pseudonym, year, policy=policy, comparison=comparison, reference=reference
+        )
+        page = render_report_html(report, ReportHeading(code, names.get(code, "")), lang=lang)
+        data = page.encode()
+        stem = f"{code}-{year}-{secrets.token_hex(4)}"
+        write_atomic(folder / f"{stem}.html", data)
+        wants_pdf = pdf or (single and out is not None and out.suffix.lower() == ".pdf")
+        pdf_bytes = render_report_pdf(page) if wants_pdf else None
+        if pdf_bytes is not None:
+            write_atomic(folder / f"{stem}.pdf", pdf_bytes)
+        written = _copy_out(out, code, year, data, pdf_bytes, single)
+        with transaction.atomic():
+            SchoolReportFile.objects.create(
+                brin=code[:4],
+                vestiging=code[4:],
+                period=year,
+                lang=lang,
+                made_by=actor,
+                withheld=report.withheld,
+                html_file=f"{stem}.html",
+                pdf_file=f"{stem}.pdf" if pdf_bytes is not None else "",
+                html_sha256=hashlib.sha256(data).hexdigest(),
+            )
+        made.append(MadeReport(code, report.withheld, written, report.as_dict()))
+    if schools is not None and len(codes) == 1 and missing:
+        raise UsageError(f"the vault holds no M and E results of this school for {year}")
+    record(
+        "publish.school_reports",
+        actor=actor,
+        period=year,
+        reports=len(made),
+        withheld=sum(1 for r in made if r.withheld),
+        without_results=len(missing),
+        policy=policy.fingerprint,
+    )
+    return ReportRun(year, tuple(made), tuple(missing))
+
+
+def _copy_out(
+    out: Path | None, code: str, year: str, page: bytes, pdf: bytes | None, single: bool
+) -> tuple[str, ...]:
+    if out is None:
+        return ()
+    if single:
+        data = pdf if out.suffix.lower() == ".pdf" else page
+        assert data is not None
+        write_atomic(out, data)
+        return (str(out),)
+    private_dir(out)
+    written = [out / f"{code}-{year}.html"]
+    write_atomic(written[0], page)
+    if pdf is not None:
+        written.append(out / f"{code}-{year}.pdf")
+        write_atomic(written[1], pdf)
+    return tuple(str(p) for p in written)

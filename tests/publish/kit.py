@@ -1,0 +1,68 @@
+"""Synthetic growth data for the publication tests: a vault-shaped results table in DuckDB."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+PERIOD = "2025-2026"
+DOMAINS = ("rekenen_wiskunde", "begrijpend_lezen", "spelling")
+
+
+def results(
+    sizes: Mapping[str, Mapping[int, int]],
+    *,
+    seed: int = 1,
+    scale: Mapping[str, str] | None = None,
+    effect: Mapping[str, float] | None = None,
+) -> pa.Table:
+    """M and E results of every pupil: ``sizes[school][jaargroep]`` pupils per group."""
+    rng = np.random.default_rng(seed)
+    rows: dict[str, list[object]] = {
+        k: []
+        for k in (
+            "school",
+            "pupil",
+            "schooljaar",
+            "leergebied",
+            "toetsmoment",
+            "jaargroep",
+            "vaardigheidsscore",
+            "schaal",
+        )
+    }
+    for school, groups in sizes.items():
+        shift = (effect or {}).get(school, 0.0)
+        for group, n in groups.items():
+            for p in range(n):
+                ability = rng.normal(0.0, 1.0) + shift
+                for domain in DOMAINS:
+                    for moment, t in (("M", 0.0), ("E", 0.5)):
+                        rows["school"].append(school)
+                        rows["pupil"].append(f"{school}-{group}-{p}")
+                        rows["schooljaar"].append(PERIOD)
+                        rows["leergebied"].append(domain)
+                        rows["toetsmoment"].append(moment)
+                        rows["jaargroep"].append(group)
+                        score = 100 + 20 * (group - 3 + t) + 15 * ability + rng.normal(0, 5)
+                        rows["vaardigheidsscore"].append(round(float(score), 1))
+                        rows["schaal"].append((scale or {}).get(school, "cito-vs-3.0"))
+    return pa.table(rows)
+
+
+def connect(table: pa.Table) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.register("incoming", table)
+    con.execute(
+        "CREATE TABLE toetsresultaten AS SELECT *, CAST(jaargroep AS TINYINT) AS jg FROM incoming"
+    )
+    con.execute("ALTER TABLE toetsresultaten DROP COLUMN jaargroep")
+    con.execute("ALTER TABLE toetsresultaten RENAME COLUMN jg TO jaargroep")
+    return con
+
+
+def country(schools: int = 20, pupils: int = 20) -> dict[str, dict[int, int]]:
+    return {f"s{i:02d}": dict.fromkeys(range(4, 9), pupils) for i in range(schools)}
