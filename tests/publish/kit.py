@@ -66,3 +66,21 @@ def connect(table: pa.Table) -> duckdb.DuckDBPyConnection:
 
 def country(schools: int = 20, pupils: int = 20) -> dict[str, dict[int, int]]:
     return {f"s{i:02d}": dict.fromkeys(range(4, 9), pupils) for i in range(schools)}
+
+
+def with_registers(table: pa.Table, *, seed: int = 1) -> duckdb.DuckDBPyConnection:
+    """``connect(table)`` plus leerlingen (a sex per pupil) and voorschool (a kind for most)."""
+    con = connect(table)
+    rows = table.select(["school", "pupil", "schooljaar", "jaargroep"]).to_pandas()
+    rows = rows.drop_duplicates().reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    rows["geslacht"] = rng.choice(["M", "V", "X"], len(rows), p=[0.49, 0.49, 0.02])
+    con.register("incoming_pupils", rows)
+    con.execute("CREATE TABLE leerlingen AS SELECT * FROM incoming_pupils")
+    care = rows[["pupil", "school", "schooljaar"]].copy()
+    care["soort"] = rng.choice(["vve", "kinderdagverblijf", "peuterspeelzaal", ""], len(care))
+    care["maanden"] = 12
+    care = care[care["soort"] != ""]
+    con.register("incoming_care", care)
+    con.execute("CREATE TABLE voorschool AS SELECT * FROM incoming_care")
+    return con

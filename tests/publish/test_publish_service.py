@@ -165,3 +165,48 @@ def test_the_console_makes_every_report(
     assert len(data["reports"]) == 5
     assert data["withheld"] == 0
     assert main(["publish", "school-report", "--period", PERIOD]) == 2  # --school or --all
+
+
+def _national_shown(run_reports: object, code: str) -> bool:
+    made = next(r for r in run_reports if r.school == code)  # type: ignore[attr-defined]
+    rows = [row for part in made.report["parts"] for row in part["rows"]]
+    return all(row["national"] is not None for row in rows)
+
+
+def test_reports_made_again_after_a_retraction_withhold_the_countrys_changed_figures(
+    vault_with_growth: list[str], office: Office, tmp_path: Path
+) -> None:
+    first = make_school_reports(PERIOD, actor="test")
+    assert _national_shown(first.reports, "12AB00")
+    with office_services.open_vault() as vault:
+        pupil = str(
+            vault.con.execute(
+                "SELECT pupil FROM leerlingen WHERE school = ? LIMIT 1",
+                [office_services.pseudonyms().school("30CD00")],
+            ).fetchone()[0]  # type: ignore[index]
+        )
+    with office_services.open_vault() as vault:
+        vault.retract("r-test", office_services.pseudonyms().school("30CD00"), [pupil])
+    again = make_school_reports(PERIOD, actor="test")
+    assert not _national_shown(again.reports, "12AB00")  # one pupil apart: withheld
+    history = json.loads((reports_folder() / f"released-{PERIOD}.json").read_text())
+    assert len(history) == 2
+    assert "30CD00" in json.dumps(history)  # kept by code: a key rotation changes nothing
+    assert stat.S_IMODE((reports_folder() / f"released-{PERIOD}.json").stat().st_mode) == 0o600
+
+
+def test_a_boards_administrator_gets_no_comparison_made_of_its_own_schools(
+    vault_with_growth: list[str],
+) -> None:
+    from cohortsafe.app.accounts import services as accounts
+
+    accounts.add_user(
+        "bestuur",
+        "school",
+        home_role="office",
+        schools=["12AB00", "30CD00", "31CD00", "32CD00"],
+        actor="t",
+    )
+    run = make_school_reports(PERIOD, actor="test")
+    assert not _national_shown(run.reports, "12AB00")  # only 33CD00 is left to compare
+    assert _national_shown(run.reports, "33CD00")  # four schools outside its own

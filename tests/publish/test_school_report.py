@@ -294,3 +294,72 @@ def test_standardised_growth_says_about_average_within_half_a_deviation() -> Non
         )
         assert row.verdict == expected
     assert np.isfinite([r.standardised for p in report.parts for r in p.rows]).all()
+
+
+def _released(table: pa.Table) -> dict[object, dict[str, int]]:
+    cells = growth_cells(connect(table), PERIOD, DOMAINS)
+    return {k: cells.populations(k) for k in cells.keys}
+
+
+def _without(table: pa.Table, pupils: set[str]) -> pa.Table:
+    return table.filter(pc.invert(pc.is_in(table["pupil"], pa.array(sorted(pupils)))))
+
+
+def test_a_report_made_again_after_a_retraction_withholds_the_countrys_changed_cells() -> None:
+    """Two runs of one period, one pupil apart: both national figures together give that
+    pupil's scores, so the second run shows the country only where the difference is a
+    group the research policy would publish (10 pupils of 3 schools, none dominant)."""
+    table = results(country(schools=16))
+    first = _released(table)
+    one = _without(table, {"s07-6-3"})
+    cells = growth_cells(connect(one), PERIOD, DOMAINS)
+    report = build_school_report(
+        cells,
+        "s00",
+        PERIOD,
+        policy=SCHOOL_REPORT,
+        comparison=RESEARCH,
+        reference={},
+        released=[first],  # type: ignore[list-item]
+    )
+    for part in report.parts:
+        for row in part.rows:
+            assert (row.national is None) == (row.jaargroep == 6), (part.leergebied, row)
+            if row.jaargroep == 6:
+                assert "comparison" in row.missing
+    # twelve pupils of four schools: a group the policy publishes, so the country shows
+    many = _without(table, {f"s{s:02d}-6-{p}" for s in (3, 4, 5, 6) for p in range(3)})
+    cells = growth_cells(connect(many), PERIOD, DOMAINS)
+    report = build_school_report(
+        cells,
+        "s00",
+        PERIOD,
+        policy=SCHOOL_REPORT,
+        comparison=RESEARCH,
+        reference={},
+        released=[first],  # type: ignore[list-item]
+    )
+    assert all(row.national is not None for part in report.parts for row in part.rows)
+
+
+def test_a_boards_own_schools_are_no_comparison_for_its_reports() -> None:
+    """A board that reads the reports of four of a cell's five schools subtracts its own
+    four: the country is shown to it only when the schools outside the board pass."""
+    sizes = {s: {6: 20} for s in ("b1", "b2", "b3", "b4", "x1")}
+    table = results(sizes)
+    cells = growth_cells(connect(table), PERIOD, DOMAINS)
+
+    def national(coalition: tuple[str, ...]) -> list[object]:
+        report = build_school_report(
+            cells,
+            "b1",
+            PERIOD,
+            policy=SCHOOL_REPORT,
+            comparison=RESEARCH,
+            reference={},
+            coalition=coalition,
+        )
+        return [row.national for part in report.parts for row in part.rows]
+
+    assert all(n is not None for n in national(()))
+    assert all(n is None for n in national(("b2", "b3", "b4")))

@@ -12,11 +12,12 @@ from cohortsafe.cli._report import Report
 EXAMPLES = {
     "school-report": "cohortsafe publish school-report --school 12AB00 --period 2025-2026 "
     "--out rapport.pdf",
+    "tables": "cohortsafe publish tables --period 2023-2024..2025-2026 --out tabellen",
 }
 
 
 def register(groups: Subparsers) -> None:
-    publish = add_group(groups, "publish", "the office: school feedback reports")
+    publish = add_group(groups, "publish", "the office: school feedback reports and public tables")
     p = add_command(
         publish,
         "school-report",
@@ -37,6 +38,25 @@ def register(groups: Subparsers) -> None:
     )
     p.add_argument("--pdf", action="store_true", help="also make each report as PDF")
     p.add_argument("--lang", choices=("nl", "en"), default="nl", help="language (default nl)")
+    t = add_command(
+        publish,
+        "tables",
+        _tables,
+        "national count tables (no school breakdown), checked with everything published before",
+    )
+    t.add_argument(
+        "--period", required=True, metavar="YYYY-YYYY[..YYYY-YYYY]", help="school year(s)"
+    )
+    t.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new folder")
+    t.add_argument(
+        "--dp",
+        type=float,
+        default=None,
+        metavar="EPSILON",
+        help="release the counts with differential privacy (OpenDP) instead; EPSILON is the "
+        "whole publication's budget",
+    )
+    t.add_argument("--lang", choices=("nl", "en"), default="nl", help="language (default nl)")
     add_examples(publish, EXAMPLES)
 
 
@@ -62,4 +82,30 @@ def _school_report(args: argparse.Namespace) -> Report:
     for made in run.reports:
         for path in made.files:
             lines.append(f"  wrote {path}")
+    return Report.ok(run.as_dict(), "\n".join(lines))
+
+
+def _tables(args: argparse.Namespace) -> Report:
+    open_home("office")
+    from cohortsafe.app.audit.services import console_actor
+    from cohortsafe.app.publish.services import make_public_tables
+
+    run = make_public_tables(
+        args.period, actor=console_actor(), out=args.out, epsilon=args.dp, lang=args.lang
+    )
+    lines = [f"public tables for {', '.join(run.years)}:"]
+    for table in run.tables:
+        if not table["published"]:
+            lines.append(f"  {table['name']}: not published ({'; '.join(table['reasons'])})")
+        elif table["epsilon"] is not None:
+            lines.append(
+                f"  {table['name']}: {table['cells']} figures, epsilon {table['epsilon']:.3g}"
+            )
+        else:
+            lines.append(
+                f"  {table['name']}: {table['cells']} figures, {table['suppressed']} secret (.)"
+            )
+    if run.epsilon is not None:
+        lines.append(f"privacy budget spent in total: epsilon {run.epsilon:.3g}")
+    lines += [f"  wrote {path}" for path in run.files]
     return Report.ok(run.as_dict(), "\n".join(lines))

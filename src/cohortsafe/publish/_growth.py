@@ -8,15 +8,15 @@ mixed: every figure belongs to one (domain, scale, jaargroep) cell.
 :class:`GrowthCells` keeps, per cell and school, what the disclosure rules need (pupils,
 value sums, extremes, the largest pupil values) and never a pupil's row, so the statistics
 of "every school but one" are arithmetic on it. :meth:`GrowthCells.stats` gives them as
-the engine's :class:`~cohortsafe.sdc._cellstats.CellStats`, for the school itself or for
-the rest of the country, so the policy's own rule objects judge them.
+the engine's :class:`~cohortsafe.sdc._cellstats.CellStats` for any group of schools (the
+school itself, the rest of the country, the schools of a fit), so the policy's own rule
+objects judge them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import duckdb
 import numpy as np
@@ -30,8 +30,6 @@ __all__ = ["MEASURES", "CellKey", "GrowthCells", "growth_cells", "pupil_growth"]
 MEASURES: tuple[str, ...] = ("m", "e", "groei")
 #: how many largest pupil values per school the rules may need (n of (n, k), p %)
 TOP = 3
-
-Side = Literal["own", "rest"]
 
 _PUPILS = """
 WITH scores AS (
@@ -176,10 +174,19 @@ class GrowthCells:
         variance = (float(cell.sq_groei.sum()) - total * total / n) / (n - 1)
         return float(np.sqrt(max(variance, 0.0)))
 
-    def stats(self, keys: Sequence[CellKey], school: str, side: Side, measure: str) -> CellStats:
-        """The rules' statistics of ``measure`` in ``keys``: of ``school`` alone (own) or of
-        every other school of the cell (rest)."""
-        rows = [self._side(self._cells[k], self._position[k].get(school), side) for k in keys]
+    def populations(self, key: CellKey) -> dict[str, int]:
+        """The pupils of each school in the cell."""
+        cell = self._cells[key]
+        return {school: int(n) for school, n in zip(cell.schools, cell.pupils, strict=True)}
+
+    def stats(
+        self, keys: Sequence[CellKey], measure: str, groups: Sequence[Collection[str]]
+    ) -> CellStats:
+        """The rules' statistics of ``measure`` in each of ``keys`` over the schools of the
+        matching group (the school alone, the other schools, the schools of a fit)."""
+        rows = [
+            self._subset(self._cells[key], group) for key, group in zip(keys, groups, strict=True)
+        ]
         size = len(rows)
         width = max([len(r.pupils) for r in rows] + [TOP])  # the rules index the largest few
         school_top = np.zeros((size, width), np.int64)
@@ -219,11 +226,8 @@ class GrowthCells:
         )
 
     @staticmethod
-    def _side(cell: _Cell, at: int | None, side: Side) -> _Cell:
-        if side == "own":
-            chosen = np.asarray([] if at is None else [at], dtype=np.int64)
-        else:
-            chosen = np.asarray([i for i in range(len(cell.schools)) if i != at], np.int64)
+    def _subset(cell: _Cell, group: Collection[str]) -> _Cell:
+        chosen = np.asarray([i for i, s in enumerate(cell.schools) if s in group], np.int64)
         return _Cell(
             schools=tuple(cell.schools[i] for i in chosen),
             pupils=cell.pupils[chosen],

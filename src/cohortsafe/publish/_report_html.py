@@ -192,7 +192,14 @@ svg { max-width: 100%; height: auto; }
 .key { display: inline-block; width: 0.9rem; height: 0.9rem; vertical-align: middle;
        margin-right: 0.3rem; }
 .k0 { background: #154273; } .k1 { background: #8fa9c7; } .k2 { background: #b35c00; }
-@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } }
+@page { size: A4; margin: 1.6cm 1.4cm; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10pt; }
+  h2 { break-after: avoid; }
+  table { font-size: 8pt; }
+  th, td { padding: 0.15rem 0.3rem; }
+  tr, figure { break-inside: avoid; }
+}
 """
 _COLOURS = ("#154273", "#8fa9c7", "#b35c00")
 

@@ -23,7 +23,7 @@ Three kinds of figure, three protections:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +31,12 @@ import numpy as np
 
 from cohortsafe.publish._growth import MEASURES, CellKey, GrowthCells
 from cohortsafe.sdc import Policy
+from cohortsafe.sdc._cellstats import CellStats
 
 __all__ = [
     "ABOUT_AVERAGE",
     "Measures",
+    "Populations",
     "ReportPart",
     "ReportRow",
     "SchoolReport",
@@ -162,18 +164,38 @@ class SchoolReport:
         }
 
 
+#: a released population: per cell, the pupils of each school behind its national figure
+Populations = Mapping[CellKey, Mapping[str, int]]
+
+
 def _passes(
-    cells: GrowthCells, keys: list[CellKey], school: str, side: str, policy: Policy
+    cells: GrowthCells, keys: list[CellKey], groups: list[set[str]], policy: Policy
 ) -> np.ndarray:
-    """Which of ``keys`` pass every cell rule of ``policy``, for all three measures."""
+    """Which of ``keys`` pass every cell rule of ``policy`` over their group of schools,
+    for all three measures."""
     ok = np.ones(len(keys), dtype=bool)
+    if not keys:
+        return ok
     for measure in MEASURES:
-        stats = cells.stats(keys, school, "own" if side == "own" else "rest", measure)
+        stats = cells.stats(keys, measure, groups)
         for rule in policy.cell_rules():
             for finding in rule.evaluate(stats):
                 ok &= ~finding.cells  # in a report no person reviews: a review flag blocks
         ok &= stats.n_pupils > 0
     return ok
+
+
+def _difference_passes(now: Mapping[str, int], before: Mapping[str, int], policy: Policy) -> bool:
+    """Whether the pupils in one release of a national figure and not the other (or the
+    other way round) form a group the policy would publish: otherwise the two versions
+    give that group away (a retraction between two runs of the reports)."""
+    moved = [abs(now.get(s, 0) - before.get(s, 0)) for s in set(now) | set(before)]
+    moved = sorted((m for m in moved if m), reverse=True)
+    if not moved:
+        return True
+    stats = CellStats.example(pupils=[sum(moved)], schools=[len(moved)], school_top=[moved])
+    rules = [r for r in (policy.min_pupils, policy.min_schools, policy.school_dominance) if r]
+    return not any(f.cells.any() for rule in rules for f in rule.evaluate(stats))
 
 
 def _fit_minimum(comparison: Policy) -> int:
@@ -186,24 +208,27 @@ def _fit_minimum(comparison: Policy) -> int:
 def _predicted(
     cells: GrowthCells,
     key: CellKey,
-    school: str,
     weging: float,
+    fitted: list[str],
     reference: Mapping[str, float],
-    fit_min_schools: int,
 ) -> Measures | None:
     names, _ = cells.school_means(key, "m")
-    fitted = [i for i, name in enumerate(names) if name in reference]
-    others = [i for i in fitted if names[i] != school]
-    x = np.asarray([reference[names[i]] for i in fitted])
-    if len(others) < fit_min_schools or np.ptp(x) == 0:
+    at = [i for i, name in enumerate(names) if name in set(fitted)]
+    x = np.asarray([reference[names[i]] for i in at])
+    if np.ptp(x) == 0:
         return None
-    weights = np.asarray([cells.pupils(key, names[i]) for i in fitted], dtype=np.float64)
+    weights = np.asarray([cells.pupils(key, names[i]) for i in at], dtype=np.float64)
     values = []
     for measure in MEASURES:
         _, means = cells.school_means(key, measure)
-        slope, intercept = np.polyfit(x, means[fitted], 1, w=np.sqrt(weights))
+        slope, intercept = np.polyfit(x, means[at], 1, w=np.sqrt(weights))
         values.append(float(intercept + slope * weging))
-    return Measures(*values)
+    return _rounded(Measures(*values))
+
+
+def _rounded(measures: Measures) -> Measures:
+    # a report holds only what it shows: more digits would tell more than the page does
+    return Measures(*(round(getattr(measures, m), 1) for m in MEASURES))
 
 
 def build_school_report(
@@ -214,24 +239,46 @@ def build_school_report(
     policy: Policy,
     comparison: Policy,
     reference: Mapping[str, float],
+    coalition: Collection[str] = (),
+    released: Sequence[Populations] = (),
 ) -> SchoolReport:
     """The report of ``school`` (pseudonym) for ``period``.
 
     ``policy`` protects the school's own figures (``school_report``), ``comparison`` the
     figures about other schools (``research``); ``reference`` is every school's
-    schoolweging of the period, by pseudonym.
+    schoolweging of the period, by pseudonym. ``coalition`` names the schools whose
+    reports reach the same people as this one (a board's administrator): what they know
+    of each other is taken away from every comparison group. ``released`` holds the
+    populations behind the national figures of earlier runs of the same period.
     """
     if policy.withhold is None or policy.percent_clip is None:
         raise ValueError("a school report's policy needs the withhold and percent_clip rules")
+    known = {school, *coalition}
     keys = cells.keys_of(school)
-    own_ok = _passes(cells, keys, school, "own", policy)
-    rest_ok = _passes(cells, keys, school, "rest", comparison)
+    own_ok = _passes(cells, keys, [{school}] * len(keys), policy)
+    rest = [set(cells.populations(k)) - known for k in keys]
+    rest_ok = _passes(cells, keys, rest, comparison)
+    for j, key in enumerate(keys):
+        now = cells.populations(key)
+        if any(
+            key in version and not _difference_passes(now, version[key], comparison)
+            for version in released
+        ):
+            rest_ok[j] = False
     weging = reference.get(school)
     fit_min = _fit_minimum(comparison)
+    fits = [sorted(s for s in cells.populations(k) if s in reference) for k in keys]
+    fit_others = [set(f) - known for f in fits]
+    fit_ok = _passes(cells, keys, fit_others, comparison) & np.asarray(
+        [len(f) >= fit_min for f in fit_others], dtype=bool
+    )
     rows: dict[tuple[str, str], list[ReportRow]] = {}
-    for key, own, rest in zip(keys, own_ok, rest_ok, strict=True):
+    for j, key in enumerate(keys):
+        predicted: Measures | None = None
+        if weging is not None and rest_ok[j] and fit_ok[j]:
+            predicted = _predicted(cells, key, weging, fits[j], reference)
         rows.setdefault((key.leergebied, key.schaal), []).append(
-            _row(cells, key, school, bool(own), bool(rest), weging, reference, fit_min, policy)
+            _row(cells, key, school, bool(own_ok[j]), bool(rest_ok[j]), weging, predicted, policy)
         )
     parts = []
     for (leergebied, schaal), found in sorted(rows.items()):
@@ -260,8 +307,7 @@ def _row(
     own: bool,
     rest: bool,
     weging: float | None,
-    reference: Mapping[str, float],
-    fit_min: int,
+    predicted: Measures | None,
     policy: Policy,
 ) -> ReportRow:
     if not own:
@@ -270,28 +316,26 @@ def _row(
     missing: list[str] = []
     national = standardised = share = None
     if rest:
-        national = Measures(*(cells.mean(key, m) for m in MEASURES))
+        exact = Measures(*(cells.mean(key, m) for m in MEASURES))
+        national = _rounded(exact)
         sd = cells.growth_sd(key)
         if sd > 0:
-            standardised = (mine.groei - national.groei) / sd
+            standardised = round((mine.groei - exact.groei) / sd, 2)
         grew = cells.growth_values(key, school)
-        percent = np.asarray([100.0 * float(np.mean(grew > national.groei))])
+        percent = np.asarray([100.0 * float(np.mean(grew > exact.groei))])
         assert policy.percent_clip is not None
         clipped, below, above = policy.percent_clip.clip(percent)
-        share = Share(float(clipped[0]), bool(below[0]), bool(above[0]))
+        share = Share(float(np.round(clipped[0])), bool(below[0]), bool(above[0]))
     else:
         missing.append("comparison")
-    predicted = None
     if weging is None:
         missing.append("reference")
-    else:
-        predicted = _predicted(cells, key, school, weging, reference, fit_min)
-        if predicted is None:
-            missing.append("model")
+    elif predicted is None:
+        missing.append("model")
     return ReportRow(
         key.jaargroep,
         cells.pupils(key, school),
-        mine,
+        _rounded(mine),
         national,
         predicted,
         standardised,

@@ -10,6 +10,7 @@ the office. The vault read is one audit event with counts, never a school's code
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
+from cohortsafe.app.accounts.models import SchoolAccess
 from cohortsafe.app.audit.services import record
 from cohortsafe.app.homelock import holds_home
 from cohortsafe.app.office.models import RegisteredSchool
@@ -25,19 +27,36 @@ from cohortsafe.app.publish.models import SchoolReportFile
 from cohortsafe.app.school.models import School
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolCode, SchoolYear
-from cohortsafe.errors import UsageError
+from cohortsafe.errors import ConfigurationError, UsageError
 from cohortsafe.files import private_dir, write_atomic
 from cohortsafe.publish import (
     LANGUAGES,
+    CellKey,
+    GrowthCells,
+    Populations,
     ReportHeading,
     build_school_report,
+    checked_tables,
+    dp_tables,
     growth_cells,
+    public_csv,
+    public_frames,
+    render_public_html,
     render_report_html,
     render_report_pdf,
+    symbols_note,
 )
-from cohortsafe.sdc import Policy, load_policy
+from cohortsafe.sdc import Ledger, Policy, load_policy
 
-__all__ = ["MadeReport", "ReportRun", "make_school_reports", "report_policy", "reports_folder"]
+__all__ = [
+    "MadeReport",
+    "ReportRun",
+    "TablesRun",
+    "make_public_tables",
+    "make_school_reports",
+    "report_policy",
+    "reports_folder",
+]
 
 REPORTS = "reports"
 
@@ -118,6 +137,8 @@ def make_school_reports(
     registered = {f"{r.brin}{r.vestiging}" for r in RegisteredSchool.objects.all()}
     names = {s.code: s.name for s in School.objects.all()}  # a school sharing the home
     codes = _codes(schools, registered)
+    code_of = {keys.school(code): code for code in registered | set(codes)}
+    boards = _coalitions()
     policy, comparison = report_policy(), load_policy("research")
     with open_vault() as vault:
         cells = growth_cells(vault.con, year, ("rekenen_wiskunde", "begrijpend_lezen", "spelling"))
@@ -130,13 +151,22 @@ def make_school_reports(
     made: list[MadeReport] = []
     missing: list[str] = []
     folder = private_dir(reports_folder())
+    history = folder / f"released-{year}.json"
+    released = _released(history, {code: p for p, code in code_of.items()})
     for code in codes:
         pseudonym = keys.school(code)
         if pseudonym not in present:
             missing.append(code)
             continue
         report = build_school_report(
-            cells, pseudonym, year, policy=policy, comparison=comparison, reference=reference
+            cells,
+            pseudonym,
+            year,
+            policy=policy,
+            comparison=comparison,
+            reference=reference,
+            coalition={keys.school(c) for c in boards.get(code, ())},
+            released=released,
         )
         page = render_report_html(report, ReportHeading(code, names.get(code, "")), lang=lang)
         data = page.encode()
@@ -162,6 +192,8 @@ def make_school_reports(
         made.append(MadeReport(code, report.withheld, written, report.as_dict()))
     if schools is not None and len(codes) == 1 and missing:
         raise UsageError(f"the vault holds no M and E results of this school for {year}")
+    if made:
+        _keep_released(history, cells, code_of)
     record(
         "publish.school_reports",
         actor=actor,
@@ -172,6 +204,58 @@ def make_school_reports(
         policy=policy.fingerprint,
     )
     return ReportRun(year, tuple(made), tuple(missing))
+
+
+def _coalitions() -> dict[str, set[str]]:
+    """Per school, the schools whose reports reach the same administrators (a board)."""
+    held: dict[int, set[str]] = {}
+    for access in SchoolAccess.objects.all():
+        held.setdefault(access.account_id, set()).add(access.school)
+    boards: dict[str, set[str]] = {}
+    for codes in held.values():
+        for code in codes:
+            boards.setdefault(code, set()).update(codes)
+    return boards
+
+
+def _cell_name(key: CellKey) -> str:
+    return f"{key.leergebied}|{key.schaal}|{key.jaargroep}"
+
+
+def _released(history: Path, pseudonym_of: dict[str, str]) -> list[Populations]:
+    """The populations behind the national figures of every earlier run of the period.
+
+    They are kept by BRIN and vestiging, not by pseudonym, so a rotated school key does
+    not make every school look new."""
+    if not history.exists():
+        return []
+    try:
+        versions = json.loads(history.read_text())
+    except ValueError:
+        raise ConfigurationError(
+            f"{history.name} in the reports folder is damaged: restore it from a backup; "
+            "reports of this school year cannot be made again safely without it"
+        ) from None
+    out: list[Populations] = []
+    for version in versions:
+        cells: dict[CellKey, dict[str, int]] = {}
+        for name, schools in version.items():
+            domain, scale, group = name.rsplit("|", 2)
+            cells[CellKey(domain, scale, int(group))] = {
+                pseudonym_of.get(code, code): int(n) for code, n in schools.items()
+            }
+        out.append(cells)
+    return out
+
+
+def _keep_released(history: Path, cells: GrowthCells, code_of: dict[str, str]) -> None:
+    versions = json.loads(history.read_text()) if history.exists() else []
+    now = {
+        _cell_name(key): {code_of.get(s, s): n for s, n in sorted(cells.populations(key).items())}
+        for key in cells.keys
+    }
+    if not versions or versions[-1] != now:
+        write_atomic(history, json.dumps([*versions, now], sort_keys=True).encode())
 
 
 def _copy_out(
@@ -191,3 +275,84 @@ def _copy_out(
         written.append(out / f"{code}-{year}.pdf")
         write_atomic(written[1], pdf)
     return tuple(str(p) for p in written)
+
+
+# --- public tables ----------------------------------------------------------------------
+
+PUBLICATIONS_LEDGER = "publications-ledger"
+
+
+@dataclass(frozen=True)
+class TablesRun:
+    years: tuple[str, ...]
+    tables: tuple[dict[str, Any], ...]
+    files: tuple[str, ...]
+    epsilon: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "years": list(self.years),
+            "tables": list(self.tables),
+            "files": list(self.files),
+            "epsilon_total": self.epsilon,
+        }
+
+
+@holds_home
+def make_public_tables(
+    period: str, *, actor: str, out: Path, epsilon: float | None = None, lang: str = "nl"
+) -> TablesRun:
+    """The national tables of ``period`` (one school year or ``A..B``) into ``out``.
+
+    Without ``epsilon`` every table passes the research policy and the office's ledger of
+    everything it published before; with it, the counts carry OpenDP noise instead and
+    ``epsilon`` is the publication's whole budget.
+    """
+    years = tuple(str(y) for y in SchoolYear.span(period))
+    if lang not in LANGUAGES:
+        raise UsageError(f"language must be one of {', '.join(LANGUAGES)}")
+    if epsilon is not None and not (0 < epsilon <= 10):
+        raise UsageError("--dp EPSILON must be more than 0 and at most 10")
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out} is not empty: choose a new folder for a publication")
+    policy = load_policy("research")
+    with open_vault() as vault:
+        frames = public_frames(vault.con, years)
+    if epsilon is None:
+        with Ledger.open(load().home / PUBLICATIONS_LEDGER, project="publications") as ledger:
+            tables = checked_tables(frames, years, policy=policy, ledger=ledger)
+        spent = None
+    else:
+        tables = dp_tables(frames, years, epsilon=epsilon)
+        spent = float(sum(t.epsilon or 0.0 for t in tables))
+    private_dir(out)
+    written = []
+    for table in tables:
+        if table.published:
+            path = out / f"{table.spec.name}.csv"
+            write_atomic(path, public_csv(table))
+            written.append(path)
+    note = out / ("verklaring-van-symbolen.txt" if lang == "nl" else "symbols.txt")
+    write_atomic(note, symbols_note(lang).encode())
+    page = out / "index.html"
+    write_atomic(
+        page,
+        render_public_html(
+            tables,
+            lang=lang,
+            min_pupils=policy.pupil_threshold,
+            min_schools=policy.min_schools.threshold if policy.min_schools else 1,
+            policy=policy.describe(),
+            dp_total=spent,
+        ).encode(),
+    )
+    written += [note, page]
+    record(
+        "publish.tables",
+        actor=actor,
+        years=list(years),
+        published=sum(1 for t in tables if t.published),
+        withheld=sum(1 for t in tables if not t.published),
+        epsilon=spent,
+    )
+    return TablesRun(years, tuple(t.as_dict() for t in tables), tuple(map(str, written)), spent)
