@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from stdnum.nl import bsn
 
-from cohortsafe.cli._demo_steps import run_demo
+from cohortsafe.cli._demo_steps import demo_summary, describe_summary, run_demo
 
 
 @pytest.mark.slow
@@ -52,3 +52,20 @@ def test_the_demo_runs_the_chain_from_lvs_export_to_a_verified_release(tmp_path:
     )
     assert again.returncode == 0, again.stderr
     assert again.stdout.rstrip("\n") == steps[-1].output
+    # the chain ends in publication: a report per school, public tables checked and with DP
+    reports = sorted((tmp_path / "school-reports").glob("*.html"))
+    assert len(reports) == 5
+    for page in reports:
+        own = page.name[:6]
+        text = page.read_text()
+        assert own in text
+        assert not [p.name[:6] for p in reports if p.name[:6] != own and p.name[:6] in text]
+    assert (tmp_path / "public-tables" / "index.html").is_file()
+    assert (tmp_path / "public-tables" / "leerlingen_per_leergebied.csv").is_file()
+    dp = next(o for title, o in outputs.items() if "differential privacy" in title)
+    assert "privacy budget spent in total: epsilon 1" in dp
+    summary = demo_summary(tmp_path)
+    assert summary["left_out"]["objection"] >= 1
+    assert "public-tables/index.html" in summary["files"]
+    assert any(f.startswith("school-reports/") for f in summary["files"])
+    assert "pupils left out because a parent objected" in describe_summary(summary)

@@ -297,6 +297,51 @@ def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
     return demo.steps
 
 
+#: what a delivery's exclusion counts count, in the summary's words
+LEFT_OUT = {
+    "objection": "pupils left out because a parent objected",
+    "results_outside_delivered_domains": "results of other subjects, never delivered",
+    "special_category_rows_without_study": "special-category rows without a study, not delivered",
+    "special_category_rows_without_consent": "special-category rows without consent, not delivered",
+}
+
+
+def demo_summary(root: Path) -> dict[str, Any]:
+    """What the demo left behind: every file it wrote, and what the deliveries left out."""
+    shown = _Demo()
+    listing = json.loads(
+        shown.run("", ["--home", str(root / "school"), "school", "deliveries", "--json"])
+    )
+    left_out: dict[str, int] = {}
+    for delivery in listing["deliveries"]:
+        for reason, count in delivery.get("exclusions", {}).items():
+            left_out[reason] = left_out.get(reason, 0) + int(count)
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    return {
+        "root": str(root),
+        "deliveries": len(listing["deliveries"]),
+        "left_out": left_out,
+        "files": files,
+    }
+
+
+def describe_summary(summary: dict[str, Any]) -> str:
+    folders: dict[str, int] = {}
+    for name in summary["files"]:
+        top = name.split("/", 1)[0]
+        folders[top] = folders.get(top, 0) + 1
+    lines = [f"== Summary: {summary['deliveries']} deliveries; left out of them:"]
+    lines += [
+        f"  {count} {LEFT_OUT.get(reason, reason)}"
+        for reason, count in sorted(summary["left_out"].items())
+    ]
+    lines.append(f"files written under {summary['root']} (--json names each):")
+    lines += [f"  {top}: {n} file(s)" for top, n in sorted(folders.items())]
+    if "note" in summary:
+        lines.append(summary["note"])
+    return "\n".join(lines)
+
+
 def _publish(demo: _Demo, root: Path, office: list[str]) -> None:
     demo.run(
         "The office keeps each school's schoolweging, by school pseudonym",
@@ -313,6 +358,25 @@ def _publish(demo: _Demo, root: Path, office: list[str]) -> None:
             PERIOD,
             "--out",
             str(root / "school-reports"),
+        ],
+    )
+    span = f"{YEARS[0]}..{YEARS[-1]}"
+    demo.run(
+        "The office publishes national tables, checked with everything it published before",
+        [*office, "publish", "tables", "--period", span, "--out", str(root / "public-tables")],
+    )
+    demo.run(
+        "Or the same counts with differential privacy, and the budget they spend",
+        [
+            *office,
+            "publish",
+            "tables",
+            "--period",
+            span,
+            "--out",
+            str(root / "public-tables-dp"),
+            "--dp",
+            "1.0",
         ],
     )
 

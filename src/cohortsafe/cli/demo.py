@@ -34,6 +34,8 @@ def _run(args: argparse.Namespace, root: Path) -> Report:
     from cohortsafe.cli import _demo_steps
 
     steps = _demo_steps.run_demo(root, schools=args.schools, seed=args.seed)
-    return Report.ok(
-        {"steps": [s.as_dict() for s in steps]}, "\n\n".join(s.describe() for s in steps)
-    )
+    summary = _demo_steps.demo_summary(root)
+    if args.keep is None:
+        summary["note"] = "the files were in a temporary folder, removed now: --keep keeps them"
+    text = "\n\n".join([*(s.describe() for s in steps), _demo_steps.describe_summary(summary)])
+    return Report.ok({"steps": [s.as_dict() for s in steps], "summary": summary}, text)
