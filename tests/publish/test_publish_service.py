@@ -210,3 +210,41 @@ def test_a_boards_administrator_gets_no_comparison_made_of_its_own_schools(
     run = make_school_reports(PERIOD, actor="test")
     assert not _national_shown(run.reports, "12AB00")  # only 33CD00 is left to compare
     assert _national_shown(run.reports, "33CD00")  # four schools outside its own
+
+
+def test_public_tables_leave_one_way_per_school_year_and_dp_budgets_add_up(
+    vault_with_growth: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cohortsafe.app.publish.services import make_public_tables
+
+    run = make_public_tables(PERIOD, actor="test", out=tmp_path / "t1")
+    assert [t["name"] for t in run.tables] == [
+        "leerlingen_per_leergebied",
+        "leerlingen_per_voorschool",
+        "leerlingen_per_geslacht",
+    ]
+    assert (tmp_path / "t1" / "index.html").is_file()
+    for path in run.files:
+        assert stat.S_IMODE(Path(path).stat().st_mode) == 0o600
+        text = Path(path).read_text()
+        assert not any(code in text for code in vault_with_growth)  # no school breakdown
+    with pytest.raises(UsageError, match="one way only"):
+        make_public_tables(PERIOD, actor="test", out=tmp_path / "t2", epsilon=1.0)
+    with pytest.raises(UsageError, match="not empty"):
+        make_public_tables(PERIOD, actor="test", out=tmp_path / "t1")
+    other = "2023-2024"
+    first = make_public_tables(other, actor="test", out=tmp_path / "d1", epsilon=4.0)
+    assert first.epsilon == pytest.approx(4.0)
+    assert sum(t["epsilon"] for t in first.tables) == pytest.approx(4.0)
+    make_public_tables(other, actor="test", out=tmp_path / "d2", epsilon=6.0)
+    with pytest.raises(UsageError, match="limit of 10"):
+        make_public_tables(other, actor="test", out=tmp_path / "d3", epsilon=0.5)
+    with pytest.raises(UsageError, match="one way only"):
+        make_public_tables(other, actor="test", out=tmp_path / "d4")
+    code = main(["publish", "tables", "--period", PERIOD, "--out", str(tmp_path / "t5"), "--json"])
+    assert code == 0, capsys.readouterr().out
+    data = json.loads(capsys.readouterr().out)
+    assert data["epsilon_total"] is None and len(data["files"]) >= 2
+    assert main(["publish", "tables", "--period", "2025", "--out", str(tmp_path / "t6")]) == 2
+    events = AuditEvent.objects.filter(action="publish.tables")
+    assert events.count() == 4

@@ -27,7 +27,7 @@ from cohortsafe.app.publish.models import SchoolReportFile
 from cohortsafe.app.school.models import School
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolCode, SchoolYear
-from cohortsafe.errors import ConfigurationError, UsageError
+from cohortsafe.errors import CohortsafeError, ConfigurationError, UsageError
 from cohortsafe.files import private_dir, write_atomic
 from cohortsafe.publish import (
     LANGUAGES,
@@ -59,6 +59,14 @@ __all__ = [
 ]
 
 REPORTS = "reports"
+
+
+def _years(period: str) -> list[SchoolYear]:
+    """``period`` as school years (one, or ``A..B``); a malformed one is a usage error."""
+    try:
+        return SchoolYear.span(period)
+    except (ValueError, CohortsafeError) as error:
+        raise UsageError(str(error)) from None
 
 
 def reports_folder() -> Path:
@@ -127,7 +135,9 @@ def make_school_reports(
     """The reports of ``schools`` (BRIN + vestiging) for ``period``; None: every school
     registered at the office. ``out`` is a file (one school: ``.html`` or ``.pdf``) or a
     folder (``<brinvest>-<period>.html``, and ``.pdf`` with ``pdf``)."""
-    year = str(SchoolYear.parse(period))
+    year = str(_years(period)[0]) if ".." not in period else ""
+    if not year:
+        raise UsageError("a report is of one school year, e.g. --period 2025-2026")
     if lang not in LANGUAGES:
         raise UsageError(f"language must be one of {', '.join(LANGUAGES)}")
     single = out is not None and out.suffix.lower() in (".html", ".pdf")
@@ -280,6 +290,53 @@ def _copy_out(
 # --- public tables ----------------------------------------------------------------------
 
 PUBLICATIONS_LEDGER = "publications-ledger"
+#: per school year, how its tables left: "checked" or "dp" with the budget spent so far
+METHODS = "methods.json"
+#: the most budget the tables of one school year may spend in all their DP releases
+DP_BUDGET_PER_YEAR = 10.0
+
+
+def _methods(folder: Path) -> dict[str, dict[str, Any]]:
+    path = folder / METHODS
+    if not path.exists():
+        return {}
+    try:
+        found = json.loads(path.read_text())
+    except ValueError:
+        raise ConfigurationError(
+            f"{METHODS} in {folder.name} is damaged: restore it from a backup before publishing"
+        ) from None
+    return dict(found)
+
+
+def _claim(folder: Path, years: tuple[str, ...], epsilon: float | None) -> None:
+    """One way out per school year: exact checked tables and noisy DP counts of the same
+    pupils together would let the noise be averaged away and the hidden cells estimated.
+    Repeated DP releases of a year add up their budgets, up to a limit."""
+    methods = _methods(folder)
+    method = "checked" if epsilon is None else "dp"
+    for year in years:
+        held = methods.get(year)
+        if held is not None and held["method"] != method:
+            raise UsageError(
+                f"the tables of {year} were published {held['method']} already; one school "
+                "year leaves one way only (checked tables or --dp), never both"
+            )
+        spent = float(held.get("epsilon", 0.0)) if held else 0.0
+        if epsilon is not None and spent + epsilon > DP_BUDGET_PER_YEAR + 1e-9:
+            raise UsageError(
+                f"the DP tables of {year} have spent epsilon {spent:g} already; this release "
+                f"would pass the limit of {DP_BUDGET_PER_YEAR:g} per school year"
+            )
+
+
+def _spend(folder: Path, years: tuple[str, ...], epsilon: float | None) -> None:
+    methods = _methods(folder)
+    for year in years:
+        held = methods.setdefault(year, {"method": "checked" if epsilon is None else "dp"})
+        if epsilon is not None:
+            held["epsilon"] = float(held.get("epsilon", 0.0)) + epsilon
+    write_atomic(folder / METHODS, json.dumps(methods, sort_keys=True).encode())
 
 
 @dataclass(frozen=True)
@@ -308,7 +365,7 @@ def make_public_tables(
     everything it published before; with it, the counts carry OpenDP noise instead and
     ``epsilon`` is the publication's whole budget.
     """
-    years = tuple(str(y) for y in SchoolYear.span(period))
+    years = tuple(str(y) for y in _years(period))
     if lang not in LANGUAGES:
         raise UsageError(f"language must be one of {', '.join(LANGUAGES)}")
     if epsilon is not None and not (0 < epsilon <= 10):
@@ -316,15 +373,18 @@ def make_public_tables(
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty: choose a new folder for a publication")
     policy = load_policy("research")
+    ledger_folder = private_dir(load().home / PUBLICATIONS_LEDGER)
+    _claim(ledger_folder, years, epsilon)
     with open_vault() as vault:
         frames = public_frames(vault.con, years)
     if epsilon is None:
-        with Ledger.open(load().home / PUBLICATIONS_LEDGER, project="publications") as ledger:
+        with Ledger.open(ledger_folder, project="publications") as ledger:
             tables = checked_tables(frames, years, policy=policy, ledger=ledger)
         spent = None
     else:
         tables = dp_tables(frames, years, epsilon=epsilon)
         spent = float(sum(t.epsilon or 0.0 for t in tables))
+    _spend(ledger_folder, years, spent)
     private_dir(out)
     written = []
     for table in tables:
