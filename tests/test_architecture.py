@@ -79,3 +79,37 @@ def test_import_linter_contracts_hold() -> None:
     lint = Path(sys.executable).parent / "lint-imports"
     result = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _imported_top_levels() -> set[str]:
+    found: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_every_library_the_code_imports_is_a_declared_dependency() -> None:
+    """A fresh `make demo` installs only what pyproject.toml lists: an import of anything
+    else works on a developer's machine and fails on a new one."""
+    import importlib.metadata as metadata
+    import re
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    declared = {
+        re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        for requirement in config["project"]["dependencies"]
+        + config["project"]["optional-dependencies"]["postgres"]
+    }
+    distributions = metadata.packages_distributions()
+    missing = []
+    for name in sorted(_imported_top_levels()):
+        if name in sys.stdlib_module_names or name in ("cohortsafe", "__future__"):
+            continue
+        owners = {d.lower().replace("_", "-") for d in distributions.get(name, [name])}
+        if not owners & declared:
+            missing.append(f"{name} ({', '.join(sorted(owners))})")
+    assert not missing, f"imported but not in pyproject's dependencies: {missing}"

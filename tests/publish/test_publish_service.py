@@ -16,7 +16,7 @@ from cohortsafe.app.publish.models import SchoolReportFile
 from cohortsafe.app.publish.services import make_school_reports, report_policy, reports_folder
 from cohortsafe.cli import main
 from cohortsafe.domain import SchoolCode
-from cohortsafe.errors import UsageError
+from cohortsafe.errors import ExistsError, UsageError
 from cohortsafe.package import KeyPair, write_key_pair
 from tests.office.kit import DEFAULT_PERIOD, Office, Pupil, office, tables
 from tests.research.airlock_kit import valid_bsns
@@ -96,10 +96,16 @@ def test_one_school_to_one_file_and_a_school_without_results_is_refused(
     run = make_school_reports(PERIOD, actor="test", schools=["30cd00"], out=tmp_path / "r.pdf")
     assert [r.school for r in run.reports] == ["30CD00"]
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
-    with pytest.raises(UsageError, match="no M and E results"):
+    with pytest.raises(UsageError, match="nothing to report"):
         make_school_reports("2019-2020", actor="test", schools=["30CD00"])
     with pytest.raises(UsageError, match="exactly one --school"):
         make_school_reports(PERIOD, actor="test", out=tmp_path / "all.html")
+    with pytest.raises(UsageError, match=r"FILE\.html or FILE\.pdf"):
+        make_school_reports(PERIOD, actor="test", schools=["30CD00"], out=tmp_path / "x.txt")
+    with pytest.raises(UsageError, match="not registered"):
+        make_school_reports(PERIOD, actor="test", schools=["99ZZ00"])
+    with pytest.raises(UsageError, match="--period"):
+        make_school_reports("2025", actor="test", schools=["30CD00"])
 
 
 def test_the_pupil_threshold_is_a_setting(
@@ -230,7 +236,7 @@ def test_public_tables_leave_one_way_per_school_year_and_dp_budgets_add_up(
         assert not any(code in text for code in vault_with_growth)  # no school breakdown
     with pytest.raises(UsageError, match="one way only"):
         make_public_tables(PERIOD, actor="test", out=tmp_path / "t2", epsilon=1.0)
-    with pytest.raises(UsageError, match="not empty"):
+    with pytest.raises(ExistsError, match="not empty"):
         make_public_tables(PERIOD, actor="test", out=tmp_path / "t1")
     other = "2023-2024"
     first = make_public_tables(other, actor="test", out=tmp_path / "d1", epsilon=4.0)
@@ -244,7 +250,8 @@ def test_public_tables_leave_one_way_per_school_year_and_dp_budgets_add_up(
     code = main(["publish", "tables", "--period", PERIOD, "--out", str(tmp_path / "t5"), "--json"])
     assert code == 0, capsys.readouterr().out
     data = json.loads(capsys.readouterr().out)
-    assert data["epsilon_total"] is None and len(data["files"]) >= 2
+    assert data["epsilon_total"] is None
+    assert len(data["files"]) >= 2
     assert main(["publish", "tables", "--period", "2025", "--out", str(tmp_path / "t6")]) == 2
     events = AuditEvent.objects.filter(action="publish.tables")
     assert events.count() == 4

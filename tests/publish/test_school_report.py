@@ -363,3 +363,43 @@ def test_a_boards_own_schools_are_no_comparison_for_its_reports() -> None:
 
     assert all(n is not None for n in national(()))
     assert all(n is None for n in national(("b2", "b3", "b4")))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(2, 30),
+    st.integers(0, 2**16),
+    st.sets(st.integers(0, 29), max_size=20),
+    st.booleans(),
+)
+def test_the_rest_of_a_cell_has_the_statistics_of_its_schools_counted_one_by_one(
+    schools: int, seed: int, left_out: set[int], masked: bool
+) -> None:
+    """The fast way (the whole cell less a few schools) gives what the rules would get
+    from the remaining schools themselves, for every measure."""
+    rng = np.random.default_rng(seed)
+    sizes = {f"s{i:02d}": {6: int(rng.integers(1, 12))} for i in range(schools)}
+    cells = growth_cells(connect(results(sizes, seed=seed)), PERIOD, DOMAINS)
+    keys = cells.keys
+    without = {f"s{i:02d}" for i in left_out}
+    among = [rng.random(len(cells.names(k))) < 0.7 for k in keys] if masked else None
+    for measure in MEASURES:
+        fast = cells.stats_without(keys, measure, without, among=among, tag=str(masked))
+        groups = [
+            cells.mask(k, without=without) & (among[j] if among is not None else True)
+            for j, k in enumerate(keys)
+        ]
+        slow = cells.stats(keys, measure, groups)
+        for name in ("n_pupils", "n_schools", "school_top"):
+            assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+        for name in (
+            "value_sum",
+            "pupil_value_total",
+            "school_value_total",
+            "school_value_top",
+            "pupil_value_top",
+        ):
+            assert np.allclose(getattr(fast, name), getattr(slow, name)), name
+        some = slow.n_pupils > 0
+        for name in ("value_min", "value_max"):
+            assert np.allclose(getattr(fast, name)[some], getattr(slow, name)[some]), name

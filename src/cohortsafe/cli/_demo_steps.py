@@ -13,6 +13,7 @@ import secrets
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,13 @@ class DemoFailed(CohortsafeError):
 @dataclass
 class _Demo:
     steps: list[Step] = field(default_factory=list)
+    #: told each step's title as it starts (the console shows progress on a terminal)
+    on_step: Callable[[str], None] | None = None
 
     def run(self, title: str, command: list[str]) -> str:
         """Run one command exactly as shown (its own process, no shell); keep what it printed."""
+        if self.on_step is not None and title:
+            self.on_step(title)
         full = [sys.executable, "-m", "cohortsafe.cli", *command]
         result = subprocess.run(full, capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:
@@ -72,8 +77,10 @@ def write_registry(path: Path, codes: list[str], key: Path) -> None:
         csv.writer(handle, lineterminator="\n").writerows(safe_row(row) for row in rows)
 
 
-def run_demo(root: Path, *, schools: int, seed: int) -> list[Step]:
-    demo = _Demo()
+def run_demo(
+    root: Path, *, schools: int, seed: int, on_step: Callable[[str], None] | None = None
+) -> list[Step]:
+    demo = _Demo(on_step=on_step)
     exports = root / "lvs-exports"
     school = ["--home", str(root / "school")]
     office = ["--home", str(root / "office")]
@@ -304,23 +311,40 @@ LEFT_OUT = {
     "special_category_rows_without_study": "special-category rows without a study, not delivered",
     "special_category_rows_without_consent": "special-category rows without consent, not delivered",
 }
+#: the demo's outputs a reader opens first
+SHOWN = (
+    ("the parents' letter", "brief-ouders.html"),
+    ("the released bundle", "release"),
+    ("the school reports", "school-reports"),
+    ("the public tables", "public-tables/index.html"),
+    ("the public tables with differential privacy", "public-tables-dp/index.html"),
+)
 
 
 def demo_summary(root: Path) -> dict[str, Any]:
-    """What the demo left behind: every file it wrote, and what the deliveries left out."""
-    shown = _Demo()
+    """What the demo left behind: every file it wrote, and what the deliveries of the
+    newest school year left out, and why."""
+    quiet = _Demo()
     listing = json.loads(
-        shown.run("", ["--home", str(root / "school"), "school", "deliveries", "--json"])
+        quiet.run("", ["--home", str(root / "school"), "school", "deliveries", "--json"])
+    )
+    retractions = json.loads(
+        quiet.run("", ["--home", str(root / "office"), "office", "retractions", "--json"])
     )
     left_out: dict[str, int] = {}
-    for delivery in listing["deliveries"]:
+    newest = [d for d in listing["deliveries"] if d["period"] == PERIOD]
+    for delivery in newest:
         for reason, count in delivery.get("exclusions", {}).items():
             left_out[reason] = left_out.get(reason, 0) + int(count)
+    retracted = sum(int(r.get("counts", {}).get("pupils", 0)) for r in retractions["retractions"])
     files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     return {
         "root": str(root),
-        "deliveries": len(listing["deliveries"]),
+        "period": PERIOD,
+        "deliveries": len(newest),
         "left_out": left_out,
+        "retracted_after_delivery": retracted,
+        "outputs": {name: str(root / path) for name, path in SHOWN if (root / path).exists()},
         "files": files,
     }
 
@@ -330,13 +354,19 @@ def describe_summary(summary: dict[str, Any]) -> str:
     for name in summary["files"]:
         top = name.split("/", 1)[0]
         folders[top] = folders.get(top, 0) + 1
-    lines = [f"== Summary: {summary['deliveries']} deliveries; left out of them:"]
-    lines += [
-        f"  {count} {LEFT_OUT.get(reason, reason)}"
-        for reason, count in sorted(summary["left_out"].items())
+    lines = [
+        f"== Summary: the {summary['deliveries']} deliveries of {summary['period']} left out",
+        *(
+            f"  {count} {LEFT_OUT.get(reason, reason)}"
+            for reason, count in sorted(summary["left_out"].items())
+        ),
+        f"  and {summary['retracted_after_delivery']} pupil(s) were retracted after delivery "
+        "(a late objection)",
+        "Open:",
+        *(f"  {name}: {path}" for name, path in summary["outputs"].items()),
+        f"Files written under {summary['root']} (--json names each):",
+        *(f"  {top}: {n} file(s)" for top, n in sorted(folders.items())),
     ]
-    lines.append(f"files written under {summary['root']} (--json names each):")
-    lines += [f"  {top}: {n} file(s)" for top, n in sorted(folders.items())]
     if "note" in summary:
         lines.append(summary["note"])
     return "\n".join(lines)
@@ -348,7 +378,8 @@ def _publish(demo: _Demo, root: Path, office: list[str]) -> None:
         [*office, "office", "reference-load", str(root / "schoolweging.csv")],
     )
     demo.run(
-        "The office makes every school's feedback report; each school fetches only its own",
+        "The office makes every school's feedback report; each school fetches only its own "
+        "(with a handful of schools most comparisons are withheld: too few use the same test)",
         [
             *office,
             "publish",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cohortsafe.cli._commands import Subparsers, add_command
@@ -30,10 +32,22 @@ def _demo(args: argparse.Namespace) -> Report:
         return _run(args, Path(tmp))
 
 
+def _shown(args: argparse.Namespace) -> Callable[[str], None] | None:
+    """On a terminal, each step's title as it starts (on stderr: stdout holds the report)."""
+    if args.json or not sys.stderr.isatty():
+        return None
+    count = iter(range(1, 1000))
+
+    def show(title: str) -> None:
+        print(f"[{next(count)}] {title} …", file=sys.stderr, flush=True)
+
+    return show
+
+
 def _run(args: argparse.Namespace, root: Path) -> Report:
     from cohortsafe.cli import _demo_steps
 
-    steps = _demo_steps.run_demo(root, schools=args.schools, seed=args.seed)
+    steps = _demo_steps.run_demo(root, schools=args.schools, seed=args.seed, on_step=_shown(args))
     summary = _demo_steps.demo_summary(root)
     if args.keep is None:
         summary["note"] = "the files were in a temporary folder, removed now: --keep keeps them"

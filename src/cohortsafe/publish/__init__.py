@@ -33,11 +33,13 @@ from cohortsafe.publish._school_report import (
     ABOUT_AVERAGE,
     Measures,
     Populations,
+    ReportBasis,
     ReportPart,
     ReportRow,
     SchoolReport,
     Share,
     build_school_report,
+    school_report,
 )
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "Measures",
     "Populations",
     "PublicTable",
+    "ReportBasis",
     "ReportHeading",
     "ReportPart",
     "ReportRow",
@@ -67,5 +70,6 @@ __all__ = [
     "render_public_html",
     "render_report_html",
     "render_report_pdf",
+    "school_report",
     "symbols_note",
 ]

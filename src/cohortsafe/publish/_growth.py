@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from cohortsafe.sdc._cellstats import CellStats, FloatArray, IntArray
+from cohortsafe.sdc._cellstats import BoolArray, CellStats, FloatArray, IntArray
 
 __all__ = ["MEASURES", "CellKey", "GrowthCells", "growth_cells", "pupil_growth"]
 
@@ -99,6 +99,7 @@ class GrowthCells:
         self._position = {
             key: {school: i for i, school in enumerate(cell.schools)} for key, cell in cells.items()
         }
+        self._wholes: dict[tuple[CellKey, str, str], _Whole] = {}
 
     @classmethod
     def from_arrow(cls, table: pa.Table) -> GrowthCells:
@@ -179,65 +180,214 @@ class GrowthCells:
         cell = self._cells[key]
         return {school: int(n) for school, n in zip(cell.schools, cell.pupils, strict=True)}
 
+    def mask(
+        self, key: CellKey, *, only: Collection[str] = (), without: Collection[str] = ()
+    ) -> BoolArray:
+        """The cell's schools as a mask: those in ``only`` (when given), less ``without``."""
+        position = self._position[key]
+        if only:
+            chosen = np.zeros(len(position), dtype=bool)
+            chosen[[position[s] for s in only if s in position]] = True
+        else:
+            chosen = np.ones(len(position), dtype=bool)
+        chosen[[position[s] for s in without if s in position]] = False
+        return chosen
+
+    def among(self, key: CellKey, schools: Collection[str]) -> BoolArray:
+        """The mask of the cell's schools that are in ``schools`` (a large set)."""
+        return np.asarray([s in schools for s in self._cells[key].schools], dtype=bool)
+
+    def names(self, key: CellKey) -> tuple[str, ...]:
+        return self._cells[key].schools
+
     def stats(
-        self, keys: Sequence[CellKey], measure: str, groups: Sequence[Collection[str]]
+        self, keys: Sequence[CellKey], measure: str, groups: Sequence[BoolArray]
     ) -> CellStats:
-        """The rules' statistics of ``measure`` in each of ``keys`` over the schools of the
-        matching group (the school alone, the other schools, the schools of a fit)."""
-        rows = [
-            self._subset(self._cells[key], group) for key, group in zip(keys, groups, strict=True)
-        ]
-        size = len(rows)
-        width = max([len(r.pupils) for r in rows] + [TOP])  # the rules index the largest few
-        school_top = np.zeros((size, width), np.int64)
-        school_value_top = np.zeros((size, width))
+        """The rules' statistics of ``measure`` in each of ``keys`` over the schools its
+        mask chooses (the school alone, the other schools, the schools of a fit).
+
+        The rules look at the few largest schools and pupils of a cell (at most the
+        dominance rules' n), so only the ``TOP`` largest are kept."""
+        size = len(keys)
+        n_pupils = np.zeros(size, np.int64)
+        n_schools = np.zeros(size, np.int64)
+        school_top = np.zeros((size, TOP), np.int64)
+        school_value_top = np.zeros((size, TOP))
         pupil_value_top = np.zeros((size, TOP))
-        for j, r in enumerate(rows):
-            school_top[j, : len(r.pupils)] = np.sort(r.pupils)[::-1]
+        value_sum, value_min, value_max = np.zeros(size), np.zeros(size), np.zeros(size)
+        pupil_total, school_total = np.zeros(size), np.zeros(size)
+        for j, (key, group) in enumerate(zip(keys, groups, strict=True)):
+            cell = self._cells[key]
+            at = np.flatnonzero(group)
+            if not len(at):
+                continue
+            pupils = cell.pupils[at]
+            sums = cell.sums[measure][at]
+            n_pupils[j], n_schools[j] = int(pupils.sum()), len(at)
+            school_top[j, : min(TOP, len(at))] = _largest(pupils)
             # as the engine counts a school's share: the size of its net sum (docs/sdc.md)
-            school_value_top[j, : len(r.pupils)] = np.sort(np.abs(r.sums[measure]))[::-1]
-            if len(r.pupils):
-                pooled = np.sort(r.tops[measure].ravel())[::-1][:TOP]
-                pupil_value_top[j, : len(pooled)] = pooled
-
-        def total(get: str) -> FloatArray:
-            return np.asarray([getattr(r, get)[measure].sum() for r in rows], dtype=np.float64)
-
-        def extreme(get: str, pick: str) -> FloatArray:
-            values = [getattr(r, get)[measure] for r in rows]
-            return np.asarray(
-                [getattr(np, pick)(v) if len(v) else 0.0 for v in values], dtype=np.float64
-            )
-
-        n_pupils = np.asarray([r.pupils.sum() for r in rows], dtype=np.int64)
+            school_value_top[j, : min(TOP, len(at))] = _largest(np.abs(sums))
+            pooled = _largest(cell.tops[measure][at].ravel())
+            pupil_value_top[j, : len(pooled)] = pooled
+            value_sum[j] = sums.sum()
+            value_min[j] = cell.mins[measure][at].min()
+            value_max[j] = cell.maxs[measure][at].max()
+            pupil_total[j] = cell.abs_sums[measure][at].sum()
+            school_total[j] = np.abs(sums).sum()
         return CellStats(
             aggregate="mean",
             n_records=n_pupils,
             n_pupils=n_pupils,
-            n_schools=np.asarray([len(r.pupils) for r in rows], dtype=np.int64),
+            n_schools=n_schools,
             school_top=school_top,
-            value_sum=total("sums"),
-            value_min=extreme("mins", "min"),
-            value_max=extreme("maxs", "max"),
+            value_sum=value_sum,
+            value_min=value_min,
+            value_max=value_max,
             pupil_value_top=pupil_value_top,
-            pupil_value_total=total("abs_sums"),
+            pupil_value_total=pupil_total,
             school_value_top=school_value_top,
-            school_value_total=np.asarray([np.abs(r.sums[measure]).sum() for r in rows]),
+            school_value_total=school_total,
         )
 
-    @staticmethod
-    def _subset(cell: _Cell, group: Collection[str]) -> _Cell:
-        chosen = np.asarray([i for i, s in enumerate(cell.schools) if s in group], np.int64)
-        return _Cell(
-            schools=tuple(cell.schools[i] for i in chosen),
-            pupils=cell.pupils[chosen],
-            sums={v: a[chosen] for v, a in cell.sums.items()},
-            mins={v: a[chosen] for v, a in cell.mins.items()},
-            maxs={v: a[chosen] for v, a in cell.maxs.items()},
-            abs_sums={v: a[chosen] for v, a in cell.abs_sums.items()},
-            tops={v: a[chosen] for v, a in cell.tops.items()},
-            sq_groei=cell.sq_groei[chosen],
+    def stats_without(
+        self,
+        keys: Sequence[CellKey],
+        measure: str,
+        without: Collection[str],
+        *,
+        among: Sequence[BoolArray] | None = None,
+        tag: str = "all",
+    ) -> CellStats:
+        """:meth:`stats` over every school of each cell (or of its ``among`` mask, cached
+        under ``tag``) but ``without``: the whole cell's figures worked out once, less the
+        few schools left out, so a report costs the same in a small or a national year."""
+        masks = None
+        if len(without) > _FEW:  # a large board: the general way
+            masks = []
+            for j, key in enumerate(keys):
+                mask = self.mask(key, without=without)
+                masks.append(mask if among is None else mask & among[j])
+            return self.stats(keys, measure, masks)
+        size = len(keys)
+        counts = {
+            "n_pupils": np.zeros(size, np.int64),
+            "n_schools": np.zeros(size, np.int64),
+            "school_top": np.zeros((size, TOP), np.int64),
+        }
+        out = {
+            "school_value_top": np.zeros((size, TOP)),
+            "pupil_value_top": np.zeros((size, TOP)),
+            "value_sum": np.zeros(size),
+            "value_min": np.zeros(size),
+            "value_max": np.zeros(size),
+            "pupil_value_total": np.zeros(size),
+            "school_value_total": np.zeros(size),
+        }
+        for j, key in enumerate(keys):
+            whole = self._whole(key, measure, None if among is None else among[j], tag)
+            position = self._position[key]
+            gone = [position[s] for s in without if s in position and whole.member[position[s]]]
+            cell = self._cells[key]
+            left = whole.schools - len(gone)
+            if left <= 0:
+                continue
+            counts["n_pupils"][j] = whole.pupils - int(cell.pupils[gone].sum())
+            counts["n_schools"][j] = left
+            out["value_sum"][j] = whole.sum - float(cell.sums[measure][gone].sum())
+            out["pupil_value_total"][j] = whole.abs_sum - float(cell.abs_sums[measure][gone].sum())
+            out["school_value_total"][j] = whole.net_abs - float(
+                np.abs(cell.sums[measure][gone]).sum()
+            )
+            skip = set(gone)
+            counts["school_top"][j] = _first(whole.by_pupils, skip, cell.pupils, TOP)
+            out["school_value_top"][j] = _first(whole.by_net, skip, np.abs(cell.sums[measure]), TOP)
+            out["value_min"][j] = _first(whole.by_min, skip, cell.mins[measure], 1)[0]
+            out["value_max"][j] = _first(whole.by_max, skip, cell.maxs[measure], 1)[0]
+            kept = [v for v, owner in whole.pupil_tops if owner not in skip][:TOP]
+            out["pupil_value_top"][j, : len(kept)] = kept
+        return CellStats(
+            aggregate="mean",
+            n_records=counts["n_pupils"],
+            n_pupils=counts["n_pupils"],
+            n_schools=counts["n_schools"],
+            school_top=counts["school_top"],
+            value_sum=out["value_sum"],
+            value_min=out["value_min"],
+            value_max=out["value_max"],
+            pupil_value_top=out["pupil_value_top"],
+            pupil_value_total=out["pupil_value_total"],
+            school_value_top=out["school_value_top"],
+            school_value_total=out["school_value_total"],
         )
+
+    def _whole(self, key: CellKey, measure: str, among: BoolArray | None, tag: str) -> _Whole:
+        cache = (key, measure, tag)
+        found = self._wholes.get(cache)
+        if found is None:
+            cell = self._cells[key]
+            member = np.ones(len(cell.schools), bool) if among is None else among
+            at = np.flatnonzero(member)
+            depth = TOP + _FEW
+            sums = cell.sums[measure]
+
+            def order(values: np.ndarray, descending: bool = True) -> np.ndarray:
+                picked = at[np.argsort(-values[at] if descending else values[at], kind="stable")]
+                return picked[:depth]
+
+            tops = cell.tops[measure][at]
+            owners = np.repeat(at, tops.shape[1])
+            flat = tops.ravel()
+            best = np.argsort(-flat, kind="stable")[: TOP * (1 + _FEW)]
+            found = self._wholes[cache] = _Whole(
+                member=member,
+                schools=len(at),
+                pupils=int(cell.pupils[at].sum()),
+                sum=float(sums[at].sum()),
+                abs_sum=float(cell.abs_sums[measure][at].sum()),
+                net_abs=float(np.abs(sums[at]).sum()),
+                by_pupils=order(cell.pupils),
+                by_net=order(np.abs(sums)),
+                by_min=order(cell.mins[measure], descending=False),
+                by_max=order(cell.maxs[measure]),
+                pupil_tops=[(float(flat[i]), int(owners[i])) for i in best],
+            )
+        return found
+
+
+#: up to this many schools left out, a report uses the cell's figures less theirs
+_FEW = 16
+
+
+@dataclass(frozen=True)
+class _Whole:
+    """A cell's (or its masked part's) totals and orders, for :meth:`stats_without`."""
+
+    member: BoolArray
+    schools: int
+    pupils: int
+    sum: float
+    abs_sum: float
+    net_abs: float
+    by_pupils: np.ndarray  # school positions, largest first (the first few)
+    by_net: np.ndarray
+    by_min: np.ndarray  # smallest first
+    by_max: np.ndarray
+    pupil_tops: list[tuple[float, int]]  # (|value|, school position), largest first
+
+
+def _first(order: np.ndarray, skip: set[int], values: np.ndarray, n: int) -> np.ndarray:
+    """The values of the first ``n`` schools of ``order`` not in ``skip`` (0-padded)."""
+    picked = [values[i] for i in order if int(i) not in skip][:n]
+    out = np.zeros(n, dtype=values.dtype)
+    out[: len(picked)] = picked
+    return out
+
+
+def _largest(values: np.ndarray) -> np.ndarray:
+    """The ``TOP`` largest of ``values``, largest first."""
+    if len(values) > TOP:
+        values = np.partition(values, len(values) - TOP)[-TOP:]
+    return np.sort(values)[::-1]
 
 
 def _padded(lists: list[list[float] | None]) -> FloatArray:

@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 JAARGROEPEN: tuple[int, ...] = tuple(range(1, 9))
+#: the groups in which the LVS tests of the NCO domains are taken
+TESTED_GROUPS: tuple[int, ...] = tuple(range(3, 9))
 NO_CHILDCARE = "geen"
 
 
@@ -58,10 +60,14 @@ class TableSpec:
     categories: tuple[str, ...]
     #: the most cells one pupil can add to in one school year (the DP bound, per year)
     cells_per_pupil_year: int
+    #: the jaargroepen the table can have pupils in (public: tests start in groep 3)
+    groups: tuple[int, ...] = JAARGROEPEN
 
 
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec("leerlingen_per_leergebied", "leergebied", NCO_DOMAINS, len(NCO_DOMAINS)),
+    TableSpec(
+        "leerlingen_per_leergebied", "leergebied", NCO_DOMAINS, len(NCO_DOMAINS), TESTED_GROUPS
+    ),
     TableSpec("leerlingen_per_voorschool", "voorschool", (*CHILDCARE_KINDS, NO_CHILDCARE), 1),
     TableSpec("leerlingen_per_geslacht", "geslacht", SEXES, 1),
 )
@@ -208,7 +214,7 @@ def dp_tables(
         keys = [
             (category, str(group), year)
             for category in spec.categories
-            for group in JAARGROEPEN
+            for group in spec.groups
             for year in years
         ]
         counts = (

@@ -34,19 +34,23 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "symbols": "Verklaring van symbolen",
         "secret": ". = geheim: dit cijfer laten wij weg om leerlingen en scholen te beschermen",
-        "total": "Totaal = alle groepen, categorieën of schooljaren samen",
+        "total": (
+            "Totaal = alle groepen, categorieën of schooljaren samen. Een leerling telt daarin "
+            "één keer per schooljaar, en in de tabel per leergebied één keer per leergebied."
+        ),
         "method": "Methode",
         "checked": (
             "Elk cijfer gaat over minstens {n} leerlingen van minstens {schools} scholen, en "
             "geen één of twee scholen hebben het grootste deel ervan. Weggelaten cijfers "
             "zijn zo gekozen dat ze niet terug te rekenen zijn uit de totalen, ook niet met "
-            "de andere tabellen van deze en eerdere publicaties samen ({policy})."
+            "de andere tabellen van deze en eerdere publicaties samen (beleid {policy})."
         ),
         "dp": (
-            "De aantallen hebben toevallige ruis (differential privacy, discrete "
-            "Laplace-ruis met OpenDP), zodat geen aantal iets zegt over één leerling. "
-            "Privacybudget (epsilon) per tabel: {each}; samen: {total}. Totalen zijn sommen "
-            "van de cellen met ruis; negatieve aantallen staan als 0."
+            "Bij elk aantal is een toevallig getal opgeteld of afgetrokken (differential "
+            "privacy, berekend met OpenDP). Zo zegt geen aantal iets over één leerling; "
+            "kleine aantallen zijn daardoor onnauwkeurig. Privacybudget (epsilon) per tabel: "
+            "{each}; samen: {total}. Totalen zijn sommen van de cellen; een aantal onder 0 "
+            "staat er als 0."
         ),
     },
     "en": {
@@ -66,13 +70,16 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "symbols": "Explanation of symbols",
         "secret": ". = secret: this figure is left out to protect pupils and schools",
-        "total": "Totaal = all groups, categories or school years together",
+        "total": (
+            "Totaal = all groups, categories or school years together. A pupil counts once "
+            "per school year in it, and in the table by domain once per domain."
+        ),
         "method": "Method",
         "checked": (
             "Every figure counts at least {n} pupils of at least {schools} schools, and no "
             "one or two schools hold most of them. Figures left out are chosen so that they "
             "cannot be worked back from the totals, not even with the other tables of this "
-            "and earlier publications ({policy})."
+            "and earlier publications (policy {policy})."
         ),
         "dp": (
             "The counts carry random noise (differential privacy, discrete Laplace noise "
@@ -120,6 +127,11 @@ _LABELS: dict[str, dict[str, str]] = {
 
 def _label(code: str, lang: str) -> str:
     return _LABELS[lang].get(code, code)
+
+
+def _decimal(value: float, lang: str) -> str:
+    text = f"{value:.3g}"
+    return text.replace(".", ",") if lang == "nl" else text
 
 
 def symbols_note(lang: str = "nl") -> str:
@@ -183,11 +195,11 @@ def render_public_html(
         text = t["checked"].format(n=min_pupils, schools=min_schools, policy=policy)
     else:
         each = ", ".join(
-            f"{html.escape(t[table.spec.name])} {table.epsilon:.3g}"
+            f"{t[table.spec.name].lower()} {_decimal(table.epsilon, lang)}"
             for table in tables
             if table.epsilon is not None
         )
-        text = t["dp"].format(each=each, total=f"{dp_total:.3g}")
+        text = t["dp"].format(each=each, total=_decimal(dp_total, lang))
     out.append(f"<p>{html.escape(text)}</p>\n</section>")
     out.append("</main>\n</body>\n</html>\n")
     return "\n".join(out)

@@ -48,7 +48,7 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "weging": "Schoolweging van uw school",
         "no_weging": "Van uw school is voor dit schooljaar geen schoolweging bekend.",
-        "scale": "Toetsschaal",
+        "scale": "Toets (schaal)",
         "chart": "Groei per groep: uw school, landelijk en verwacht",
         "group": "Groep",
         "pupils": "Leerlingen",
@@ -87,7 +87,10 @@ _TEXT: dict[str, dict[str, str]] = {
             "groep {group}: te weinig scholen met een schoolweging voor een verwachte waarde"
         ),
         "method": "Hoe wij rekenen en hoe wij leerlingen en scholen beschermen",
-        "policy": "Beschermd volgens beleid {name} ({fingerprint}); vergelijking volgens {cname}.",
+        "policy": (
+            "Voor wie het wil controleren: beschermd volgens beleid {name} ({fingerprint}), "
+            "vergelijkingen volgens beleid {cname}."
+        ),
     },
     "en": {
         "title": "Learning results and growth",
@@ -104,7 +107,7 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "weging": "Your school's schoolweging",
         "no_weging": "No schoolweging of your school is known for this school year.",
-        "scale": "Test scale",
+        "scale": "Test (scale)",
         "chart": "Growth per group: your school, national and predicted",
         "group": "Group",
         "pupils": "Pupils",
@@ -136,7 +139,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "reference_note": "no predicted value, as the schoolweging is missing",
         "model_note": "group {group}: too few schools with a schoolweging for a predicted value",
         "method": "How we compute, and how we protect pupils and schools",
-        "policy": "Protected by policy {name} ({fingerprint}); comparison by {cname}.",
+        "policy": (
+            "For those who check: protected by policy {name} ({fingerprint}), comparisons "
+            "by policy {cname}."
+        ),
     },
 }
 
@@ -145,9 +151,10 @@ _METHOD: dict[str, tuple[str, ...]] = {
         "Groei is de score op de E-toets min de score op de M-toets van hetzelfde "
         "schooljaar, per leerling. Alleen leerlingen met beide toetsen tellen mee.",
         "Het landelijk gemiddelde gaat over alle scholen die dezelfde toets gebruiken.",
-        "Vergeleken met landelijk: het verschil tussen de groei van uw school en de "
-        "landelijke groei, gedeeld door de spreiding van de groei van alle leerlingen. "
-        "Tussen −{band} en {band} noemen wij dat ongeveer gemiddeld.",
+        "Vergeleken met landelijk: hoeveel meer of minder uw leerlingen groeiden dan alle "
+        "leerlingen in het land. Wij rekenen dat om naar een getal waarbij 0 precies "
+        "gemiddeld is (het verschil gedeeld door hoeveel de groei van leerlingen onderling "
+        "verschilt). Tussen −{band} en {band} noemen wij dat ongeveer gemiddeld.",
         "De verwachte waarde komt uit een rechte lijn door de gemiddelden van alle "
         "scholen, uitgezet tegen hun schoolweging (grotere scholen tellen zwaarder).",
         "Elk cijfer over uw school gaat over minstens {n} leerlingen. Een percentage "

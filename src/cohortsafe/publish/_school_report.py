@@ -23,7 +23,8 @@ Three kinds of figure, three protections:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,17 +32,19 @@ import numpy as np
 
 from cohortsafe.publish._growth import MEASURES, CellKey, GrowthCells
 from cohortsafe.sdc import Policy
-from cohortsafe.sdc._cellstats import CellStats
+from cohortsafe.sdc._cellstats import CellStats, FloatArray
 
 __all__ = [
     "ABOUT_AVERAGE",
     "Measures",
     "Populations",
+    "ReportBasis",
     "ReportPart",
     "ReportRow",
     "SchoolReport",
     "Share",
     "build_school_report",
+    "school_report",
 ]
 
 #: standardised growth within this distance of 0 is "about average" (NCO's band)
@@ -168,16 +171,14 @@ class SchoolReport:
 Populations = Mapping[CellKey, Mapping[str, int]]
 
 
-def _passes(
-    cells: GrowthCells, keys: list[CellKey], groups: list[set[str]], policy: Policy
-) -> np.ndarray:
-    """Which of ``keys`` pass every cell rule of ``policy`` over their group of schools,
-    for all three measures."""
-    ok = np.ones(len(keys), dtype=bool)
-    if not keys:
+def _passes(stats_of: Callable[[str], CellStats], size: int, policy: Policy) -> np.ndarray:
+    """Which of ``size`` cells pass every cell rule of ``policy``, for all three measures
+    (``stats_of(measure)`` gives the cells' statistics)."""
+    ok = np.ones(size, dtype=bool)
+    if not size:
         return ok
     for measure in MEASURES:
-        stats = cells.stats(keys, measure, groups)
+        stats = stats_of(measure)
         for rule in policy.cell_rules():
             for finding in rule.evaluate(stats):
                 ok &= ~finding.cells  # in a report no person reviews: a review flag blocks
@@ -205,30 +206,129 @@ def _fit_minimum(comparison: Policy) -> int:
     return minimum + 2
 
 
-def _predicted(
-    cells: GrowthCells,
-    key: CellKey,
-    weging: float,
-    fitted: list[str],
-    reference: Mapping[str, float],
-) -> Measures | None:
-    names, _ = cells.school_means(key, "m")
-    at = [i for i, name in enumerate(names) if name in set(fitted)]
-    x = np.asarray([reference[names[i]] for i in at])
-    if np.ptp(x) == 0:
-        return None
-    weights = np.asarray([cells.pupils(key, names[i]) for i in at], dtype=np.float64)
-    values = []
-    for measure in MEASURES:
-        _, means = cells.school_means(key, measure)
-        slope, intercept = np.polyfit(x, means[at], 1, w=np.sqrt(weights))
-        values.append(float(intercept + slope * weging))
-    return _rounded(Measures(*values))
-
-
 def _rounded(measures: Measures) -> Measures:
     # a report holds only what it shows: more digits would tell more than the page does
     return Measures(*(round(getattr(measures, m), 1) for m in MEASURES))
+
+
+@dataclass
+class ReportBasis:
+    """What every report of one run shares: the cells, the policies, the schoolweging,
+    the earlier releases; and what follows from them alone (the fitted lines, which
+    cells changed since a release), worked out once for all schools."""
+
+    cells: GrowthCells
+    period: str
+    policy: Policy
+    comparison: Policy
+    reference: Mapping[str, float]
+    released: Sequence[Populations] = ()
+    _weging: dict[CellKey, FloatArray] = field(default_factory=dict, repr=False)
+    _lines: dict[CellKey, tuple[tuple[float, float], ...] | None] = field(
+        default_factory=dict, repr=False
+    )
+    _changed: dict[CellKey, bool] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.policy.withhold is None or self.policy.percent_clip is None:
+            raise ValueError("a school report's policy needs the withhold and percent_clip rules")
+        # the cells cache the fit's schools under this name: another basis, another name
+        self.tag = f"weging-{uuid.uuid4().hex}"
+        self.identities = (self.policy.identity(), self.comparison.identity())
+
+    def weging(self, key: CellKey) -> FloatArray:
+        """Each school's schoolweging in the cell's order (NaN where none is known)."""
+        if key not in self._weging:
+            self._weging[key] = np.asarray(
+                [self.reference.get(s, np.nan) for s in self.cells.names(key)], dtype=np.float64
+            )
+        return self._weging[key]
+
+    def line(self, key: CellKey) -> tuple[tuple[float, float], ...] | None:
+        """Per measure, (slope, intercept) of the pupil-weighted line of school means on
+        schoolweging over every school of the cell that has one; None if it is flat."""
+        if key not in self._lines:
+            x = self.weging(key)
+            at = np.flatnonzero(~np.isnan(x))
+            found = None
+            if len(at) >= 2 and np.ptp(x[at]) > 0:
+                names = self.cells.names(key)
+                weights = np.asarray([self.cells.pupils(key, names[i]) for i in at], np.float64)
+                fitted = []
+                for measure in MEASURES:
+                    _, means = self.cells.school_means(key, measure)
+                    slope, intercept = np.polyfit(x[at], means[at], 1, w=np.sqrt(weights))
+                    fitted.append((float(slope), float(intercept)))
+                found = tuple(fitted)
+            self._lines[key] = found
+        return self._lines[key]
+
+    def changed(self, key: CellKey) -> bool:
+        """Whether the national figure differs from an earlier release by a group of
+        pupils the comparison policy would not publish."""
+        if key not in self._changed:
+            now = self.cells.populations(key)
+            self._changed[key] = any(
+                key in version and not _difference_passes(now, version[key], self.comparison)
+                for version in self.released
+            )
+        return self._changed[key]
+
+
+def school_report(basis: ReportBasis, school: str, coalition: Collection[str] = ()) -> SchoolReport:
+    """The report of ``school`` (pseudonym); ``coalition`` names the schools whose reports
+    reach the same people as this one (a board's administrator): what they know of each
+    other is taken away from every comparison group."""
+    cells, policy, comparison = basis.cells, basis.policy, basis.comparison
+    assert policy.withhold is not None
+    known = {school, *coalition}
+    keys = cells.keys_of(school)
+    size = len(keys)
+    own = [cells.mask(k, only=(school,)) for k in keys]
+    own_ok = _passes(lambda m: cells.stats(keys, m, own), size, policy)
+    rest_ok = _passes(lambda m: cells.stats_without(keys, m, known), size, comparison)
+    rest_ok &= np.asarray([not basis.changed(k) for k in keys], dtype=bool)
+    weging = basis.reference.get(school)
+    fit_min = _fit_minimum(comparison)
+    has_weging = [~np.isnan(basis.weging(k)) for k in keys]
+    fitted = _passes(
+        lambda m: cells.stats_without(keys, m, known, among=has_weging, tag=basis.tag),
+        size,
+        comparison,
+    )
+    fit_others = np.asarray(
+        [
+            int(h.sum()) - int(h[cells.mask(k, only=known)].sum())
+            for k, h in zip(keys, has_weging, strict=True)
+        ]
+    )
+    fit_ok = fitted & (fit_others >= fit_min)
+    rows: dict[tuple[str, str], list[ReportRow]] = {}
+    for j, key in enumerate(keys):
+        predicted: Measures | None = None
+        line = basis.line(key)
+        if weging is not None and rest_ok[j] and fit_ok[j] and line is not None:
+            predicted = _rounded(Measures(*(b + a * weging for a, b in line)))
+        rows.setdefault((key.leergebied, key.schaal), []).append(
+            _row(cells, key, school, bool(own_ok[j]), bool(rest_ok[j]), weging, predicted, policy)
+        )
+    parts = []
+    for (leergebied, schaal), found in sorted(rows.items()):
+        shown = sum(1 for row in found if row.school is not None)
+        withheld = policy.withhold.withholds(released=shown, cells=len(found))
+        parts.append(ReportPart(leergebied, schaal, tuple(found), withheld))
+    schools = comparison.min_schools.threshold if comparison.min_schools is not None else 1
+    return SchoolReport(
+        school=school,
+        period=basis.period,
+        schoolweging=weging,
+        parts=tuple(parts),
+        min_pupils=policy.pupil_threshold,
+        min_schools=schools,
+        fit_min_schools=fit_min,
+        policy=basis.identities[0],
+        comparison_policy=basis.identities[1],
+    )
 
 
 def build_school_report(
@@ -242,62 +342,16 @@ def build_school_report(
     coalition: Collection[str] = (),
     released: Sequence[Populations] = (),
 ) -> SchoolReport:
-    """The report of ``school`` (pseudonym) for ``period``.
+    """The report of ``school`` (pseudonym) for ``period``: :func:`school_report` on a
+    :class:`ReportBasis` of its own (make one basis for many reports).
 
     ``policy`` protects the school's own figures (``school_report``), ``comparison`` the
     figures about other schools (``research``); ``reference`` is every school's
-    schoolweging of the period, by pseudonym. ``coalition`` names the schools whose
-    reports reach the same people as this one (a board's administrator): what they know
-    of each other is taken away from every comparison group. ``released`` holds the
-    populations behind the national figures of earlier runs of the same period.
+    schoolweging of the period, by pseudonym; ``released`` holds the populations behind
+    the national figures of earlier runs of the same period.
     """
-    if policy.withhold is None or policy.percent_clip is None:
-        raise ValueError("a school report's policy needs the withhold and percent_clip rules")
-    known = {school, *coalition}
-    keys = cells.keys_of(school)
-    own_ok = _passes(cells, keys, [{school}] * len(keys), policy)
-    rest = [set(cells.populations(k)) - known for k in keys]
-    rest_ok = _passes(cells, keys, rest, comparison)
-    for j, key in enumerate(keys):
-        now = cells.populations(key)
-        if any(
-            key in version and not _difference_passes(now, version[key], comparison)
-            for version in released
-        ):
-            rest_ok[j] = False
-    weging = reference.get(school)
-    fit_min = _fit_minimum(comparison)
-    fits = [sorted(s for s in cells.populations(k) if s in reference) for k in keys]
-    fit_others = [set(f) - known for f in fits]
-    fit_ok = _passes(cells, keys, fit_others, comparison) & np.asarray(
-        [len(f) >= fit_min for f in fit_others], dtype=bool
-    )
-    rows: dict[tuple[str, str], list[ReportRow]] = {}
-    for j, key in enumerate(keys):
-        predicted: Measures | None = None
-        if weging is not None and rest_ok[j] and fit_ok[j]:
-            predicted = _predicted(cells, key, weging, fits[j], reference)
-        rows.setdefault((key.leergebied, key.schaal), []).append(
-            _row(cells, key, school, bool(own_ok[j]), bool(rest_ok[j]), weging, predicted, policy)
-        )
-    parts = []
-    for (leergebied, schaal), found in sorted(rows.items()):
-        shown = sum(1 for row in found if row.school is not None)
-        withheld = policy.withhold.withholds(released=shown, cells=len(found))
-        parts.append(ReportPart(leergebied, schaal, tuple(found), withheld))
-    threshold = policy.pupil_threshold
-    schools = comparison.min_schools.threshold if comparison.min_schools is not None else 1
-    return SchoolReport(
-        school=school,
-        period=period,
-        schoolweging=weging,
-        parts=tuple(parts),
-        min_pupils=threshold,
-        min_schools=schools,
-        fit_min_schools=fit_min,
-        policy=policy.identity(),
-        comparison_policy=comparison.identity(),
-    )
+    basis = ReportBasis(cells, period, policy, comparison, reference, released)
+    return school_report(basis, school, coalition)
 
 
 def _row(

@@ -130,6 +130,7 @@ def write_reference(spec: SynthSpec, path: Path) -> int:
             [schools.code(school), str(year), f"{weging[school]:.1f}"]
             for school in range(schools.count)
         )
-    write_atomic(path, out.getvalue().encode(), mode=0o644)
+    # names every school by BRIN: private like every file of the office's
+    write_atomic(path, out.getvalue().encode())
     rows = schools.count * len(years)
     return rows

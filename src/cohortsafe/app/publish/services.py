@@ -27,15 +27,15 @@ from cohortsafe.app.publish.models import SchoolReportFile
 from cohortsafe.app.school.models import School
 from cohortsafe.config import load
 from cohortsafe.domain import SchoolCode, SchoolYear
-from cohortsafe.errors import CohortsafeError, ConfigurationError, UsageError
+from cohortsafe.errors import CohortsafeError, ConfigurationError, ExistsError, UsageError
 from cohortsafe.files import private_dir, write_atomic
 from cohortsafe.publish import (
     LANGUAGES,
     CellKey,
     GrowthCells,
     Populations,
+    ReportBasis,
     ReportHeading,
-    build_school_report,
     checked_tables,
     dp_tables,
     growth_cells,
@@ -44,6 +44,7 @@ from cohortsafe.publish import (
     render_public_html,
     render_report_html,
     render_report_pdf,
+    school_report,
     symbols_note,
 )
 from cohortsafe.sdc import Ledger, Policy, load_policy
@@ -66,7 +67,7 @@ def _years(period: str) -> list[SchoolYear]:
     try:
         return SchoolYear.span(period)
     except (ValueError, CohortsafeError) as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(f"--period: {error}") from None
 
 
 def reports_folder() -> Path:
@@ -119,7 +120,18 @@ class ReportRun:
 def _codes(schools: list[str] | None, known: set[str]) -> list[str]:
     if schools is None:
         return sorted(known)
-    return [SchoolCode.parse(code).code for code in schools]
+    codes = []
+    for given in schools:
+        try:
+            code = SchoolCode.parse(given).code
+        except (ValueError, CohortsafeError) as error:
+            raise UsageError(f"--school: {error}") from None
+        if code not in known:
+            raise UsageError(
+                f"--school: {code} is not registered at this office (`office schools` lists them)"
+            )
+        codes.append(code)
+    return codes
 
 
 @holds_home
@@ -141,6 +153,8 @@ def make_school_reports(
     if lang not in LANGUAGES:
         raise UsageError(f"language must be one of {', '.join(LANGUAGES)}")
     single = out is not None and out.suffix.lower() in (".html", ".pdf")
+    if out is not None and not single and out.suffix and not out.is_dir():
+        raise UsageError("--out is FILE.html or FILE.pdf for one school, or a folder")
     if single and (schools is None or len(schools) != 1):
         raise UsageError("--out names a file: give exactly one --school (or --out a folder)")
     keys = pseudonyms()
@@ -163,20 +177,14 @@ def make_school_reports(
     folder = private_dir(reports_folder())
     history = folder / f"released-{year}.json"
     released = _released(history, {code: p for p, code in code_of.items()})
+    basis = ReportBasis(cells, year, policy, comparison, reference, released)
     for code in codes:
         pseudonym = keys.school(code)
         if pseudonym not in present:
             missing.append(code)
             continue
-        report = build_school_report(
-            cells,
-            pseudonym,
-            year,
-            policy=policy,
-            comparison=comparison,
-            reference=reference,
-            coalition={keys.school(c) for c in boards.get(code, ())},
-            released=released,
+        report = school_report(
+            basis, pseudonym, coalition={keys.school(c) for c in boards.get(code, ())}
         )
         page = render_report_html(report, ReportHeading(code, names.get(code, "")), lang=lang)
         data = page.encode()
@@ -201,7 +209,10 @@ def make_school_reports(
             )
         made.append(MadeReport(code, report.withheld, written, report.as_dict()))
     if schools is not None and len(codes) == 1 and missing:
-        raise UsageError(f"the vault holds no M and E results of this school for {year}")
+        raise UsageError(
+            f"the vault holds no results of both the middle and the end test (M and E) of "
+            f"this school for {year}: there is nothing to report"
+        )
     if made:
         _keep_released(history, cells, code_of)
     record(
@@ -371,7 +382,7 @@ def make_public_tables(
     if epsilon is not None and not (0 < epsilon <= 10):
         raise UsageError("--dp EPSILON must be more than 0 and at most 10")
     if out.exists() and any(out.iterdir()):
-        raise UsageError(f"{out} is not empty: choose a new folder for a publication")
+        raise ExistsError(f"{out} is not empty: choose a new folder for a publication")
     policy = load_policy("research")
     ledger_folder = private_dir(load().home / PUBLICATIONS_LEDGER)
     _claim(ledger_folder, years, epsilon)
@@ -402,7 +413,7 @@ def make_public_tables(
             lang=lang,
             min_pupils=policy.pupil_threshold,
             min_schools=policy.min_schools.threshold if policy.min_schools else 1,
-            policy=policy.describe(),
+            policy=policy.name,
             dp_total=spent,
         ).encode(),
     )
