@@ -3,8 +3,10 @@
 CBS's *schoolweging* (20 to 40; higher means a population whose results are expected to
 be lower) comes from CBS's own registers, never from a school's delivery. The file is
 ``brinvest;schooljaar;schoolweging`` with a header, one row per school and year; a decimal
-point or comma. It is judged as a whole: one bad line and nothing is loaded, and every
-problem is reported with its line, as the LVS imports are.
+point or comma. A fourth column ``provincie`` may name the school's province (one of the
+twelve, as :data:`PROVINCES` spells them; empty when unknown), for the public tables by
+region. It is judged as a whole: one bad line and nothing is loaded, and every problem is
+reported with its line, as the LVS imports are.
 
 >>> import pathlib, tempfile
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "schoolweging.csv"
@@ -24,9 +26,34 @@ from pathlib import Path
 from cohortsafe.domain import SchoolCode, SchoolYear
 from cohortsafe.errors import CohortsafeError
 
-__all__ = ["REFERENCE_COLUMNS", "WEGING_RANGE", "ReferenceFile", "ReferenceRow", "read_reference"]
+__all__ = [
+    "PROVINCES",
+    "REFERENCE_COLUMNS",
+    "REGION_COLUMN",
+    "WEGING_RANGE",
+    "ReferenceFile",
+    "ReferenceRow",
+    "read_reference",
+]
 
 REFERENCE_COLUMNS = ("brinvest", "schooljaar", "schoolweging")
+REGION_COLUMN = "provincie"
+#: the twelve provinces, as CBS names them (a region is a public code, never free text)
+PROVINCES: tuple[str, ...] = (
+    "Groningen",
+    "Fryslân",
+    "Drenthe",
+    "Overijssel",
+    "Flevoland",
+    "Gelderland",
+    "Utrecht",
+    "Noord-Holland",
+    "Zuid-Holland",
+    "Zeeland",
+    "Noord-Brabant",
+    "Limburg",
+)
+_PROVINCE_OF = {p.lower(): p for p in PROVINCES} | {"friesland": "Fryslân", "fryslan": "Fryslân"}
 WEGING_RANGE = (20.0, 40.0)
 _MOST_BYTES = 50 * 1024 * 1024  # the country's schools over decades take well under 1 MB
 _MOST_PROBLEMS = 50
@@ -37,6 +64,7 @@ class ReferenceRow:
     school: SchoolCode
     year: SchoolYear
     weging: float
+    province: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,16 +99,20 @@ def read_reference(path: Path) -> ReferenceFile:
     except UnicodeDecodeError:
         return ReferenceFile((), ((0, "the file is not UTF-8 text"),))
     lines = list(csv.reader(io.StringIO(text), delimiter=";"))
-    if not lines or [c.strip().lower() for c in lines[0]] != list(REFERENCE_COLUMNS):
+    header = [c.strip().lower() for c in lines[0]] if lines else []
+    if header not in (list(REFERENCE_COLUMNS), [*REFERENCE_COLUMNS, REGION_COLUMN]):
         wanted = ";".join(REFERENCE_COLUMNS)
-        return ReferenceFile((), ((1, f"the first line must be the header {wanted}"),))
+        return ReferenceFile(
+            (), ((1, f"the first line must be the header {wanted} (and ;{REGION_COLUMN})"),)
+        )
+    width = len(header)
     rows: list[ReferenceRow] = []
     problems: list[tuple[int, str]] = []
     seen: dict[tuple[str, str], int] = {}
     for number, cells in enumerate(lines[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
-        found = _row(cells)
+        found = _row(cells, width)
         if isinstance(found, str):
             problems.append((number, found))
         else:
@@ -97,11 +129,16 @@ def read_reference(path: Path) -> ReferenceFile:
     return ReferenceFile(tuple(rows), tuple(problems))
 
 
-def _row(cells: list[str]) -> ReferenceRow | str:
+def _row(cells: list[str], width: int) -> ReferenceRow | str:
     """One line's row, or why it is wrong (never quoting the line: it may be anything)."""
-    if len(cells) != len(REFERENCE_COLUMNS):
-        return f"{len(cells)} fields, where there must be {len(REFERENCE_COLUMNS)}"
-    code, year, weging = (c.strip() for c in cells)
+    if len(cells) != width:
+        return f"{len(cells)} fields, where there must be {width}"
+    code, year, weging = (c.strip() for c in cells[:3])
+    province = None
+    if width > len(REFERENCE_COLUMNS) and cells[3].strip():
+        province = _PROVINCE_OF.get(cells[3].strip().lower())
+        if province is None:
+            return "the provincie is not one of the twelve provinces (e.g. Utrecht)"
     try:
         school = SchoolCode.parse(code.upper())
     except CohortsafeError:
@@ -114,4 +151,4 @@ def _row(cells: list[str]) -> ReferenceRow | str:
     if value is None:
         low, high = WEGING_RANGE
         return f"the schoolweging is not a number from {low:g} to {high:g}"
-    return ReferenceRow(school, period, value)
+    return ReferenceRow(school, period, value, province)

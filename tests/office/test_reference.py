@@ -67,7 +67,12 @@ def test_the_reference_is_kept_by_pseudonym_and_never_by_brin(
     )
     kept = _kept()
     ours = services.pseudonyms().school(SCHOOL.code)
-    assert {"school": ours, "schooljaar": "2024-2025", "schoolweging": 31.4} in kept
+    assert {
+        "school": ours,
+        "schooljaar": "2024-2025",
+        "schoolweging": 31.4,
+        "provincie": None,
+    } in kept
     assert not any("12AB" in str(v) or "34CD" in str(v) for row in kept for v in row.values())
     with services.open_vault() as vault:
         delivered = {
@@ -167,9 +172,35 @@ def test_the_console_loads_it_and_synth_writes_it_outside_the_exports(
     with reference.open(newline="") as handle:
         rows = list(csv.reader(handle, delimiter=";"))
     bad = tmp_path / "bad.csv"
-    bad.write_text(";".join(rows[0]) + "\n" + rows[1][0] + ";2025-2026;41\n", encoding="utf-8")
+    bad.write_text(
+        ";".join(rows[0]) + "\n" + rows[1][0] + ";2025-2026;41;Utrecht\n", encoding="utf-8"
+    )
     assert main(["office", "reference-load", str(bad), "--json"]) == 1
     refused = json.loads(capsys.readouterr().out)
     assert refused["problems"] == [
         {"line": 2, "reason": "the schoolweging is not a number from 20 to 40"}
     ]
+
+
+def test_a_province_may_follow_and_is_one_of_the_twelve(office: Office, tmp_path: Path) -> None:
+    path = tmp_path / "metprovincie.csv"
+    path.write_text(
+        "brinvest;schooljaar;schoolweging;provincie\n"
+        "12AB00;2024-2025;31,4;friesland\n34CD01;2024-2025;22.0;\n",
+        encoding="utf-8",
+    )
+    found = read_reference(path)
+    assert [r.province for r in found.rows] == ["Fryslân", None]
+    path.write_text(
+        "brinvest;schooljaar;schoolweging;provincie\n12AB00;2024-2025;31,4;Rotterdam-Zuid\n",
+        encoding="utf-8",
+    )
+    (problem,) = read_reference(path).problems
+    assert problem == (2, "the provincie is not one of the twelve provinces (e.g. Utrecht)")
+    office.receive(office.delivery(pupils()))
+    path.write_text(
+        "brinvest;schooljaar;schoolweging;provincie\n12AB00;2024-2025;31,4;Utrecht\n",
+        encoding="utf-8",
+    )
+    assert load_reference(path, actor="test").accepted
+    assert _kept()[0]["provincie"] == "Utrecht"

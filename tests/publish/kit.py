@@ -83,4 +83,16 @@ def with_registers(table: pa.Table, *, seed: int = 1) -> duckdb.DuckDBPyConnecti
     care = care[care["soort"] != ""]
     con.register("incoming_care", care)
     con.execute("CREATE TABLE voorschool AS SELECT * FROM incoming_care")
+    schools = sorted(set(rows["school"]))
+    where = {s: ["Utrecht", "Zuid-Holland", "Limburg", None][i % 4] for i, s in enumerate(schools)}
+    reference = pa.table(
+        {
+            "school": schools,
+            "schooljaar": [PERIOD] * len(schools),
+            "schoolweging": [30.0] * len(schools),
+            "provincie": pa.array([where[s] for s in schools], pa.string()),
+        }
+    )
+    con.register("incoming_reference", reference)
+    con.execute("CREATE TABLE school_reference AS SELECT * FROM incoming_reference")
     return con

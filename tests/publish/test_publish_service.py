@@ -228,6 +228,7 @@ def test_public_tables_leave_one_way_per_school_year_and_dp_budgets_add_up(
         "leerlingen_per_leergebied",
         "leerlingen_per_voorschool",
         "leerlingen_per_geslacht",
+        "leerlingen_per_provincie",
     ]
     assert (tmp_path / "t1" / "index.html").is_file()
     for path in run.files:

@@ -1,10 +1,11 @@
 """Public statistics: national count tables, checked as one publication, or with DP.
 
-Three tables of distinct pupils, each by jaargroep and school year: by learning domain
-(pupils with an E result), by childcare participation and by sex. No table is broken
-down by school, and no table carries a school column at all. Mean scores are not
-published: the vault's scores come from tests on different scales, and a mean over
-them would mix scales.
+Four tables of distinct pupils by school year: by learning domain and jaargroep (pupils
+with an E result), by childcare participation and jaargroep, by sex and jaargroep, and by
+province and learning domain (the province of the school, from the office's reference
+data). No table is broken down by school, and no table carries a school column at all.
+Mean scores are not published: the vault's scores come from tests on different scales,
+and a mean over them would mix scales.
 
 Two ways out:
 
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from cohortsafe.domain.codes import CHILDCARE_KINDS, NCO_DOMAINS, SEXES
+from cohortsafe.reference import PROVINCES
 from cohortsafe.sdc import Ledger, Policy, Session
 
 __all__ = [
@@ -48,20 +50,22 @@ JAARGROEPEN: tuple[int, ...] = tuple(range(1, 9))
 #: the groups in which the LVS tests of the NCO domains are taken
 TESTED_GROUPS: tuple[int, ...] = tuple(range(3, 9))
 NO_CHILDCARE = "geen"
+UNKNOWN_PROVINCE = "onbekend"
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One public table: its name, the variable it is broken down by, and that
-    variable's public categories."""
+    """One public table: its name, the two variables it is broken down by (besides the
+    school year), and their public categories."""
 
     name: str
     by: str
     categories: tuple[str, ...]
     #: the most cells one pupil can add to in one school year (the DP bound, per year)
     cells_per_pupil_year: int
-    #: the jaargroepen the table can have pupils in (public: tests start in groep 3)
-    groups: tuple[int, ...] = JAARGROEPEN
+    #: the second variable's categories (jaargroepen: tests start in groep 3)
+    groups: tuple[int | str, ...] = JAARGROEPEN
+    second: str = "jaargroep"
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -70,6 +74,14 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec("leerlingen_per_voorschool", "voorschool", (*CHILDCARE_KINDS, NO_CHILDCARE), 1),
     TableSpec("leerlingen_per_geslacht", "geslacht", SEXES, 1),
+    TableSpec(
+        "leerlingen_per_provincie",
+        "provincie",
+        (*PROVINCES, UNKNOWN_PROVINCE),
+        len(NCO_DOMAINS),
+        NCO_DOMAINS,
+        "leergebied",
+    ),
 )
 
 _FRAMES = {
@@ -100,6 +112,15 @@ _FRAMES = {
                coalesce(c.voorschool, 'geen') AS voorschool,
                p.pupil || '|' || p.schooljaar AS record
         FROM pupils p LEFT JOIN care c USING (pupil, schooljaar)""",
+    # the province of the school, as the office's reference data give it for that year
+    "leerlingen_per_provincie": """
+        SELECT t.pupil, any_value(t.school) AS school, t.schooljaar, t.leergebied,
+               coalesce(any_value(r.provincie), 'onbekend') AS provincie,
+               t.pupil || '|' || t.schooljaar || '|' || t.leergebied AS record
+        FROM toetsresultaten t
+        LEFT JOIN school_reference r ON r.school = t.school AND r.schooljaar = t.schooljaar
+        WHERE t.toetsmoment = 'E' AND t.schooljaar IN $years AND t.leergebied IN $domains
+        GROUP BY t.pupil, t.schooljaar, t.leergebied""",
     "leerlingen_per_geslacht": """
         SELECT pupil, any_value(school) AS school, schooljaar, any_value(geslacht) AS geslacht,
                CAST(min(jaargroep) AS INTEGER) AS jaargroep,
@@ -165,7 +186,7 @@ def checked_tables(
             continue
         session.pivot_table(
             frame,
-            index=[spec.by, "jaargroep"],
+            index=[spec.by, spec.second],
             columns="schooljaar",
             margins=True,
             margins_name=TOTAL,
@@ -177,7 +198,7 @@ def checked_tables(
         for cell in table.cells:  # type: ignore[union-attr]
             key = (
                 str(cell.index[spec.by]),
-                str(cell.index["jaargroep"]),
+                str(cell.index[spec.second]),
                 str(cell.columns["schooljaar"]),
             )
             shown = cell.status == "ok" and cell.value is not None
@@ -218,11 +239,11 @@ def dp_tables(
             for year in years
         ]
         counts = (
-            frame.groupby([spec.by, "jaargroep", "schooljaar"])["pupil"].nunique()
+            frame.groupby([spec.by, spec.second, "schooljaar"])["pupil"].nunique()
             if not frame.empty
             else pd.Series(dtype=np.int64)
         )
-        exact = [int(counts.get((c, int(g), y), 0)) for c, g, y in keys]
+        exact = [int(counts.get((c, _typed(g, spec), y), 0)) for c, g, y in keys]
         # one pupil changes at most this many cells, by one each: the L1 sensitivity
         bound = spec.cells_per_pupil_year * len(years)
         space = dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int)
@@ -244,6 +265,10 @@ def dp_tables(
             )
         )
     return out
+
+
+def _typed(group: str, spec: TableSpec) -> int | str:
+    return int(group) if spec.second == "jaargroep" else group
 
 
 def _with_margins(

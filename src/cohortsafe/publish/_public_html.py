@@ -18,7 +18,7 @@ HIDDEN = "."
 
 _TEXT: dict[str, dict[str, str]] = {
     "nl": {
-        "title": "Leerlingen in het basisonderwijs: toetsen, voorschool en geslacht",
+        "title": "Leerlingen in het basisonderwijs: toetsen, voorschool, geslacht en provincie",
         "intro": (
             "Deze tabellen tellen leerlingen van de scholen die meedoen aan het Nationaal "
             "Cohortonderzoek Onderwijs, per groep en schooljaar. Geen tabel is uitgesplitst "
@@ -27,6 +27,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "leerlingen_per_leergebied": "Leerlingen met een eindtoets (E), per leergebied",
         "leerlingen_per_voorschool": "Leerlingen naar voorschoolse voorziening",
         "leerlingen_per_geslacht": "Leerlingen naar geslacht",
+        "leerlingen_per_provincie": (
+            "Leerlingen met een eindtoets (E), per provincie van de school en leergebied"
+        ),
         "group": "Groep",
         "withheld": (
             "Deze tabel publiceren wij niet: samen met eerder gepubliceerde tabellen zou "
@@ -54,7 +57,7 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
     },
     "en": {
-        "title": "Pupils in primary education: tests, early childhood care and sex",
+        "title": "Pupils in primary education: tests, early childhood care, sex and province",
         "intro": (
             "These tables count pupils of the schools that take part in the national "
             "cohort study of education, per group and school year. No table is broken "
@@ -63,6 +66,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "leerlingen_per_leergebied": "Pupils with an end test (E), by learning domain",
         "leerlingen_per_voorschool": "Pupils by early childhood care",
         "leerlingen_per_geslacht": "Pupils by sex",
+        "leerlingen_per_provincie": (
+            "Pupils with an end test (E), by the school's province and domain"
+        ),
         "group": "Group",
         "withheld": (
             "We do not publish this table: together with tables published before it would "
@@ -106,6 +112,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "leergebied": "Leergebied",
         "voorschool": "Voorschoolse voorziening",
         "geslacht": "Geslacht",
+        "provincie": "Provincie",
+        "onbekend": "provincie onbekend",
     },
     "en": {
         "rekenen_wiskunde": "mathematics",
@@ -121,6 +129,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "leergebied": "Learning domain",
         "voorschool": "Early childhood care",
         "geslacht": "Sex",
+        "provincie": "Province",
+        "onbekend": "province unknown",
     },
 }
 
@@ -144,10 +154,11 @@ def _shown(value: int | None) -> str:
 
 
 def public_csv(table: PublicTable) -> bytes:
-    """Long form: category, jaargroep, schooljaar, leerlingen (``.`` where secret)."""
+    """Long form: category, jaargroep (or domain), schooljaar, leerlingen (``.`` where
+    secret)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(safe_row((table.spec.by, "jaargroep", "schooljaar", "leerlingen")))
+    writer.writerow(safe_row((table.spec.by, table.spec.second, "schooljaar", "leerlingen")))
     for (category, group, year), value in sorted(table.cells.items(), key=_order):
         writer.writerow(safe_row((category, group, year, _shown(value))))
     return buffer.getvalue().encode()
@@ -207,6 +218,7 @@ def render_public_html(
 
 def _grid(table: PublicTable, lang: str) -> str:
     t = _TEXT[lang]
+    second = t["group"] if table.spec.second == "jaargroep" else _label(table.spec.second, lang)
     years = [*table.years, TOTAL]
     rows = sorted(
         {(c, g) for c, g, _ in table.cells},
@@ -216,7 +228,7 @@ def _grid(table: PublicTable, lang: str) -> str:
     lines = [
         "<table>",
         f'<thead><tr><th scope="col">{html.escape(_label(table.spec.by, lang))}</th>'
-        f'<th scope="col">{html.escape(t["group"])}</th>{head}</tr></thead>',
+        f'<th scope="col">{html.escape(second)}</th>{head}</tr></thead>',
         "<tbody>",
     ]
     for category, group in rows:
@@ -228,7 +240,7 @@ def _grid(table: PublicTable, lang: str) -> str:
         )
         lines.append(
             f'<tr><th scope="row">{html.escape(_label(category, lang))}</th>'
-            f"<td>{html.escape(group)}</td>"
+            f"<td>{html.escape(_label(group, lang))}</td>"
             f"{values}</tr>"
         )
     lines.append("</tbody></table>")

@@ -31,7 +31,7 @@ import numpy as np
 from cohortsafe.domain import SchoolYear
 from cohortsafe.errors import UsageError
 from cohortsafe.files import write_atomic
-from cohortsafe.reference import REFERENCE_COLUMNS, WEGING_RANGE
+from cohortsafe.reference import PROVINCES, REFERENCE_COLUMNS, REGION_COLUMN, WEGING_RANGE
 from cohortsafe.synth._exports import build_tables, write_tables
 from cohortsafe.synth._numbers import NumberStream
 from cohortsafe.synth._population import Population, make_schools
@@ -109,6 +109,10 @@ def _write_year(
         summary.special += tables.bijzonder.num_rows
 
 
+# pupils per province, roughly (Groningen … Limburg, in PROVINCES' order)
+_PROVINCE_SHARES = np.asarray([3, 4, 3, 7, 2.5, 12, 8, 17, 21, 2, 15, 5.5]) / 100.0
+
+
 def write_reference(spec: SynthSpec, path: Path) -> int:
     """Write the office's reference file for the schools of ``spec``; returns its rows.
 
@@ -122,12 +126,16 @@ def write_reference(spec: SynthSpec, path: Path) -> int:
     years = sorted(spec.years)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(REFERENCE_COLUMNS)
+    # each school's province, from a stream of its own, roughly as pupils are spread
+    where = np.random.default_rng([spec.seed, 0x5C01]).choice(
+        len(PROVINCES), schools.count, p=_PROVINCE_SHARES
+    )
+    writer.writerow([*REFERENCE_COLUMNS, REGION_COLUMN])
     for offset, year in enumerate(years):
         drift = rng.normal(0.0, 0.3, schools.count) * offset
         weging = np.clip(np.round(base + drift, 1), *WEGING_RANGE)
         writer.writerows(
-            [schools.code(school), str(year), f"{weging[school]:.1f}"]
+            [schools.code(school), str(year), f"{weging[school]:.1f}", PROVINCES[where[school]]]
             for school in range(schools.count)
         )
     # names every school by BRIN: private like every file of the office's

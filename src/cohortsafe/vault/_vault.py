@@ -75,6 +75,7 @@ ALTER TABLE retractions ADD COLUMN IF NOT EXISTS not_delivered BIGINT;
 ALTER TABLE reinstatements ADD COLUMN IF NOT EXISTS not_tombstoned BIGINT;
 ALTER TABLE reinstatements ADD COLUMN IF NOT EXISTS still_tombstoned BIGINT;
 ALTER TABLE key_history ADD COLUMN IF NOT EXISTS files_rewritten BIGINT;
+ALTER TABLE school_reference ADD COLUMN IF NOT EXISTS provincie VARCHAR;
 """
 # The columns added by ALTER keep what an outcome reported beyond the original columns, so
 # a registry that missed the outcome (a crash after the commit) can be given it again.
@@ -468,8 +469,11 @@ class Vault:
         return [(str(p), str(k), int(n or 0)) for p, k, n in rows]
 
     def load_school_reference(self, rows: pa.Table) -> tuple[int, int]:
-        """Keep ``rows`` (school pseudonym, schooljaar, schoolweging) as the reference of their
-        schools and years, in place of what was kept for them; returns (new, replaced)."""
+        """Keep ``rows`` (school pseudonym, schooljaar, schoolweging and, optionally,
+        provincie) as the reference of their schools and years, in place of what was kept
+        for them; returns (new, replaced)."""
+        if "provincie" not in rows.column_names:
+            rows = rows.append_column("provincie", pa.nulls(rows.num_rows, pa.string()))
         con = self.con
         with self._transaction():
             con.register("incoming_reference", rows)
@@ -484,8 +488,9 @@ class Vault:
                     "AND school_reference.schooljaar = i.schooljaar"
                 )
                 con.execute(
-                    "INSERT INTO school_reference SELECT school, schooljaar, schoolweging, ? "
-                    "FROM incoming_reference",
+                    "INSERT INTO school_reference (school, schooljaar, schoolweging, "
+                    "loaded_at, provincie) SELECT school, schooljaar, schoolweging, ?, "
+                    "provincie FROM incoming_reference",
                     [_now()],
                 )
             finally:
@@ -493,9 +498,9 @@ class Vault:
         return rows.num_rows - int(replaced), int(replaced)
 
     def school_reference(self) -> pa.Table:
-        """The reference kept: school pseudonym, schooljaar, schoolweging."""
+        """The reference kept: school pseudonym, schooljaar, schoolweging, provincie."""
         return self.con.sql(
-            "SELECT school, schooljaar, schoolweging FROM school_reference "
+            "SELECT school, schooljaar, schoolweging, provincie FROM school_reference "
             "ORDER BY schooljaar, school"
         ).to_arrow_table()
 

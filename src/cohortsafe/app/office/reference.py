@@ -57,6 +57,7 @@ def load_reference(path: Path, *, actor: str) -> ReferenceLoaded:
             "school": pa.array([keys.school(row.school.code) for row in found.rows], pa.string()),
             "schooljaar": pa.array([str(row.year) for row in found.rows], pa.string()),
             "schoolweging": pa.array([row.weging for row in found.rows], pa.float64()),
+            "provincie": pa.array([row.province for row in found.rows], pa.string()),
         }
     )
     with open_vault() as vault:
