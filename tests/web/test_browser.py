@@ -342,3 +342,48 @@ def test_a_request_is_reviewed_blind_by_two_checkers_and_released(
     saved = tmp_path / "bundle.zip"
     download.value.save_as(saved)
     assert "outputs/by_domain.csv" in zipfile.ZipFile(saved).namelist()
+
+
+@pytest.fixture
+def school_reports(office: object) -> str:
+    """Two schools' reports at the office; an administrator of one of them, with a
+    password (set before the server starts)."""
+    from cohortsafe.app.publish.models import SchoolReportFile
+    from cohortsafe.app.publish.services import reports_folder
+    from cohortsafe.files import private_dir, write_atomic
+
+    folder = private_dir(reports_folder())
+    for brin, name in (("12AB", "eigen"), ("34CD", "ander")):
+        page = f'<!DOCTYPE html><html lang="nl"><title>Rapport</title><p>{name}</p></html>'
+        write_atomic(folder / f"{name}.html", page.encode())
+        SchoolReportFile.objects.create(
+            brin=brin,
+            vestiging="00",
+            period="2025-2026",
+            made_by="t",
+            html_file=f"{name}.html",
+            html_sha256="0" * 64,
+        )
+    accounts.add_user("rapport", "school", home_role="office", schools=["12AB00"], actor="t")
+    accounts.set_password("rapport", PASSWORD, actor="t")
+    return "rapport"
+
+
+def test_a_school_fetches_its_own_report_from_the_office(
+    school_reports: str, web_server: str, browser: playwright.Browser
+) -> None:
+    visits = Visits(browser.new_page(), web_server, "school-reports")
+    visits.go("/inloggen/", "sign-in")
+    visits.page.get_by_label("Gebruikersnaam").fill(school_reports)
+    visits.page.get_by_label("Wachtwoord").fill(PASSWORD)
+    with visits.page.expect_navigation():
+        visits.page.get_by_role("button", name="Inloggen").click()
+    visits.check("reports")  # a school's account at the office lands on its reports
+    assert visits.page.url.endswith("/school/rapporten/")
+    links = visits.page.get_by_role("link", name="Rapport (webpagina)")
+    assert links.count() == 1  # its own school's only
+    with visits.page.expect_download() as download:
+        links.first.click()
+    saved = download.value.path()
+    assert saved is not None
+    assert b"eigen" in Path(saved).read_bytes()
